@@ -1,0 +1,205 @@
+"""``python -m mnist_core``: train, evaluate, predict and list models from a terminal.
+
+Exit codes: 0 success, 1 a Digit Lab error (message on stderr, no traceback)
+or some predict inputs failed, 2 bad usage, 130 interrupted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import Sequence
+
+from .errors import DigitLabError
+
+PRESET_OPTIONS = {
+    "epochs": int, "batch_size": int, "learning_rate": float, "optimizer": str, "dropout": float,
+    "activation": str, "validation_split": float, "seed": int, "train_limit": int, "synthetic_fraction": float,
+}
+
+
+def _parser() -> argparse.ArgumentParser:
+    from .presets import PRESETS
+
+    parser = argparse.ArgumentParser(prog="python -m mnist_core", description="Digit Lab's engine: MNIST digits.")
+    parser.add_argument("--models-dir", help="folder of trained models (default: $DIGITLAB_MODELS or ~/.digitlab/models)")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("train", help="train a preset and save it to the model registry")
+    p.add_argument("--preset", default="cnn-quick", choices=sorted(PRESETS))
+    p.add_argument("--name", help="model name (default: preset, epochs and time)")
+    p.add_argument("--data", help="path to mnist.npz (default: $MNIST_NPZ, then known places)")
+    for option, kind in PRESET_OPTIONS.items():
+        p.add_argument("--" + option.replace("_", "-"), type=kind)
+    p.add_argument("--hidden-units", help="comma-separated sizes, e.g. 128,64")
+    p.add_argument("--augment", action=argparse.BooleanOptionalAction, default=None)
+    p.add_argument("--lr-schedule", action=argparse.BooleanOptionalAction, default=None)
+    p.add_argument("--overwrite", action="store_true", help="replace a model of the same name")
+    p.add_argument("--output", help="save into this folder instead of the registry (used for the shipped model)")
+
+    p = sub.add_parser("evaluate", help="score a model on the MNIST test set")
+    p.add_argument("model", nargs="?", default=None, help="model name (default: the shipped model)")
+    p.add_argument("--data", help="path to mnist.npz")
+
+    p = sub.add_parser("predict", help="classify image files; one JSON line per image")
+    p.add_argument("images", nargs="+")
+    p.add_argument("--model", default=None, help="model name (default: the shipped model)")
+
+    sub.add_parser("models", help="list the models in the registry")
+    sub.add_parser("presets", help="list the networks that can be trained")
+    return parser
+
+
+def _registry(args: argparse.Namespace, root: str | None = None):
+    from .registry import Registry
+
+    return Registry(root or args.models_dir)
+
+
+def _settings(args: argparse.Namespace):
+    from .presets import get_preset
+
+    changes = {k: getattr(args, k) for k in PRESET_OPTIONS if getattr(args, k) is not None}
+    if args.hidden_units is not None:
+        changes["hidden_units"] = [u for u in args.hidden_units.split(",") if u.strip()]
+    for flag in ("augment", "lr_schedule"):
+        if getattr(args, flag) is not None:
+            changes[flag] = getattr(args, flag)
+    return get_preset(args.preset).defaults.with_changes(**changes)
+
+
+class _TerminalBar:
+    """A one-line progress bar on stderr, redrawn at most ten times a second."""
+
+    def __init__(self) -> None:
+        self.epochs = 0
+        self.started = time.perf_counter()
+
+    def on_start(self, epochs: int, steps_per_epoch: int) -> None:
+        self.epochs = epochs
+
+    def on_batch(self, epoch: int, step: int, steps: int, logs: dict[str, float]) -> None:
+        done = int(30 * step / max(steps, 1))
+        bar = "#" * done + "-" * (30 - done)
+        metrics = " ".join(f"{k}={v:.4f}" for k, v in logs.items())
+        sys.stderr.write(f"\repoch {epoch + 1}/{self.epochs} [{bar}] {step}/{steps} {metrics}   ")
+        sys.stderr.flush()
+
+    def on_epoch(self, epoch: int, logs: dict[str, float]) -> None:
+        metrics = " ".join(f"{k}={v:.4f}" for k, v in logs.items())
+        elapsed = time.perf_counter() - self.started
+        sys.stderr.write(f"\repoch {epoch + 1}/{self.epochs} done in {elapsed:.0f}s total: {metrics}\n")
+        sys.stderr.flush()
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    from .data import load_mnist
+    from .registry import suggest_name
+    from .training import TrainingListener
+    from .workflow import train_and_save
+
+    settings = _settings(args)
+    data = load_mnist(args.data)
+    name = args.name or suggest_name(args.preset, settings.epochs)
+    registry = _registry(args, args.output)
+    if args.output:
+        registry.shipped = None
+    bar = _TerminalBar()
+    listener = TrainingListener()
+    listener.on_start, listener.on_batch, listener.on_epoch = bar.on_start, bar.on_batch, bar.on_epoch
+    stop = threading.Event()
+    try:
+        card = train_and_save(args.preset, settings, data, registry, name, listener, stop, overwrite=args.overwrite)
+    except KeyboardInterrupt:
+        sys.stderr.write("\ninterrupted: nothing was saved\n")
+        return 130
+    print(f"saved {card.name!r} to {registry.root / card.name}")
+    print(f"test accuracy {card.metrics['test_accuracy']:.4f}, train accuracy {card.metrics['train_accuracy']:.4f}, "
+          f"{card.train_seconds:.0f}s of training")
+    return 0
+
+
+def _load_named(args: argparse.Namespace, name: str | None):
+    from .registry import DEFAULT_MODEL
+
+    registry = _registry(args)
+    return registry.load(name or DEFAULT_MODEL)
+
+
+def cmd_evaluate(args: argparse.Namespace) -> int:
+    from .data import load_mnist
+    from .evaluation import evaluate, format_confusion, format_report
+    from .predictor import Predictor
+
+    model = _load_named(args, args.model)
+    data = load_mnist(args.data)
+    result, _ = evaluate(Predictor(model), data)
+    print(f"test accuracy  {result.test_accuracy:.4f}   test loss  {result.test_loss:.4f}")
+    print(f"train accuracy {result.train_accuracy:.4f}   train loss {result.train_loss:.4f}\n")
+    print(format_report(result.report) + "\n")
+    print(format_confusion(result.confusion))
+    return 0
+
+
+def cmd_predict(args: argparse.Namespace) -> int:
+    from .predictor import Predictor
+    from .preprocessing import open_image
+
+    predictor = Predictor(_load_named(args, args.model))
+    failures = 0
+    for path in args.images:
+        try:
+            data = Path(path).read_bytes()
+            _, probs = predictor.classify(open_image(data))
+        except (DigitLabError, OSError) as exc:
+            reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+            sys.stderr.write(f"{path}: {reason}\n")
+            failures += 1
+            continue
+        digit = None if probs is None else int(probs.argmax())
+        probabilities = [0.0] * 10 if probs is None else [round(float(p), 6) for p in probs]
+        print(json.dumps({"path": path, "digit": digit, "probabilities": probabilities}), flush=True)
+    return 1 if failures else 0
+
+
+def cmd_models(args: argparse.Namespace) -> int:
+    cards, problems = _registry(args).scan()
+    if not cards:
+        print("no models yet: train one with `python -m mnist_core train`")
+    for card in cards:
+        acc = card.test_accuracy
+        where = "shipped" if card.shipped else "trained"
+        print(f"{card.name:<40} {card.preset:<20} {'' if acc is None else f'{acc:.2%}':>8}  {where}  {card.created}")
+    for problem in problems:
+        sys.stderr.write(f"skipped {problem.folder}: {problem.reason}\n")
+    return 0
+
+
+def cmd_presets(args: argparse.Namespace) -> int:
+    from .presets import PRESETS
+
+    for preset in PRESETS.values():
+        print(f"{preset.name:<22} {preset.description}")
+    return 0
+
+
+COMMANDS = {"train": cmd_train, "evaluate": cmd_evaluate, "predict": cmd_predict, "models": cmd_models,
+            "presets": cmd_presets}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        return COMMANDS[args.command](args)
+    except DigitLabError as exc:
+        sys.stderr.write(f"error: {exc}\n")
+        return 1
+    except KeyboardInterrupt:
+        sys.stderr.write("\ninterrupted\n")
+        return 130
+    except BrokenPipeError:
+        return 0

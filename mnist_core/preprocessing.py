@@ -1,0 +1,245 @@
+"""Turning a drawing or photo into a 28x28 MNIST-style input.
+
+MNIST digits were cropped to their ink, scaled to fit a 20x20 box keeping the
+aspect ratio (anti-aliased), and placed in 28x28 so that their centre of mass
+sits in the middle. A network trained on that sees a big, centred, 2-3 px
+stroke. Drawings arrive in every size, position and brush width, so we redo the
+same normalisation, and additionally bring the stroke width back into MNIST's
+range, because a thin brush on a large digit would otherwise shrink to a
+hairline and a thick brush on a small digit to a blob.
+"""
+
+from __future__ import annotations
+
+import io
+import warnings
+from dataclasses import dataclass
+
+import numpy as np
+from PIL import Image, ImageFilter, ImageOps, UnidentifiedImageError
+
+from .errors import ImageError
+
+BOX = 20
+SIZE = 28
+MAX_UPLOAD_PIXELS = 40_000_000  # a 40-megapixel photo is fine, a decompression bomb is not
+WORKING_SIDE = 512  # larger images are reduced first: nothing finer matters at 28x28
+INK_THRESHOLD = 0.2
+MIN_INK_PIXELS = 6
+MNIST_STROKE = 2.0  # median stroke width in the 20x20 box, measured on MNIST test with stroke_width()
+
+
+@dataclass(frozen=True)
+class Preprocessed:
+    """Every intermediate step, so the app can show what the network sees."""
+
+    ink: np.ndarray  # float32 HxW in [0, 1], ink high, at working resolution
+    cropped: np.ndarray | None  # ink cropped to its bounding box (after stroke normalisation)
+    scaled: np.ndarray | None  # cropped, scaled to fit the 20x20 box
+    centred: np.ndarray  # float32 28x28 in [0, 1]: the network's input
+    is_empty: bool
+    reason: str = ""
+    stroke_width: float | None = None
+
+    @property
+    def model_input(self) -> np.ndarray:
+        """Shape (1, 28, 28, 1), float32: what every preset's model takes."""
+        return self.centred.reshape(1, SIZE, SIZE, 1).astype(np.float32)
+
+
+def open_image(data: bytes) -> Image.Image:
+    """Open uploaded bytes safely: refuse non-images, truncated files and bombs."""
+    if not data:
+        raise ImageError("The file is empty.")
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            image = Image.open(io.BytesIO(data))
+            width, height = image.size
+            if width * height > MAX_UPLOAD_PIXELS:
+                raise ImageError(
+                    f"The image is {width}x{height} pixels; images up to "
+                    f"{MAX_UPLOAD_PIXELS // 1_000_000} megapixels are accepted."
+                )
+            image.draft("L", (WORKING_SIDE, WORKING_SIDE))  # JPEGs decode small: fast and light
+            image.load()
+    except ImageError:
+        raise
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+        raise ImageError("The image is far too large to be a digit (it looks like a decompression bomb).") from exc
+    except UnidentifiedImageError as exc:
+        raise ImageError("The file is not an image Pillow can read (try PNG or JPEG).") from exc
+    except (OSError, SyntaxError, ValueError) as exc:
+        raise ImageError(f"The image could not be read: it seems truncated or corrupt ({exc}).") from exc
+    return ImageOps.exif_transpose(image)
+
+
+def to_ink(image: Image.Image | np.ndarray) -> np.ndarray:
+    """Any image -> float32 ink map in [0, 1] with ink high, at most WORKING_SIDE px wide.
+
+    Handles canvas RGBA (opaque background either polarity, or transparent
+    background where only alpha carries the ink), grayscale and RGB photos.
+    """
+    array = _as_array(image)
+    if array.ndim == 3 and array.shape[2] == 4:
+        alpha = array[..., 3]
+        if alpha.min() < 0.98:  # transparency present: alpha alone is the ink, any colour
+            return _reduce(alpha)
+        array = array[..., :3]
+    gray = _luminance(array) if array.ndim == 3 else array
+    return _reduce(_normalise_gray(gray))
+
+
+def _as_array(image: Image.Image | np.ndarray) -> np.ndarray:
+    """float32 array scaled to [0, 1], channels last."""
+    if isinstance(image, Image.Image):
+        if image.mode not in ("L", "RGB", "RGBA"):
+            image = image.convert("RGBA" if "A" in image.getbands() or "transparency" in image.info else "RGB")
+        array = np.asarray(image)
+    else:
+        array = np.asarray(image)
+    if array.ndim not in (2, 3) or (array.ndim == 3 and array.shape[2] not in (1, 3, 4)):
+        raise ImageError(f"Expected a grayscale, RGB or RGBA image, got an array of shape {array.shape}.")
+    if array.ndim == 3 and array.shape[2] == 1:
+        array = array[..., 0]
+    if array.size == 0:
+        raise ImageError("The image has no pixels.")
+    array = array.astype(np.float32)
+    if array.max(initial=0) > 1.0:
+        array /= 255.0
+    return array
+
+
+def _luminance(rgb: np.ndarray) -> np.ndarray:
+    return rgb @ np.array([0.299, 0.587, 0.114], dtype=np.float32)
+
+
+def _normalise_gray(gray: np.ndarray) -> np.ndarray:
+    """Make ink high and background 0, whatever the polarity, lighting or paper."""
+    border = np.concatenate([gray[0], gray[-1], gray[:, 0], gray[:, -1]])
+    background = float(np.median(border))
+    if background > 0.5:  # dark ink on light paper
+        ink = background - gray
+    else:
+        ink = gray - background
+    contrast = float(np.percentile(ink, 99.9)) if ink.size > 1000 else float(ink.max())
+    if contrast < 0.15:  # nothing stands out from the background
+        return np.zeros_like(gray)
+    ink = np.clip(ink / contrast, 0.0, 1.0)
+    ink[ink < INK_THRESHOLD] = 0.0  # paper texture and JPEG noise are not ink
+    return ink
+
+
+def _reduce(ink: np.ndarray) -> np.ndarray:
+    """Shrink very large images: a 4000 px photo carries nothing more for a 20 px box."""
+    height, width = ink.shape
+    side = max(height, width)
+    if side <= WORKING_SIDE:
+        return ink.astype(np.float32)
+    factor = WORKING_SIDE / side
+    size = (max(1, round(width * factor)), max(1, round(height * factor)))
+    small = Image.fromarray(ink.astype(np.float32), mode="F").resize(size, Image.Resampling.BOX)
+    return np.asarray(small, dtype=np.float32)
+
+
+def stroke_width(mask: np.ndarray) -> float:
+    """Mean stroke width of a binary mask: area divided by half the perimeter.
+
+    For a stroke of length L and width w, area = wL and perimeter ~ 2L, so
+    this is w for long strokes, which digits are.
+    """
+    area = int(mask.sum())
+    if area == 0:
+        return 0.0
+    padded = np.pad(mask, 1)
+    edges = np.count_nonzero(padded[1:, :] != padded[:-1, :]) + np.count_nonzero(padded[:, 1:] != padded[:, :-1])
+    return 2.0 * area / max(edges, 1)
+
+
+def _bbox(mask: np.ndarray) -> tuple[int, int, int, int] | None:
+    rows = np.flatnonzero(mask.any(axis=1))
+    cols = np.flatnonzero(mask.any(axis=0))
+    if rows.size == 0:
+        return None
+    return int(rows[0]), int(rows[-1]) + 1, int(cols[0]), int(cols[-1]) + 1
+
+
+def _morph(ink: np.ndarray, size: int, grow: bool) -> np.ndarray:
+    """Thicken (max filter) or thin (min filter) strokes by size-1 pixels."""
+    filt = ImageFilter.MaxFilter(size) if grow else ImageFilter.MinFilter(size)
+    image = Image.fromarray(np.pad(ink, size), mode="F").filter(filt)
+    return np.asarray(image, dtype=np.float32)[size:-size, size:-size]
+
+
+def normalise_stroke(ink: np.ndarray, mask: np.ndarray, bbox: tuple[int, int, int, int]) -> tuple[np.ndarray, float]:
+    """Bring the stroke width, as it will be after scaling, close to MNIST's."""
+    width = stroke_width(mask)
+    top, bottom, left, right = bbox
+    scale = BOX / max(bottom - top, right - left)
+    scaled_width = width * scale
+    if scaled_width < MNIST_STROKE / 1.5:
+        grow_by = int(round(MNIST_STROKE / scale - width))
+        size = max(3, grow_by // 2 * 2 + 1)
+        return _morph(ink, size, grow=True), width
+    if scaled_width > MNIST_STROKE * 1.6:
+        shrink_by = int(round(width - MNIST_STROKE * 1.3 / scale))
+        size = shrink_by // 2 * 2 + 1
+        if size >= 3:
+            thinned = _morph(ink, size, grow=False)
+            if (thinned > 0.5).sum() >= mask.sum() * 0.2:  # never erase the digit itself
+                return thinned, width
+    return ink, width
+
+
+def _fit_box(cropped: np.ndarray) -> np.ndarray:
+    """Scale so the longer side is 20 px, keeping the aspect ratio, anti-aliased."""
+    height, width = cropped.shape
+    factor = BOX / max(height, width)
+    size = (max(1, round(width * factor)), max(1, round(height * factor)))
+    method = Image.Resampling.BOX if factor < 1 else Image.Resampling.BILINEAR
+    scaled = Image.fromarray(cropped.astype(np.float32), mode="F").resize(size, method)
+    return np.clip(np.asarray(scaled, dtype=np.float32), 0.0, 1.0)
+
+
+def _centre_by_mass(scaled: np.ndarray) -> np.ndarray:
+    """Place the box in 28x28 with its centre of mass at the centre, as MNIST did."""
+    height, width = scaled.shape
+    total = float(scaled.sum())
+    rows, cols = np.indices(scaled.shape)
+    com_r = float((rows * scaled).sum() / total) if total else height / 2
+    com_c = float((cols * scaled).sum() / total) if total else width / 2
+    top = int(round(SIZE / 2 - 0.5 - com_r))
+    left = int(round(SIZE / 2 - 0.5 - com_c))
+    top = min(max(top, 0), SIZE - height)
+    left = min(max(left, 0), SIZE - width)
+    out = np.zeros((SIZE, SIZE), dtype=np.float32)
+    out[top:top + height, left:left + width] = scaled
+    return out
+
+
+def _empty(ink: np.ndarray, reason: str) -> Preprocessed:
+    return Preprocessed(ink, None, None, np.zeros((SIZE, SIZE), np.float32), True, reason)
+
+
+def preprocess(image: Image.Image | np.ndarray, normalise_strokes: bool = True) -> Preprocessed:
+    """The whole pipeline: ink map, crop, stroke width, 20x20 box, centre of mass."""
+    ink = to_ink(image)
+    mask = ink > 0.5
+    bbox = _bbox(ink > INK_THRESHOLD)
+    if bbox is None or mask.sum() < MIN_INK_PIXELS:
+        return _empty(ink, "The canvas is empty: draw a digit.")
+    top, bottom, left, right = bbox
+    extent = max(bottom - top, right - left)
+    width = stroke_width(mask)
+    if extent < 2.2 * width or extent < 0.04 * max(ink.shape):
+        return _empty(ink, "That is just a dot: draw a whole digit.")
+    if mask.mean() > 0.6:
+        return _empty(ink, "The canvas is almost entirely ink: clear it and draw a digit.")
+    if normalise_strokes:
+        ink, width = normalise_stroke(ink, mask, bbox)
+        bbox = _bbox(ink > INK_THRESHOLD) or bbox
+        top, bottom, left, right = bbox
+    cropped = ink[top:bottom, left:right]
+    scaled = _fit_box(cropped)
+    centred = _centre_by_mass(scaled)
+    return Preprocessed(ink, cropped, scaled, centred, False, "", width)

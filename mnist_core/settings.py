@@ -1,0 +1,121 @@
+"""Training settings and their bounds.
+
+Settings come from sliders, the command line and JSON cards, so every field
+is checked here once, with a message that names the field and its range.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field, fields, replace
+from typing import Any
+
+from .errors import SettingsError
+
+OPTIMIZERS = ("adam", "sgd", "rmsprop")
+ACTIVATIONS = ("relu", "sigmoid", "tanh", "elu", "gelu")
+
+# name: (low, high) inclusive
+BOUNDS: dict[str, tuple[float, float]] = {
+    "epochs": (1, 100),
+    "batch_size": (8, 4096),
+    "learning_rate": (1e-5, 1.0),
+    "dropout": (0.0, 0.9),
+    "validation_split": (0.0, 0.5),
+    "seed": (0, 2**31 - 1),
+    "train_limit": (100, 60_000),
+    "synthetic_fraction": (0.0, 0.5),
+}
+MAX_LAYERS = 6
+MAX_UNITS = 2048
+
+
+@dataclass(frozen=True)
+class TrainSettings:
+    """Everything a learner can change about one training run."""
+
+    epochs: int = 10
+    batch_size: int = 32
+    learning_rate: float = 1e-3
+    optimizer: str = "adam"
+    hidden_units: tuple[int, ...] = (128,)
+    dropout: float = 0.0
+    activation: str = "relu"
+    validation_split: float = 0.0
+    augment: bool = False
+    seed: int = 42
+    train_limit: int | None = None  # use only the first N training images (quick demos)
+    synthetic_fraction: float = 0.0  # extra synthetic pen-style digits, as a share of the training set
+    lr_schedule: bool = False  # cosine decay to 5% of the rate over the run
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["hidden_units"] = list(self.hidden_units)
+        return data
+
+    def with_changes(self, **changes: Any) -> "TrainSettings":
+        """A validated copy: unknown names and bad values raise SettingsError."""
+        known = {f.name for f in fields(self)}
+        unknown = sorted(set(changes) - known)
+        if unknown:
+            raise SettingsError(f"Unknown setting(s): {', '.join(unknown)}. Known: {', '.join(sorted(known))}.")
+        clean = {k: v for k, v in changes.items() if v is not None or k == "train_limit"}
+        updated = replace(self, **clean)
+        return validate(updated)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "TrainSettings":
+        return cls().with_changes(**data)
+
+
+def _number(name: str, value: Any, integer: bool) -> float:
+    kind = "a whole number" if integer else "a number"
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise SettingsError(f"{name} must be {kind}, got {value!r}.")
+    if integer and float(value) != int(value):
+        raise SettingsError(f"{name} must be {kind}, got {value!r}.")
+    if value != value:  # NaN
+        raise SettingsError(f"{name} must be {kind}, got NaN.")
+    low, high = BOUNDS[name]
+    if not low <= value <= high:
+        raise SettingsError(f"{name} must be between {low:g} and {high:g}, got {value!r}.")
+    return value
+
+
+def validate(settings: TrainSettings) -> TrainSettings:
+    """Check every field; return settings with normalised types."""
+    epochs = int(_number("epochs", settings.epochs, True))
+    batch_size = int(_number("batch_size", settings.batch_size, True))
+    learning_rate = float(_number("learning_rate", settings.learning_rate, False))
+    dropout = float(_number("dropout", settings.dropout, False))
+    validation_split = float(_number("validation_split", settings.validation_split, False))
+    seed = int(_number("seed", settings.seed, True))
+    synthetic = float(_number("synthetic_fraction", settings.synthetic_fraction, False))
+    limit = settings.train_limit
+    if limit is not None:
+        limit = int(_number("train_limit", limit, True))
+    if settings.optimizer not in OPTIMIZERS:
+        raise SettingsError(f"optimizer must be one of {', '.join(OPTIMIZERS)}, got {settings.optimizer!r}.")
+    if settings.activation not in ACTIVATIONS:
+        raise SettingsError(f"activation must be one of {', '.join(ACTIVATIONS)}, got {settings.activation!r}.")
+    units = _hidden_units(settings.hidden_units)
+    return replace(
+        settings, epochs=epochs, batch_size=batch_size, learning_rate=learning_rate, dropout=dropout,
+        validation_split=validation_split, seed=seed, train_limit=limit, hidden_units=units,
+        synthetic_fraction=synthetic, augment=bool(settings.augment), lr_schedule=bool(settings.lr_schedule),
+    )
+
+
+def _hidden_units(value: Any) -> tuple[int, ...]:
+    if isinstance(value, (int, str)):
+        value = [value]
+    try:
+        units = tuple(int(v) for v in value)
+    except (TypeError, ValueError) as exc:
+        raise SettingsError(f"hidden_units must be a list of whole numbers, got {value!r}.") from exc
+    if len(units) > MAX_LAYERS:
+        raise SettingsError(f"At most {MAX_LAYERS} hidden layers are allowed, got {len(units)}.")
+    for unit in units:
+        if not 1 <= unit <= MAX_UNITS:
+            raise SettingsError(f"Each hidden layer needs 1 to {MAX_UNITS} units, got {unit}.")
+    return units

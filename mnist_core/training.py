@@ -1,0 +1,164 @@
+"""One training function for the command line and the app.
+
+It reports progress through a listener (per batch, throttled, and per epoch)
+so a terminal bar and a Streamlit page can both follow it, and it can be
+stopped cleanly between batches from another thread.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+os.environ.setdefault("KERAS_BACKEND", "tensorflow")
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from .augment import augment_batch
+from .data import MnistData, to_model_input
+from .errors import SettingsError
+from .presets import Preset, get_preset
+from .settings import TrainSettings, validate
+
+
+class TrainingListener:
+    """Override what you need; every method is optional."""
+
+    def on_start(self, epochs: int, steps_per_epoch: int) -> None: ...
+
+    def on_batch(self, epoch: int, step: int, steps: int, logs: dict[str, float]) -> None: ...
+
+    def on_epoch(self, epoch: int, logs: dict[str, float]) -> None: ...
+
+
+@dataclass
+class TrainResult:
+    model: keras.Model
+    preset: str
+    settings: TrainSettings
+    history: dict[str, list[float]]
+    epochs_done: int
+    stopped_early: bool
+    seconds: float
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+class _Progress(keras.callbacks.Callback):
+    """Bridges Keras callbacks to a listener; cheap enough to run on every batch."""
+
+    def __init__(self, listener: TrainingListener, steps: int, stop: threading.Event | None,
+                 min_interval: float = 0.1) -> None:
+        super().__init__()
+        self.listener, self.steps, self.stop = listener, steps, stop
+        self.min_interval = min_interval
+        self.epoch = 0
+        self._last = 0.0
+
+    def on_epoch_begin(self, epoch: int, logs: dict | None = None) -> None:
+        self.epoch = epoch
+
+    def on_train_batch_end(self, batch: int, logs: dict | None = None) -> None:
+        if self.stop is not None and self.stop.is_set():
+            self.model.stop_training = True
+        now = time.perf_counter()
+        if now - self._last >= self.min_interval or batch + 1 == self.steps:
+            self._last = now
+            self.listener.on_batch(self.epoch, batch + 1, self.steps, _floats(logs))
+
+    def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
+        self.listener.on_epoch(epoch, _floats(logs))
+
+
+def _floats(logs: dict | None) -> dict[str, float]:
+    return {k: float(v) for k, v in (logs or {}).items()}
+
+
+def _optimizer(settings: TrainSettings, total_steps: int) -> keras.optimizers.Optimizer:
+    rate: Any = settings.learning_rate
+    if settings.lr_schedule:
+        rate = keras.optimizers.schedules.CosineDecay(settings.learning_rate, max(total_steps, 1), alpha=0.05)
+    if settings.optimizer == "sgd":
+        return keras.optimizers.SGD(rate, momentum=0.9)
+    if settings.optimizer == "rmsprop":
+        return keras.optimizers.RMSprop(rate)
+    return keras.optimizers.Adam(rate)
+
+
+def compile_for(model: keras.Model, preset: Preset, settings: TrainSettings, total_steps: int) -> None:
+    loss = "categorical_crossentropy" if preset.loss == "categorical" else "sparse_categorical_crossentropy"
+    model.compile(optimizer=_optimizer(settings, total_steps), loss=loss, metrics=["accuracy"])
+
+
+def prepare_arrays(preset: Preset, settings: TrainSettings, data: MnistData) -> tuple[np.ndarray, np.ndarray]:
+    """Training inputs and labels, with the optional synthetic pen digits mixed in."""
+    x, y = data.x_train, data.y_train
+    if settings.train_limit is not None:
+        x, y = x[: settings.train_limit], y[: settings.train_limit]
+    if settings.synthetic_fraction > 0:
+        from .synthetic import synthetic_mnist
+
+        count = int(len(x) * settings.synthetic_fraction)
+        sx, sy = synthetic_mnist(count, seed=settings.seed + 1)
+        rng = np.random.default_rng(settings.seed)
+        order = rng.permutation(len(x) + count)
+        x, y = np.concatenate([x, sx])[order], np.concatenate([y, sy])[order]
+    inputs = to_model_input(x)
+    labels = keras.utils.to_categorical(y, 10) if preset.loss == "categorical" else y.astype(np.int64)
+    return inputs, labels
+
+
+def _datasets(x: np.ndarray, y: np.ndarray, settings: TrainSettings) -> tuple[Any, Any, int]:
+    """Numpy arrays when plain (fastest), a tf.data pipeline when augmenting."""
+    n_val = int(len(x) * settings.validation_split)
+    x_train, y_train = x[: len(x) - n_val], y[: len(y) - n_val]
+    val = (x[len(x) - n_val:], y[len(y) - n_val:]) if n_val else None
+    steps = int(np.ceil(len(x_train) / settings.batch_size))
+    if not settings.augment:
+        return (x_train, y_train), val, steps
+    base = tf.data.Dataset.from_tensor_slices((x_train, y_train))
+    base = base.shuffle(len(x_train), seed=settings.seed, reshuffle_each_iteration=True)
+    batched = base.batch(settings.batch_size).enumerate()
+    seed = tf.constant([settings.seed, 7], dtype=tf.int64)
+
+    def warp(index: tf.Tensor, batch: tuple[tf.Tensor, tf.Tensor]) -> tuple[tf.Tensor, tf.Tensor]:
+        images, labels = batch
+        step_seed = tf.stack([seed[0], seed[1] + index])
+        return augment_batch(images, step_seed), labels
+
+    pipeline = batched.map(warp, num_parallel_calls=tf.data.AUTOTUNE).prefetch(tf.data.AUTOTUNE)
+    return pipeline, val, steps
+
+
+def train(preset_name: str, settings: TrainSettings | None, data: MnistData,
+          listener: TrainingListener | None = None, stop: threading.Event | None = None,
+          verbose: int = 0) -> TrainResult:
+    """Train a preset; stop early (keeping what was learned) when `stop` is set."""
+    preset = get_preset(preset_name)
+    settings = validate(settings or preset.defaults)
+    if settings.train_limit is not None and settings.train_limit > len(data.x_train):
+        raise SettingsError(f"train_limit {settings.train_limit} exceeds the {len(data.x_train)} training images.")
+    keras.utils.set_random_seed(settings.seed)
+    x, y = prepare_arrays(preset, settings, data)
+    train_data, val, steps = _datasets(x, y, settings)
+    model = preset.build(settings)
+    compile_for(model, preset, settings, steps * settings.epochs)
+    listener = listener or TrainingListener()
+    listener.on_start(settings.epochs, steps)
+    progress = _Progress(listener, steps, stop)
+    started = time.perf_counter()
+    fit_args: dict[str, Any] = dict(epochs=settings.epochs, validation_data=val, callbacks=[progress], verbose=verbose)
+    if isinstance(train_data, tuple):
+        history = model.fit(*train_data, batch_size=settings.batch_size, shuffle=True, **fit_args)
+    else:
+        history = model.fit(train_data, **fit_args)
+    seconds = time.perf_counter() - started
+    hist = {k: [float(v) for v in values] for k, values in history.history.items()}
+    epochs_done = len(hist.get("loss", []))
+    stopped = bool(stop is not None and stop.is_set())
+    return TrainResult(model, preset_name, settings, hist, epochs_done, stopped, seconds)

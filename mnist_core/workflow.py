@@ -1,0 +1,36 @@
+"""Train -> evaluate -> save: the one path the CLI and the app both take."""
+
+from __future__ import annotations
+
+import threading
+
+from .data import MnistData
+from .evaluation import evaluate
+from .predictor import Predictor
+from .registry import ModelCard, Registry, now_iso
+from .settings import TrainSettings
+from .training import TrainingListener, TrainResult, train
+
+
+def card_for(result: TrainResult, metrics: dict, data: MnistData, name: str) -> ModelCard:
+    return ModelCard(
+        name=name, preset=result.preset, settings=result.settings.to_dict(), history=result.history,
+        metrics=metrics, dataset=data.fingerprint, created=now_iso(), train_seconds=round(result.seconds, 2),
+        epochs_done=result.epochs_done, stopped_early=result.stopped_early,
+    )
+
+
+def evaluate_and_save(result: TrainResult, data: MnistData, registry: Registry, name: str,
+                      overwrite: bool = False) -> ModelCard:
+    """Score the trained model once and store it with its card, atomically."""
+    evaluation, arrays = evaluate(Predictor(result.model), data)
+    card = card_for(result, evaluation.to_dict(), data, name)
+    registry.save(name, result.model, card, arrays, overwrite=overwrite)
+    return card
+
+
+def train_and_save(preset: str, settings: TrainSettings | None, data: MnistData, registry: Registry, name: str,
+                   listener: TrainingListener | None = None, stop: threading.Event | None = None,
+                   overwrite: bool = False) -> ModelCard:
+    result = train(preset, settings, data, listener=listener, stop=stop)
+    return evaluate_and_save(result, data, registry, name, overwrite=overwrite)
