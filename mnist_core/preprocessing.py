@@ -231,7 +231,9 @@ def preprocess(image: Image.Image | np.ndarray, normalise_strokes: bool = True) 
     top, bottom, left, right = bbox
     extent = max(bottom - top, right - left)
     width = stroke_width(mask)
-    if extent < 2.2 * width or extent < 0.04 * max(ink.shape):
+    side = max(ink.shape)
+    blob = extent < 3 * width and extent < 0.2 * side  # a brush tap: round, about one brush wide
+    if extent < 2.2 * width or blob or extent < 0.04 * side:
         return _empty(ink, "That is just a dot: draw a whole digit.")
     if mask.mean() > 0.6:
         return _empty(ink, "The canvas is almost entirely ink: clear it and draw a digit.")

@@ -283,9 +283,7 @@ def _fsync_dir(path: Path) -> None:
 
 def _save_inference_model(model, path: Path) -> None:
     """Save without optimizer state: a third of the size, and nothing the pages need."""
-    import keras
-
-    clone = keras.models.clone_model(model)
+    clone = model.__class__.from_config(model.get_config())  # get_config leaves the compile state out
     clone.set_weights(model.get_weights())
     clone.save(path)
     with open(path, "rb+") as handle:

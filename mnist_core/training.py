@@ -156,7 +156,7 @@ def train(preset_name: str, settings: TrainSettings | None, data: MnistData,
     if isinstance(train_data, tuple):
         history = model.fit(*train_data, batch_size=settings.batch_size, shuffle=True, **fit_args)
     else:
-        history = model.fit(train_data, **fit_args)
+        history = model.fit(train_data, shuffle=False, **fit_args)  # tf.data shuffles itself
     seconds = time.perf_counter() - started
     hist = {k: [float(v) for v in values] for k, values in history.history.items()}
     epochs_done = len(hist.get("loss", []))

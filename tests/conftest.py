@@ -1,0 +1,69 @@
+"""Shared fixtures: small data for fast tests, and the real MNIST when it is available."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+SHARED_MNIST = ROOT.parent / "shared" / "data" / "mnist.npz"
+
+
+def real_mnist_path() -> Path | None:
+    env = os.environ.get("MNIST_NPZ")
+    for candidate in ([Path(env)] if env else []) + [SHARED_MNIST]:
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+@pytest.fixture(scope="session")
+def tiny_data():
+    """800 train / 300 test synthetic pen digits: MNIST-shaped, made in a second, no file needed."""
+    from mnist_core.data import MnistData
+    from mnist_core.synthetic import synthetic_mnist
+
+    x_train, y_train = synthetic_mnist(800, seed=1000)
+    x_test, y_test = synthetic_mnist(300, seed=2000)
+    return MnistData(x_train, y_train, x_test, y_test, source="synthetic")
+
+
+@pytest.fixture(scope="session")
+def real_data():
+    """The real MNIST; in CI its absence is a failure, elsewhere a skip."""
+    from mnist_core.data import load_mnist
+
+    path = real_mnist_path()
+    if path is None:
+        if os.environ.get("CI"):
+            pytest.fail("CI must provide MNIST through MNIST_NPZ")
+        pytest.skip("real MNIST not available (set MNIST_NPZ)")
+    return load_mnist(path)
+
+
+@pytest.fixture
+def models_dir(tmp_path, monkeypatch):
+    path = tmp_path / "models"
+    monkeypatch.setenv("DIGITLAB_MODELS", str(path))
+    return path
+
+
+def write_npz(path: Path, **overrides) -> Path:
+    """A small valid MNIST-layout file, with any array replaced or removed (None)."""
+    rng = np.random.default_rng(0)
+    arrays = {
+        "x_train": rng.integers(0, 256, (50, 28, 28), dtype=np.uint8),
+        "y_train": rng.integers(0, 10, 50, dtype=np.uint8),
+        "x_test": rng.integers(0, 256, (20, 28, 28), dtype=np.uint8),
+        "y_test": rng.integers(0, 10, 20, dtype=np.uint8),
+    }
+    for key, value in overrides.items():
+        if value is None:
+            arrays.pop(key)
+        else:
+            arrays[key] = value
+    np.savez(path, **arrays)
+    return path

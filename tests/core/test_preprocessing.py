@@ -1,0 +1,176 @@
+import io
+import struct
+import zlib
+
+import numpy as np
+import pytest
+from PIL import Image, ImageDraw
+
+from mnist_core import preprocessing as pp
+from mnist_core.errors import ImageError
+from mnist_core.synthetic import STYLES, Style, sample_canvas
+
+
+def canvas(mode="dark-on-light", size=280, brush=18, box=(90, 50, 190, 230)):
+    """A hand-made '7' as the drawing canvas would return it."""
+    ink, paper = {"dark-on-light": ((0, 0, 0, 255), (255, 255, 255, 255)),
+                  "light-on-dark": ((255, 255, 255, 255), (0, 0, 0, 255)),
+                  "transparent": ((0, 0, 0, 255), (0, 0, 0, 0))}[mode]
+    image = Image.new("RGBA", (size, size), paper)
+    left, top, right, bottom = box
+    ImageDraw.Draw(image).line([(left, top), (right, top), (left + 20, bottom)], fill=ink, width=brush)
+    return np.asarray(image)
+
+
+def centre_of_mass(image):
+    rows, cols = np.indices(image.shape)
+    total = image.sum()
+    return (rows * image).sum() / total, (cols * image).sum() / total
+
+
+@pytest.mark.parametrize("mode", ["dark-on-light", "light-on-dark", "transparent"])
+def test_all_canvas_modes_give_the_same_input(mode):
+    reference = pp.preprocess(canvas("dark-on-light")).centred
+    result = pp.preprocess(canvas(mode))
+    assert not result.is_empty
+    assert np.abs(result.centred - reference).max() < 0.02
+
+
+def test_output_is_mnist_shaped_and_centred_by_mass():
+    result = pp.preprocess(canvas())
+    assert result.centred.shape == (28, 28) and result.centred.dtype == np.float32
+    assert 0.0 <= result.centred.min() and result.centred.max() <= 1.0
+    assert max(result.scaled.shape) == 20  # longer side fits the 20x20 box
+    row, col = centre_of_mass(result.centred)
+    assert abs(row - 13.5) <= 1.0 and abs(col - 13.5) <= 1.0
+    assert result.model_input.shape == (1, 28, 28, 1)
+
+
+def test_position_and_size_do_not_matter():
+    big = pp.preprocess(canvas(box=(60, 30, 220, 250), brush=24)).centred
+    small_corner = pp.preprocess(canvas(box=(10, 10, 50, 70), brush=6)).centred
+    assert np.abs(big - small_corner).mean() < 0.08
+
+
+@pytest.mark.parametrize("brush", [2, 6, 40])
+def test_stroke_width_is_brought_to_mnist_range(brush):
+    result = pp.preprocess(canvas(brush=brush, box=(60, 30, 220, 250)))
+    width = pp.stroke_width(result.centred > 0.5)
+    assert 1.2 <= width <= 3.6, width
+
+
+def test_mnist_digit_survives_a_round_trip(real_data):
+    diffs = []
+    for image in real_data.x_test[:30]:
+        big = Image.fromarray(image).resize((280, 280), Image.Resampling.BILINEAR)
+        diffs.append(np.abs(pp.preprocess(np.asarray(big)).centred - image / 255.0).mean())
+    assert np.mean(diffs) < 0.1
+
+
+@pytest.mark.parametrize("image", [
+    np.full((280, 280, 4), 255, np.uint8),  # empty white canvas
+    np.zeros((280, 280, 4), np.uint8),  # empty transparent canvas
+    np.zeros((280, 280), np.uint8),  # black
+], ids=["white", "transparent", "black"])
+def test_empty_canvas_is_no_digit(image):
+    result = pp.preprocess(image)
+    assert result.is_empty and "draw" in result.reason.lower()
+    assert not result.centred.any()
+
+
+def test_one_pixel_dot_is_no_digit():
+    image = np.full((280, 280, 4), 255, np.uint8)
+    image[140, 140, :3] = 0
+    assert pp.preprocess(image).is_empty
+
+
+def test_brush_tap_is_just_a_dot():
+    image = Image.new("RGBA", (280, 280), "white")
+    ImageDraw.Draw(image).ellipse([130, 130, 150, 150], fill="black")
+    result = pp.preprocess(np.asarray(image))
+    assert result.is_empty and "dot" in result.reason
+
+
+@pytest.mark.parametrize("fill", [(0, 0, 0, 255), (255, 255, 255, 255), (30, 30, 200, 255)])
+def test_solid_canvas_is_no_digit(fill):
+    image = np.zeros((280, 280, 4), np.uint8) + np.array(fill, np.uint8)
+    assert pp.preprocess(image).is_empty
+
+
+def test_photo_of_paper_with_uneven_light():
+    rows, cols = np.indices((300, 240))
+    paper = 170 + 60 * cols / 240  # a shadow across the page
+    image = Image.fromarray(paper.astype(np.uint8)).convert("RGB")
+    ImageDraw.Draw(image).line([(80, 60), (160, 60), (100, 250)], fill=(40, 40, 50), width=14)
+    noisy = np.asarray(image).astype(np.int16) + np.random.default_rng(0).integers(-8, 8, (300, 240, 3))
+    result = pp.preprocess(np.clip(noisy, 0, 255).astype(np.uint8))
+    assert not result.is_empty
+    reference = pp.preprocess(canvas()).centred
+    assert np.abs(result.centred - reference).mean() < 0.1
+
+
+def test_grayscale_pil_image_and_palette_are_accepted():
+    gray = Image.fromarray(canvas()[..., 0])
+    assert not pp.preprocess(gray).is_empty
+    assert not pp.preprocess(gray.convert("P")).is_empty
+
+
+def test_large_images_are_reduced_first():
+    image = Image.new("L", (3000, 2000), 255)
+    ImageDraw.Draw(image).line([(1200, 300), (1800, 300), (1300, 1700)], fill=0, width=80)
+    result = pp.preprocess(image)
+    assert max(result.ink.shape) <= pp.WORKING_SIDE and not result.is_empty
+
+
+def png_bytes(image: Image.Image) -> bytes:
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def test_open_image_reads_png():
+    assert pp.open_image(png_bytes(Image.fromarray(canvas()))).size == (280, 280)
+
+
+@pytest.mark.parametrize("payload", [b"", b"hello, not an image", b"%PDF-1.4 ..."])
+def test_non_images_are_refused_clearly(payload):
+    with pytest.raises(ImageError):
+        pp.open_image(payload)
+
+
+def test_truncated_png_is_refused():
+    data = png_bytes(Image.fromarray(canvas()))
+    with pytest.raises(ImageError, match="truncated|corrupt|read"):
+        pp.open_image(data[: len(data) // 2])
+
+
+def bomb_png(width=20000, height=20000) -> bytes:
+    """A tiny file whose header claims 400 megapixels."""
+    data = bytearray(png_bytes(Image.new("L", (1, 1))))
+    ihdr = data.index(b"IHDR")
+    data[ihdr + 4: ihdr + 12] = struct.pack(">II", width, height)
+    crc = zlib.crc32(bytes(data[ihdr: ihdr + 17])) & 0xFFFFFFFF
+    data[ihdr + 17: ihdr + 21] = struct.pack(">I", crc)
+    return bytes(data)
+
+
+def test_decompression_bomb_is_refused_without_decoding():
+    with pytest.raises(ImageError, match="too large|megapixels"):
+        pp.open_image(bomb_png())
+
+
+def test_oversized_but_legal_header_is_refused():
+    with pytest.raises(ImageError, match="megapixels"):
+        pp.open_image(bomb_png(8000, 6000))
+
+
+@pytest.mark.parametrize("style", list(STYLES))
+def test_synthetic_canvas_styles_are_recognised_as_digits(style):
+    rng = np.random.default_rng(5)
+    for digit in range(10):
+        assert not pp.preprocess(sample_canvas(digit, STYLES[style], rng)).is_empty
+
+
+def test_bad_array_shape_is_an_image_error():
+    with pytest.raises(ImageError):
+        pp.preprocess(np.zeros((4, 4, 7)))

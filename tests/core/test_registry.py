@@ -1,0 +1,153 @@
+import json
+import os
+
+import numpy as np
+import pytest
+
+from mnist_core import registry as reg
+from mnist_core.errors import ModelError
+from mnist_core.presets import build_model
+from mnist_core.registry import ModelCard, Registry, check_name, now_iso
+
+
+def make_card(name="m", accuracy=0.9):
+    return ModelCard(name=name, preset="mlp-128-64", settings={"epochs": 1}, history={"loss": [1.0, 0.5]},
+                     metrics={"test_accuracy": accuracy}, dataset="abc", created=now_iso(), train_seconds=1.0,
+                     epochs_done=2)
+
+
+@pytest.fixture
+def registry(tmp_path):
+    return Registry(tmp_path / "models", shipped=tmp_path / "shipped")
+
+
+@pytest.fixture(scope="module")
+def model():
+    return build_model("mlp-128-64")
+
+
+def test_save_list_load_round_trip(registry, model):
+    path = registry.save("first", model, make_card(), {"test_probabilities": np.zeros((3, 10), np.float16)})
+    assert sorted(p.name for p in path.iterdir()) == ["card.json", "evaluation.npz", "model.keras"]
+    cards = registry.list()
+    assert [c.name for c in cards] == ["first"] and cards[0].parameters == model.count_params()
+    loaded = registry.load("first")
+    x = np.random.default_rng(0).random((2, 28, 28, 1)).astype(np.float32)
+    np.testing.assert_allclose(loaded(x).numpy(), model(x).numpy(), atol=1e-6)
+    assert registry.arrays("first")["test_probabilities"].shape == (3, 10)
+
+
+def test_saved_model_has_no_optimizer_state(registry, tiny_data):
+    from mnist_core.training import train
+    from mnist_core.presets import get_preset
+
+    result = train("mlp-128-64", get_preset("mlp-128-64").defaults.with_changes(epochs=1), tiny_data)
+    bare = registry.save("bare", build_model("mlp-128-64"), make_card()) / "model.keras"
+    trained = registry.save("trained", result.model, make_card()) / "model.keras"
+    assert trained.stat().st_size < bare.stat().st_size * 1.2
+
+
+@pytest.mark.parametrize("name", ["../evil", "a/b", "..", ".hidden", "", " ", "x" * 65, "na\x00me", "C:\\x", "~root"])
+def test_path_tricks_and_odd_names_are_refused(registry, model, name):
+    with pytest.raises(ModelError, match="not a valid model name"):
+        registry.save(name, model, make_card())
+    assert not (registry.root.parent / "evil").exists()
+
+
+def test_names_are_trimmed_and_allow_spaces():
+    assert check_name("  my model 2.0_final-b ") == "my model 2.0_final-b"
+
+
+def test_existing_name_is_not_overwritten_by_accident(registry, model):
+    registry.save("m", model, make_card(accuracy=0.1))
+    with pytest.raises(ModelError, match="already exists"):
+        registry.save("m", model, make_card(accuracy=0.2))
+    registry.save("m", model, make_card(accuracy=0.3), overwrite=True)
+    assert registry.card("m").test_accuracy == 0.3
+    assert [p.name for p in registry.root.iterdir()] == ["m"]
+
+
+def test_crash_while_saving_leaves_nothing_behind(registry, model, monkeypatch):
+    registry.save("kept", model, make_card(accuracy=0.5))
+
+    def explode(*args, **kwargs):
+        raise OSError("disk full")
+    monkeypatch.setattr(reg.np, "savez_compressed", explode)
+    with pytest.raises(OSError):
+        registry.save("half", model, make_card(), {"a": np.zeros(2)})
+    with pytest.raises(OSError):
+        registry.save("kept", model, make_card(accuracy=0.9), {"a": np.zeros(2)}, overwrite=True)
+    assert sorted(p.name for p in registry.root.iterdir()) == ["kept"]
+    assert registry.card("kept").test_accuracy == 0.5
+
+
+def test_leftover_temp_folder_from_a_killed_process_is_invisible_and_cleaned(registry, model):
+    registry.save("ok", model, make_card())
+    stale = registry.root / ".tmp-deadbeef"
+    stale.mkdir()
+    (stale / "model.keras").write_bytes(b"half")
+    assert registry.names() == ["ok"]
+    os.utime(stale, (0, 0))
+    assert registry.clean_stale() == 1 and not stale.exists()
+
+
+def test_corrupt_card_is_reported_and_skipped(registry, model):
+    registry.save("good", model, make_card())
+    registry.save("bad", model, make_card())
+    (registry.root / "bad" / "card.json").write_text("{not json")
+    cards, problems = registry.scan()
+    assert [c.name for c in cards] == ["good"]
+    assert len(problems) == 1 and "corrupt" in problems[0].reason
+
+
+def test_foreign_folder_is_reported(registry, model):
+    registry.save("good", model, make_card())
+    (registry.root / "holiday photos").mkdir()
+    (registry.root / "other").mkdir()
+    (registry.root / "other" / "card.json").write_text(json.dumps({"hello": 1}))
+    (registry.root / "other" / "model.keras").write_bytes(b"x")
+    cards, problems = registry.scan()
+    assert [c.name for c in cards] == ["good"] and len(problems) == 2
+
+
+def test_corrupt_model_file_fails_with_a_clear_error(registry, model):
+    registry.save("broken", model, make_card())
+    (registry.root / "broken" / "model.keras").write_bytes(b"PK\x03\x04garbage")
+    with pytest.raises(ModelError, match="could not be loaded"):
+        registry.load("broken")
+
+
+def test_rename_and_delete(registry, model):
+    registry.save("old", model, make_card())
+    registry.save("other", model, make_card())
+    with pytest.raises(ModelError, match="already exists"):
+        registry.rename("old", "other")
+    with pytest.raises(ModelError, match="valid"):
+        registry.rename("old", "../x")
+    registry.rename("old", "new name")
+    assert sorted(registry.names()) == ["new name", "other"]
+    assert registry.card("new name").name == "new name"
+    registry.delete("new name")
+    assert registry.names() == ["other"]
+    with pytest.raises(ModelError, match="no model called"):
+        registry.load("new name")
+
+
+def test_shipped_models_are_listed_first_and_read_only(tmp_path, model):
+    shipped = Registry(tmp_path / "shipped", shipped=None)
+    shipped.save("digitlab-default", model, make_card(accuracy=0.99))
+    registry = Registry(tmp_path / "user", shipped=tmp_path / "shipped")
+    registry.save("mine", model, make_card())
+    cards = registry.list()
+    assert [c.name for c in cards] == ["digitlab-default", "mine"] and cards[0].shipped
+    for action in (lambda: registry.delete("digitlab-default"),
+                   lambda: registry.rename("digitlab-default", "x"),
+                   lambda: registry.save("digitlab-default", model, make_card())):
+        with pytest.raises(ModelError):
+            action()
+    assert registry.load("digitlab-default") is not None
+
+
+def test_missing_arrays_give_an_empty_dict(registry, model):
+    registry.save("plain", model, make_card())
+    assert registry.arrays("plain") == {}

@@ -1,0 +1,103 @@
+import math
+
+import keras
+import numpy as np
+import pytest
+
+from mnist_core.errors import SettingsError
+from mnist_core.presets import PRESETS, build_model, get_preset, layer_table
+from mnist_core.settings import TrainSettings
+
+
+@pytest.mark.parametrize("field, value, fragment", [
+    ("epochs", 0, "between 1 and 100"),
+    ("epochs", 10_000, "between 1 and 100"),
+    ("epochs", 2.5, "whole number"),
+    ("batch_size", -3, "between 8 and 4096"),
+    ("learning_rate", 5.0, "between"),
+    ("learning_rate", math.nan, "NaN"),
+    ("dropout", 0.95, "between 0 and 0.9"),
+    ("validation_split", 0.9, "between 0 and 0.5"),
+    ("seed", -1, "between"),
+    ("epochs", True, "whole number"),
+    ("epochs", "ten", "whole number"),
+    ("optimizer", "adagrad-xl", "optimizer must be one of"),
+    ("activation", "softplus9", "activation must be one of"),
+    ("hidden_units", [128] * 9, "At most 6"),
+    ("hidden_units", [0], "1 to 2048"),
+    ("hidden_units", ["x"], "whole numbers"),
+    ("train_limit", 10, "between 100 and 60000"),
+])
+def test_out_of_bounds_settings_get_a_clear_message(field, value, fragment):
+    with pytest.raises(SettingsError, match=fragment):
+        TrainSettings().with_changes(**{field: value})
+
+
+def test_unknown_setting_is_named():
+    with pytest.raises(SettingsError, match="epochz"):
+        TrainSettings().with_changes(epochz=3)
+
+
+def test_valid_changes_are_normalised():
+    s = TrainSettings().with_changes(epochs=5.0, hidden_units=["64", 32], learning_rate=1)
+    assert s.epochs == 5 and s.hidden_units == (64, 32) and s.learning_rate == 1.0
+    assert TrainSettings.from_dict(s.to_dict()) == s
+
+
+def test_every_notebook_network_is_a_preset():
+    assert {"logistic", "mlp-128-128-dropout", "dnn-3x128", "mlp-128-64", "cnn-quick", "cnn-accurate"} <= set(PRESETS)
+
+
+def test_unknown_preset_lists_the_choices():
+    with pytest.raises(SettingsError, match="cnn-quick"):
+        get_preset("resnet-9000")
+
+
+def dense_units(model):
+    return [l.units for l in model.layers if isinstance(l, keras.layers.Dense)]
+
+
+def test_logistic_is_one_sigmoid_layer():
+    model = build_model("logistic")
+    assert dense_units(model) == [10]
+    assert model.layers[-1].activation is keras.activations.sigmoid
+    assert get_preset("logistic").defaults.epochs == 20
+
+
+def test_mlp_128_128_dropout_matches_the_notebook():
+    preset = get_preset("mlp-128-128-dropout")
+    model = build_model(preset.name)
+    assert dense_units(model) == [128, 128, 10]
+    dropouts = [l.rate for l in model.layers if isinstance(l, keras.layers.Dropout)]
+    assert dropouts == [0.25]
+    assert preset.loss == "categorical" and preset.defaults.batch_size == 512 and preset.defaults.epochs == 10
+
+
+def test_dnn_3x128_and_mlp_128_64():
+    assert dense_units(build_model("dnn-3x128")) == [128, 128, 128, 10]
+    assert get_preset("dnn-3x128").defaults.validation_split == pytest.approx(0.1)
+    assert get_preset("dnn-3x128").loss == "sparse"
+    model = build_model("mlp-128-64")
+    assert isinstance(model.layers[0], keras.layers.Flatten) and dense_units(model) == [128, 64, 10]
+
+
+def test_accurate_cnn_has_batch_norm_dropout_and_augmentation():
+    preset = get_preset("cnn-accurate")
+    model = build_model(preset.name)
+    kinds = {type(l).__name__ for l in model.layers}
+    assert {"Conv2D", "BatchNormalization", "Dropout"} <= kinds
+    assert preset.defaults.augment
+
+
+@pytest.mark.parametrize("name", list(PRESETS))
+def test_every_preset_maps_images_to_ten_probabilities(name):
+    model = build_model(name)
+    out = model(np.zeros((2, 28, 28, 1), np.float32))
+    assert tuple(out.shape) == (2, 10)
+    table = layer_table(model)
+    assert sum(row["parameters"] for row in table) == model.count_params()
+
+
+def test_hidden_units_setting_changes_the_network():
+    settings = get_preset("mlp-128-64").defaults.with_changes(hidden_units=(32, 16, 8))
+    assert dense_units(build_model("mlp-128-64", settings)) == [32, 16, 8, 10]
