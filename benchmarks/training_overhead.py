@@ -1,0 +1,75 @@
+"""Cost of Digit Lab's training loop (progress reporting, stop checks) vs a plain model.fit.
+
+    python benchmarks/training_overhead.py [--train-limit 20000] [--repeats 3]
+
+For the quick CNN and the seed MLP (the notebook's 128-128-dropout network),
+trains the same model the same way twice in this run: once through
+mnist_core.training.train with a listener that receives every report, once
+with a plain Keras model.fit. Repeats alternate the order; the best time of
+each is compared. Goal: throughput ratio >= 0.95 (overhead <= 5%).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import keras
+import numpy as np
+
+from mnist_core.data import load_mnist
+from mnist_core.presets import get_preset
+from mnist_core.training import TrainingListener, compile_for, prepare_arrays, train
+
+
+class CountingListener(TrainingListener):
+    def __init__(self) -> None:
+        self.batches = 0
+
+    def on_batch(self, epoch, step, steps, logs) -> None:
+        self.batches += 1
+
+
+def plain_fit(name: str, settings, data) -> float:
+    preset = get_preset(name)
+    keras.utils.set_random_seed(settings.seed)
+    x, y = prepare_arrays(preset, settings, data)
+    model = preset.build(settings)
+    steps = int(np.ceil(len(x) / settings.batch_size))
+    compile_for(model, preset, settings, steps * settings.epochs)
+    start = time.perf_counter()
+    model.fit(x, y, batch_size=settings.batch_size, epochs=settings.epochs, shuffle=True, verbose=0)
+    return time.perf_counter() - start
+
+
+def ours(name: str, settings, data) -> float:
+    return train(name, settings, data, listener=CountingListener()).seconds
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--train-limit", type=int, default=20000)
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--epochs", type=int, default=2)
+    args = parser.parse_args()
+    data = load_mnist()
+    for name in ("cnn-quick", "mlp-128-128-dropout"):
+        settings = get_preset(name).defaults.with_changes(epochs=args.epochs, train_limit=args.train_limit)
+        times = {"digit lab": [], "plain fit": []}
+        for repeat in range(args.repeats):
+            order = [("digit lab", ours), ("plain fit", plain_fit)]
+            for label, fn in (order if repeat % 2 == 0 else order[::-1]):
+                times[label].append(fn(name, settings, data))
+        best_ours, best_plain = min(times["digit lab"]), min(times["plain fit"])
+        ratio = best_plain / best_ours
+        print(f"{name:<22} plain fit {best_plain:6.2f}s   digit lab {best_ours:6.2f}s   "
+              f"throughput ratio {ratio:.3f}  (overhead {100 * (1 / ratio - 1):+.1f}%)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
