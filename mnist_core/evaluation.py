@@ -93,8 +93,9 @@ def score(probabilities: np.ndarray, labels: np.ndarray) -> tuple[float, float]:
 
 def evaluate(predictor, data: MnistData) -> tuple[Evaluation, dict[str, np.ndarray]]:
     """Score a Predictor on MNIST; also return per-image arrays for the pages to filter."""
-    test_probs = predictor.predict_batch(to_model_input(data.x_test))
-    train_probs = predictor.predict_batch(to_model_input(data.x_train))
+    # float32 throughout: what is stored beside the model is exactly what the card was computed from
+    test_probs = predictor.predict_batch(to_model_input(data.x_test)).astype(np.float32)
+    train_probs = predictor.predict_batch(to_model_input(data.x_train)).astype(np.float32)
     labels = data.y_test.astype(np.int64)
     test_acc, test_loss = score(test_probs, labels)
     train_acc, train_loss = score(train_probs, data.y_train.astype(np.int64))
@@ -103,7 +104,7 @@ def evaluate(predictor, data: MnistData) -> tuple[Evaluation, dict[str, np.ndarr
         test_acc, test_loss, train_acc, train_loss, matrix.tolist(), classification_report(matrix),
         confident_errors(test_probs, labels, TOP_ERRORS_IN_CARD), len(labels), len(data.y_train),
     )
-    arrays = {"test_probabilities": test_probs.astype(np.float16)}
+    arrays = {"test_probabilities": test_probs}
     return evaluation, arrays
 
 

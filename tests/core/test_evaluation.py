@@ -48,7 +48,9 @@ def test_evaluate_on_small_data(tiny_data):
     assert 0 <= evaluation.test_accuracy <= 1
     assert len(evaluation.top_errors) == 10
     assert arrays["test_probabilities"].shape == (300, 10)
-    assert np.allclose(arrays["test_probabilities"].astype(np.float32).sum(axis=1), 1, atol=1e-2)
+    assert np.allclose(arrays["test_probabilities"].sum(axis=1), 1, atol=1e-4)
+    predicted = arrays["test_probabilities"].argmax(axis=1)
+    assert np.trace(np.array(evaluation.confusion)) == (predicted == tiny_data.y_test).sum()
     text = format_report(evaluation.report)
     assert "macro avg" in text and "precision" in text
     assert format_confusion(evaluation.confusion).count("\n") == 10

@@ -1,0 +1,160 @@
+"""Evaluate: how good is a model, where does it go wrong, and how does it compare?"""
+
+import streamlit as st
+
+from mnist_core.evaluation import Evaluation
+from ui import charts, resources, widgets
+from ui.boot import ensure_app
+from ui.helpers import cell_indices, esc, per_digit_accuracy, percent, pixelate
+
+ensure_app()  # a fresh server's first request may bypass app.py: route it through
+
+ss = st.session_state
+SHOWN_IMAGES = 24
+
+
+def _evaluation(card) -> Evaluation | None:
+    try:
+        return Evaluation.from_dict(card.metrics)
+    except (KeyError, TypeError):
+        return None
+
+
+def _cell_clicked() -> None:
+    """A click on the confusion matrix selects that cell in the two selectboxes."""
+    event = ss.get("eval_confusion")
+    points = (event or {}).get("selection", {}).get("points", []) if event else []
+    if points:
+        point = points[0]
+        try:
+            ss.eval_true, ss.eval_pred = int(point["y"]), int(point["x"])
+        except (KeyError, TypeError, ValueError):
+            pass
+
+
+def metrics_row(ev: Evaluation, other: Evaluation | None = None) -> None:
+    cols = st.columns(4)
+    items = [("Test accuracy", "test_accuracy", True), ("Test loss", "test_loss", False),
+             ("Train accuracy", "train_accuracy", True), ("Train loss", "train_loss", False)]
+    for col, (label, field, is_acc) in zip(cols, items):
+        value = getattr(ev, field)
+        delta = None
+        if other is not None:
+            diff = value - getattr(other, field)
+            delta = f"{diff * 100:+.2f} points" if is_acc else f"{diff:+.4f}"
+        col.metric(label, f"{value:.2%}" if is_acc else f"{value:.4f}", delta=delta,
+                   delta_color="normal" if is_acc else "inverse", border=True)
+
+
+def curves(histories: dict, key: str) -> None:
+    if not any(h.get("loss") for h in histories.values()):
+        st.info("No training curves were recorded for this model.")
+        return
+    if max(len(h.get("loss") or []) for h in histories.values()) == 1:
+        st.caption("Trained for one epoch only, so each curve is a single point.")
+    left, right = st.columns(2)
+    with left:
+        st.plotly_chart(charts.history_figure(histories, "loss"), key=f"{key}_loss", config={"displayModeBar": False})
+    with right:
+        st.plotly_chart(charts.history_figure(histories, "accuracy"), key=f"{key}_acc",
+                        config={"displayModeBar": False})
+
+
+def confusion_section(card, ev: Evaluation, data) -> None:
+    st.subheader("Confusion matrix")
+    st.caption("Rows are the true digit, columns what the model said. Click a cell, or pick one below, "
+               "to see those test images.")
+    mode = st.segmented_control("Show", ["Counts", "Row-normalised (%)"], default="Counts", key="eval_mode",
+                                required=True)
+    normalised = mode == "Row-normalised (%)"
+    ss.setdefault("eval_true", 4)
+    ss.setdefault("eval_pred", 9)
+    left, right = st.columns([1.2, 1], gap="large")
+    with left:
+        fig = charts.confusion_figure(ev.confusion, normalised, selected=(ss.eval_true, ss.eval_pred))
+        st.plotly_chart(fig, key="eval_confusion", on_select=_cell_clicked, selection_mode="points",
+                        config={"displayModeBar": False})
+    with right:
+        a, b = st.columns(2)
+        true = a.selectbox("True digit", range(10), key="eval_true")
+        pred = b.selectbox("Predicted digit", range(10), key="eval_pred")
+        verb = "correctly recognised" if true == pred else f"taken for a {pred}"
+        probs = resources.get_test_probabilities(card.name)
+        if probs is None or len(probs) != len(data.y_test):
+            count = ev.confusion[true][pred]
+            st.markdown(f"**{count:,}** test image{'s' if count != 1 else ''} of a {true} {verb}.")
+            st.info("This model was saved without its per-image results, so the images cannot be shown. "
+                    "Retrain it to get them.")
+            return
+        hits = cell_indices(probs, data.y_test, true, pred)
+        st.markdown(f"**{len(hits):,}** test image{'s' if len(hits) != 1 else ''} of a {true} {verb}.")
+        if len(hits):
+            shown = hits[:SHOWN_IMAGES]
+            st.image([pixelate(data.x_test[i], 3) for i in shown],
+                     caption=[percent(probs[i, pred]) for i in shown], width=72)
+            if len(hits) > SHOWN_IMAGES:
+                st.caption(f"The {SHOWN_IMAGES} most confident of {len(hits):,}; percentages are the model's "
+                           "confidence in its answer.")
+
+
+def report_section(ev: Evaluation) -> None:
+    left, right = st.columns([1, 1.2], gap="large")
+    with left:
+        st.subheader("Classification report")
+        rows = [{"digit": key, **{k: row[k] for k in ("precision", "recall", "f1", "support")}}
+                for key, row in ev.report.items()]
+        st.dataframe(rows, hide_index=True, width="stretch", column_config={
+            "precision": st.column_config.NumberColumn(format="percent"),
+            "recall": st.column_config.NumberColumn(format="percent"),
+            "f1": st.column_config.NumberColumn("F1", format="percent"),
+            "support": st.column_config.NumberColumn("images", format="localized"),
+        })
+        st.caption("Precision: of the images it called *d*, how many were *d*. "
+                   "Recall: of the real *d*s, how many it found.")
+    with right:
+        st.subheader("Accuracy per digit")
+        st.plotly_chart(charts.per_digit_bars({"accuracy": per_digit_accuracy(ev.confusion)}, title=""),
+                        key="eval_per_digit", config={"displayModeBar": False})
+
+
+def compare_section(card, ev: Evaluation, cards) -> None:
+    st.subheader("Compare with another model")
+    other_card = widgets.second_model_picker(cards, card.name, key="eval_other", label="Second model")
+    if other_card is None:
+        st.info("Train a second model to compare it with this one.")
+        widgets.link("train", "Train a model", icon="🏋️")
+        return
+    other = _evaluation(other_card)
+    if other is None:
+        st.warning(f"{esc(other_card.name)} has no evaluation to compare.")
+        return
+    st.caption(f"Deltas show **{esc(card.name)}** minus **{esc(other_card.name)}**.")
+    metrics_row(ev, other)
+    curves({card.name: card.history, other_card.name: other_card.history}, key="cmp")
+    st.plotly_chart(
+        charts.per_digit_bars({card.name: per_digit_accuracy(ev.confusion),
+                               other_card.name: per_digit_accuracy(other.confusion)}),
+        key="cmp_per_digit", config={"displayModeBar": False},
+    )
+
+
+st.title("📊 Evaluate")
+cards, _ = resources.scan_models()
+if not cards:
+    widgets.no_models_message()
+    st.stop()
+card = widgets.model_picker(cards, key="pick_evaluate")
+ev = _evaluation(card)
+if ev is None:
+    st.error(f"**{esc(card.name)}** has no evaluation results in its card. Retrain it on the Train page.")
+    widgets.link("train", "Train a model", icon="🏋️")
+    st.stop()
+
+metrics_row(ev)
+st.caption(f"Scored on {ev.test_count:,} test images the model never saw, and {ev.train_count:,} training images.")
+st.subheader("Training curves")
+curves({"": card.history}, key="eval")
+data = widgets.require_data()
+confusion_section(card, ev, data)
+report_section(ev)
+compare_section(card, ev, cards)

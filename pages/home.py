@@ -1,0 +1,47 @@
+"""Home: what Digit Lab is, the active model, and the way to every page."""
+
+import streamlit as st
+
+from ui import resources, widgets
+from ui.boot import ensure_app
+
+ensure_app()  # a fresh server's first request may bypass app.py: route it through
+
+st.title("🔢 Digit Lab")
+with st.container(key="hero"):
+    st.markdown(
+        "Draw a digit and watch a neural network trained on MNIST, 70,000 handwritten digits, "
+        "recognise it as you draw. Train your own networks right here in the browser, see where "
+        "they go wrong, and compare them."
+    )
+
+cards, problems = resources.scan_models()
+active = widgets.resolve_active(cards)
+
+left, right = st.columns([3, 2], gap="large")
+with left:
+    st.subheader("Active model")
+    if active is None:
+        widgets.no_models_message()
+    else:
+        widgets.model_card(active)
+        st.caption("Change it on the Draw, Evaluate or Mistakes page; every page uses the same one.")
+    job = resources.training_job().state
+    if job.active:
+        st.info(widgets.esc(job.describe()), icon="⏳")
+    widgets.show_problems(problems)
+
+with right:
+    st.subheader("Explore")
+    entries = [
+        ("draw", "Draw", "✏️", "Draw a digit and see the network's guess, live."),
+        ("train", "Train", "🏋️", "Pick a network, set its knobs, and train it."),
+        ("evaluate", "Evaluate", "📊", "Accuracy, confusion matrix, and model comparisons."),
+        ("mistakes", "Mistakes", "🔍", "The test digits the model got most confidently wrong."),
+        ("dataset", "Dataset", "🗂️", "What MNIST looks like, digit by digit."),
+        ("look_inside", "Look inside", "🔬", "Saliency, weights and activations: how the network decides."),
+    ]
+    for page, label, icon, blurb in entries:
+        with st.container(border=True):
+            widgets.link(page, label, icon=icon)
+            st.caption(blurb)

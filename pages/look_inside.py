@@ -1,0 +1,72 @@
+"""Look Inside: how the active network turns the current drawing (or a test image) into an answer."""
+
+import numpy as np
+import streamlit as st
+
+from ui import charts, inside, resources, widgets
+from ui.boot import ensure_app
+
+ensure_app()
+ss = st.session_state
+DRAWING_KEY = "last_steps"  # set by the Draw page: the latest non-empty Preprocessed
+
+
+def choose_input():
+    """(28x28 image, caption, true digit or None) from the drawing or a test image."""
+    steps = ss.get(DRAWING_KEY)
+    options = (["Your drawing"] if steps is not None else []) + ["A test image"]
+    source = st.radio("Look at", options, horizontal=True, key="inside_source")
+    if source == "Your drawing":
+        return steps.centred, "your latest drawing on the Draw page", None
+    data = widgets.require_data()
+    ss.setdefault("inside_index", 0)
+    cols = st.columns([3, 1], vertical_alignment="bottom")
+    if cols[1].button("🎲 Random test image", width="stretch"):
+        ss.inside_index = int(np.random.default_rng().integers(len(data.x_test)))
+    index = cols[0].number_input("Test image number", 0, len(data.x_test) - 1, key="inside_index")
+    if steps is None:
+        st.caption("Draw a digit on the Draw page to look at your own drawing here.")
+    return data.x_test[index] / 255.0, f"test image #{index}", int(data.y_test[index])
+
+
+st.title("🔬 Look inside")
+cards, problems = resources.scan_models()
+widgets.show_problems(problems)
+card = widgets.model_picker(cards, key="pick_inside")
+if card is None:
+    widgets.no_models_message()
+    st.stop()
+predictor = widgets.load_predictor(card)
+if predictor is None:
+    st.stop()
+
+image, caption, true_digit = choose_input()
+left, right = st.columns([1, 2], gap="large")
+with left:
+    widgets.digit_image(image, caption=f"Input: {caption}", scale=8, width="stretch")
+with right:
+    probs = predictor.probabilities(image)[0]
+    widgets.probability_chart(probs, key="inside_bars", height=260, true_digit=true_digit)
+
+why, arch, weights, acts, history = st.tabs(
+    ["Why this answer", "Architecture", "First-layer weights", "Activations", "Training history"])
+with why:
+    if not image.any():
+        st.info("A blank input has nothing to explain: draw a digit first.")
+    else:
+        inside.why_view(card.name, image, key="inside_why")
+with arch:
+    inside.architecture_view(predictor.model)
+with weights:
+    units = st.slider("How many units or filters", 8, 64, 32, step=8, key="inside_units")
+    inside.weights_view(card.name, units)
+with acts:
+    inside.activations_view(card.name, image)
+with history:
+    if card.history.get("loss"):
+        cols = st.columns(2)
+        cols[0].plotly_chart(charts.history_figure({"": card.history}, "loss"), key="inside_loss")
+        cols[1].plotly_chart(charts.history_figure({"": card.history}, "accuracy"), key="inside_acc")
+        st.caption(f"{card.epochs_done} epochs; the dashed lines, when present, are the held-out validation data.")
+    else:
+        st.info("This model has no recorded training history.")

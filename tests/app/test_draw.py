@@ -1,0 +1,104 @@
+"""Draw page: empty hint, live result for an uploaded picture, bad files, no model, broken model.
+
+AppTest cannot draw on the canvas component, so the drawing path is covered by
+uploading pictures (the same result panel) and by the browser tests.
+"""
+
+
+from tests.app.apptools import QUICK, blank_png, digit_png, open_page, page_text
+from ui.helpers import guess
+
+
+def _expected(models_dir, image28):
+    """What the model itself says about the picture, to compare with the page."""
+    from mnist_core.predictor import Predictor
+    from mnist_core.preprocessing import open_image
+    from mnist_core.registry import Registry
+
+    predictor = Predictor(Registry(models_dir, shipped=None).load(QUICK))
+    _, probs = predictor.classify(open_image(digit_png(image28)))
+    return guess(probs)
+
+
+def test_empty_canvas_shows_hint_and_no_prediction(app_env):
+    at = open_page("draw")
+    assert not at.exception
+    text = page_text(at)
+    assert "Draw a digit" in text
+    assert "Prediction:" not in text
+    assert at.slider(key="brush").value == 20
+    assert at.button[0].label.endswith("Clear")
+    assert len(at.file_uploader) == 1
+    assert at.selectbox(key="pick_draw").value in (QUICK, "tiny logistic")
+
+
+def test_uploaded_digit_is_classified(app_env, mnist):
+    at = open_page("draw")
+    at.selectbox(key="pick_draw").set_value(QUICK).run()
+    image = mnist.x_test[0]
+    at.file_uploader(key="draw_upload").upload("seven.png", digit_png(image), "image/png").run()
+    assert not at.exception
+    want = _expected(app_env, image)
+    text = page_text(at)
+    lines = [str(m.value) for m in at.markdown]
+    assert f"Prediction: {want.digit}" in lines  # one element holding exactly this text
+    assert want.confidence_text in lines
+    assert want.confidence_text.endswith("% sure")
+    assert "Draw a digit" not in text
+    assert ("Not sure" in text) == (not want.sure)
+    # the 28x28 view and the probability chart are there
+    assert any(len(img.value) == 1 for img in at.image)
+    assert at.get("plotly_chart")
+
+
+def test_blank_picture_is_not_guessed(app_env):
+    at = open_page("draw")
+    at.file_uploader(key="draw_upload").upload("blank.png", blank_png(), "image/png").run()
+    assert not at.exception
+    text = page_text(at)
+    assert "Prediction:" not in text
+    assert "No digit found" in text
+
+
+def test_bad_file_shows_image_error(app_env):
+    at = open_page("draw")
+    at.file_uploader(key="draw_upload").upload("digit.png", b"this is not an image", "image/png").run()
+    assert not at.exception
+    assert at.error, "a bad file must be reported"
+    assert "cannot be used" in at.error[0].value
+    assert "Prediction:" not in page_text(at)
+
+
+def test_clear_button_resets_canvas_round(app_env):
+    at = open_page("draw")
+    before = at.session_state["canvas_round"]
+    at.button[0].click().run()
+    assert not at.exception
+    assert at.session_state["canvas_round"] == before + 1
+    assert "Draw a digit" in page_text(at)
+
+
+def test_no_models_keeps_draw_working(empty_models, mnist):
+    at = open_page("draw")
+    assert not at.exception
+    assert "Draw a digit" in page_text(at)
+    at.file_uploader(key="draw_upload").upload("d.png", digit_png(mnist.x_test[1]), "image/png").run()
+    assert not at.exception
+    text = page_text(at)
+    assert "No model yet" in text
+    assert "Prediction:" not in text
+    assert any(link.label == "Train a model" for link in at.page_link)
+
+
+def test_broken_model_file_gives_clear_error(copied_models, mnist):
+    (copied_models / QUICK / "model.keras").write_bytes(b"garbage, not a keras file")
+    at = open_page("draw")
+    at.selectbox(key="pick_draw").set_value(QUICK).run()
+    at.file_uploader(key="draw_upload").upload("d.png", digit_png(mnist.x_test[0]), "image/png").run()
+    assert not at.exception
+    assert any("could not be loaded" in e.value for e in at.error)
+    assert "Prediction:" not in page_text(at)
+    # the other model still works
+    at.selectbox(key="pick_draw").set_value("tiny logistic").run()
+    assert not at.exception
+    assert any(str(m.value).startswith("Prediction: ") for m in at.markdown)

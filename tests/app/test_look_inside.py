@@ -1,0 +1,61 @@
+"""Look Inside page and the Draw page's explanations and classroom mode."""
+
+import pytest
+
+from tests.app.apptools import LOGISTIC, QUICK, digit_png, open_page, page_text
+
+
+@pytest.mark.parametrize("model", [QUICK, LOGISTIC], ids=["conv", "dense"])
+def test_look_inside_renders_for_dense_and_conv(app_env, model):
+    at = open_page("look_inside")
+    at.selectbox(key="pick_inside").set_value(model).run()
+    assert not at.exception, at.exception
+    assert len(at.tabs) == 5
+    text = page_text(at)
+    assert "Why" in text and "Why not" in text  # saliency for winner and runner-up
+    assert "output scores, before and after softmax" in text
+    assert "first-layer unit" in text or "first convolution" in text
+    assert any("Input: test image #0" in str(img.proto) for img in at.image) or at.image
+
+
+def test_look_inside_changes_with_the_test_image(app_env):
+    at = open_page("look_inside")
+    at.selectbox(key="pick_inside").set_value(QUICK).run()
+    before = page_text(at)
+    at.number_input(key="inside_index").set_value(1).run()
+    assert not at.exception
+    assert page_text(at) != before
+
+
+def test_look_inside_uses_the_latest_drawing(app_env, mnist):
+    at = open_page("draw")
+    at.file_uploader(key="draw_upload").upload("digit.png", digit_png(mnist.x_test[0]), "image/png").run()
+    at.switch_page("pages/look_inside.py").run()
+    assert not at.exception
+    assert at.radio(key="inside_source").value == "Your drawing"
+
+
+def test_explanations_open_lazily_on_the_draw_page(app_env, mnist):
+    at = open_page("draw")
+    at.selectbox(key="pick_draw").set_value(QUICK).run()
+    at.file_uploader(key="draw_upload").upload("digit.png", digit_png(mnist.x_test[0]), "image/png").run()
+    assert "Why not" not in page_text(at)  # closed panels compute nothing
+    at.session_state["explain_steps"] = True
+    at.session_state["explain_why"] = True
+    at.run()
+    assert not at.exception, at.exception
+    text = page_text(at)
+    assert "centre of mass" in text and "784" in text
+    assert "Why not" in text
+
+
+def test_classroom_mode_hides_what_a_class_does_not_need(app_env):
+    at = open_page("draw")
+    assert at.slider(key="brush") and len(at.file_uploader) == 1
+    at.toggle(key="classroom").set_value(True).run()
+    assert not at.exception
+    assert not [s for s in at.slider if s.key == "brush"]
+    assert len(at.file_uploader) == 0
+    assert not [s for s in at.selectbox if s.key == "pick_draw"]
+    assert "Draw a digit" in page_text(at)
+    assert any(b.label.endswith("Clear") for b in at.button)

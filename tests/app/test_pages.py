@@ -1,0 +1,168 @@
+"""Home, Evaluate, Mistakes and Dataset pages, plus the missing-dataset and no-model paths."""
+
+import json
+
+import pytest
+
+from tests.app.apptools import LOGISTIC, QUICK, open_page, page_text
+
+PAGES = ["home", "draw", "train", "evaluate", "mistakes", "dataset", "look_inside"]
+
+
+def _plotly(at, key):
+    """The figure JSON of the st.plotly_chart with this key."""
+    for element in at.get("plotly_chart"):
+        proto = element.proto
+        if key in proto.id:
+            return json.loads(proto.spec)
+    raise AssertionError(f"no plotly chart with key {key!r}")
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_every_page_renders(app_env, page):
+    at = open_page(page)
+    assert not at.exception, at.exception
+    assert at.title, "every page has a title"
+
+
+def test_navigation_url_paths():
+    """app.py registers the pages under the agreed URLs."""
+    import re
+
+    from tests.app.apptools import REPO
+
+    source = (REPO / "app.py").read_text()
+    paths = re.findall(r'url_path="([^"]*)"', source)
+    assert paths == ["", "draw", "train", "evaluate", "mistakes", "dataset", "look_inside"]
+
+
+def test_home_shows_active_model_and_links(app_env):
+    at = open_page("home")
+    text = page_text(at)
+    assert "Digit Lab" in at.title[0].value
+    assert "Active model" in text
+    assert any(m.label == "Test accuracy" for m in at.metric)
+    labels = {link.label for link in at.page_link}
+    assert {"Draw", "Train", "Evaluate", "Mistakes", "Dataset"} <= labels
+
+
+def test_active_model_is_shared_between_pages(app_env):
+    at = open_page("evaluate")
+    at.selectbox(key="pick_evaluate").set_value(LOGISTIC).run()
+    assert at.session_state["model_name"] == LOGISTIC
+    at.switch_page("pages/mistakes.py").run()
+    assert at.selectbox(key="pick_mistakes").value == LOGISTIC
+    at.selectbox(key="pick_mistakes").set_value(QUICK).run()
+    at.switch_page("pages/draw.py").run()
+    assert at.selectbox(key="pick_draw").value == QUICK
+    at.switch_page("pages/home.py").run()
+    assert f"### {QUICK}" in page_text(at)
+
+
+def test_evaluate_counts_and_normalised(app_env):
+    at = open_page("evaluate")
+    at.selectbox(key="pick_evaluate").set_value(QUICK).run()
+    labels = [m.label for m in at.metric]
+    for label in ("Test accuracy", "Test loss", "Train accuracy", "Train loss"):
+        assert label in labels
+    counts = _plotly(at, "eval_confusion")["data"][0]["text"]
+    assert not any("%" in cell for row in counts for cell in row)
+    at.segmented_control(key="eval_mode").set_value("Row-normalised (%)").run()
+    assert not at.exception
+    shares = _plotly(at, "eval_confusion")["data"][0]["text"]
+    assert any("%" in cell for row in shares for cell in row)
+    assert shares != counts
+
+
+def test_evaluate_cell_selection_shows_images(app_env):
+    at = open_page("evaluate")
+    at.selectbox(key="pick_evaluate").set_value(QUICK).run()
+    at.selectbox(key="eval_true").set_value(3)
+    at.selectbox(key="eval_pred").set_value(3).run()
+    assert not at.exception
+    assert "test images of a 3 correctly recognised" in page_text(at)
+    grids = [img for img in at.image if len(img.value) > 1]
+    assert grids and all(c.endswith("%") for c in grids[0].captions)
+
+
+def test_evaluate_report_and_compare(app_env):
+    at = open_page("evaluate")
+    at.selectbox(key="pick_evaluate").set_value(QUICK).run()
+    assert at.dataframe, "classification report table"
+    assert at.selectbox(key="eval_other").value == LOGISTIC
+    deltas = [m for m in at.metric if m.delta]
+    assert len(deltas) == 4
+    figure = _plotly(at, "cmp_per_digit")
+    assert {trace["name"] for trace in figure["data"]} == {QUICK, LOGISTIC}
+
+
+def test_mistakes_filters_change_grid(app_env):
+    at = open_page("mistakes")
+    at.selectbox(key="pick_mistakes").set_value(LOGISTIC).run()
+    grid = at.image[0]
+    assert len(grid.value) == 20  # default "how many"
+    at.slider(key="mis_limit").set_value(5).run()
+    assert len(at.image[0].value) == 5
+    at.slider(key="mis_limit").set_value(50).run()
+    unfiltered = at.image[0].captions
+    assert len(unfiltered) == 50
+    assert not all(c.startswith("4 →") for c in unfiltered)
+    at.selectbox(key="mis_true").set_value(4).run()
+    assert not at.exception
+    filtered = at.image[0].captions if at.image else []
+    assert filtered and all(c.startswith("4 →") for c in filtered)
+    at.selectbox(key="mis_pred").set_value(9).run()
+    assert all(c.startswith("4 → 9") for c in (at.image[0].captions if at.image else []))
+    # choosing one shows its probabilities
+    if at.selectbox(key="mis_pick").options:
+        assert _plotly(at, "mis_bars")["data"][0]["type"] == "bar"
+
+
+def test_mistakes_empty_filter_is_friendly(app_env):
+    at = open_page("mistakes")
+    at.selectbox(key="mis_true").set_value(1)
+    at.selectbox(key="mis_pred").set_value(1).run()  # a digit is never a mistake for itself
+    assert not at.exception
+    assert "No mistakes match" in page_text(at)
+
+
+def test_dataset_counts(app_env, mnist):
+    at = open_page("dataset")
+    values = {m.label: m.value for m in at.metric}
+    assert values["Training images"] == f"{len(mnist.y_train):,}"
+    assert values["Test images"] == f"{len(mnist.y_test):,}"
+    figure = _plotly(at, "dataset_counts")
+    assert [trace["name"] for trace in figure["data"]] == ["train", "test"]
+    assert sum(figure["data"][0]["y"]) == len(mnist.y_train)
+    assert len([img for img in at.image]) == 10  # one row of examples per digit
+    seed = at.session_state["dataset_seed"]
+    at.button(key="dataset_shuffle").click().run()
+    assert at.session_state["dataset_seed"] != seed
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_missing_dataset_is_explained(monkeypatch, trained_models, page):
+    monkeypatch.setenv("MNIST_NPZ", "/nonexistent/mnist.npz")
+    monkeypatch.setenv("DIGITLAB_MODELS", str(trained_models))
+    monkeypatch.setenv("DIGITLAB_SHIPPED", "")
+    at = open_page(page)
+    assert not at.exception, at.exception
+    if page in ("train", "evaluate", "mistakes", "dataset"):
+        errors = " ".join(e.value for e in at.error)
+        assert "MNIST dataset is not available" in errors
+        assert "MNIST_NPZ" in page_text(at)
+
+
+@pytest.mark.parametrize("page", ["home", "evaluate", "mistakes"])
+def test_no_models_is_friendly(empty_models, page):
+    at = open_page(page)
+    assert not at.exception
+    assert "No model yet" in page_text(at)
+    assert any(link.label == "Train a model" for link in at.page_link)
+
+
+def test_unreadable_model_folder_is_a_warning(copied_models):
+    (copied_models / "half-copied").mkdir()
+    at = open_page("home")
+    assert not at.exception
+    assert any("could not be read" in w.value for w in at.warning)

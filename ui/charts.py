@@ -1,0 +1,146 @@
+"""Plotly figures for the pages: pure functions of numbers, no Streamlit.
+
+Colours are chosen to read on light and dark themes alike (Streamlit's plotly
+theme supplies backgrounds and text colours); fonts are large enough for a
+classroom projector.
+"""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+import numpy as np
+import plotly.graph_objects as go
+
+from .helpers import percent
+
+WINNER = "#2E86DE"  # a mid blue: readable on white and on near-black
+OTHER = "rgba(128, 128, 128, 0.45)"
+SECOND = "#F39C12"  # a second series (validation, compared model)
+TRAIN = WINNER
+DIGITS = [str(d) for d in range(10)]
+
+
+def _base(fig: go.Figure, height: int, font_size: int = 16) -> go.Figure:
+    fig.update_layout(
+        height=height, margin=dict(l=10, r=10, t=40, b=10), font=dict(size=font_size),
+        legend=dict(orientation="h", yanchor="bottom", y=1.02, xanchor="left", x=0),
+    )
+    return fig
+
+
+def probability_bars(probs: Sequence[float], height: int = 320, title: str | None = None,
+                     highlight: int | None = None, true_digit: int | None = None) -> go.Figure:
+    """Ten bars, the winner highlighted, y fixed to 0..1 so bars compare across strokes."""
+    probs = np.asarray(probs, dtype=float)
+    winner = int(np.argmax(probs)) if highlight is None else highlight
+    colours = [WINNER if d == winner else OTHER for d in range(10)]
+    if true_digit is not None and true_digit != winner:
+        colours[true_digit] = SECOND
+    labels = [percent(p) if p >= 0.005 else "" for p in probs]  # same rounding as the "NN% sure" text
+    fig = go.Figure(go.Bar(
+        x=DIGITS, y=probs, marker_color=colours, text=labels, textposition="outside",
+        cliponaxis=False, hovertemplate="digit %{x}: %{y:.1%}<extra></extra>",
+    ))
+    fig.update_yaxes(range=[0, 1.12], tickformat=".0%", tickvals=[0, 0.25, 0.5, 0.75, 1.0], title=None)
+    fig.update_xaxes(type="category", title=None, tickfont=dict(size=22))
+    _base(fig, height, font_size=17)
+    fig.update_layout(showlegend=False, title=title, margin=dict(l=10, r=10, t=40 if title else 10, b=10))
+    return fig
+
+
+def history_figure(histories: dict[str, dict[str, list[float]]], metric: str, height: int = 320,
+                   live: dict[str, tuple[list[float], list[float]]] | None = None,
+                   epochs: int | None = None) -> go.Figure:
+    """Per-epoch curves of ``metric`` ("loss" or "accuracy") for train and validation.
+
+    ``histories`` maps a label (a model name, or "" for a single model) to its
+    history dict; ``live`` adds running (fractional-epoch) traces while training.
+    """
+    fig = go.Figure()
+    palette = [WINNER, SECOND, "#27AE60", "#8E44AD"]
+    for i, (label, history) in enumerate(histories.items()):
+        colour = palette[i % len(palette)]
+        prefix = f"{label}: " if label else ""
+        for key, dash, name in ((metric, "solid", "train"), (f"val_{metric}", "dash", "validation")):
+            values = history.get(key) or []
+            if not values:
+                continue
+            fig.add_trace(go.Scatter(
+                x=list(range(1, len(values) + 1)), y=values, mode="lines+markers", name=prefix + name,
+                line=dict(color=colour, dash=dash, width=3), marker=dict(size=8),
+            ))
+    for label, (xs, ys) in (live or {}).items():
+        if xs:
+            fig.add_trace(go.Scatter(x=xs, y=ys, mode="lines", name=label,
+                                     line=dict(color="rgba(128,128,128,0.8)", width=2)))
+    title = "Accuracy" if metric == "accuracy" else "Loss"
+    fig.update_layout(title=title)
+    longest = max((len(h.get(metric) or []) for h in histories.values()), default=0)
+    span = max(epochs or 0, longest, 1)
+    fig.update_xaxes(title="epoch", range=[0, span + 0.05 * span], dtick=1 if span <= 20 else None)
+    if metric == "accuracy":
+        fig.update_yaxes(tickformat=".0%", range=[0, 1.02])
+    else:
+        fig.update_yaxes(rangemode="tozero")
+    return _base(fig, height)
+
+
+def confusion_figure(matrix: Sequence[Sequence[float]], normalised: bool, height: int = 560,
+                     selected: tuple[int, int] | None = None) -> go.Figure:
+    """Rows are the true digit, columns the predicted one; cells are clickable."""
+    counts = np.asarray(matrix, dtype=float)
+    if normalised:
+        sums = counts.sum(axis=1, keepdims=True)
+        values = np.divide(counts, sums, out=np.zeros_like(counts), where=sums > 0)
+        text = [[f"{v:.0%}" if v >= 0.005 else ("<1%" if v > 0 else "") for v in row] for row in values]
+        hover = "true %{y}, predicted %{x}: %{customdata:.1%}<extra></extra>"
+    else:
+        values = counts
+        text = [[f"{int(v)}" if v else "" for v in row] for row in values]
+        hover = "true %{y}, predicted %{x}: %{customdata:.0f} images<extra></extra>"
+    # Colour by log(1 + value) so the few errors stand out next to the big diagonal; hover shows the value.
+    shown = np.log1p(values * (100 if normalised else 1))
+    fig = go.Figure(go.Heatmap(
+        z=shown, customdata=values, x=DIGITS, y=DIGITS, text=text, texttemplate="%{text}",
+        textfont=dict(size=15), colorscale="Blues", showscale=False, hoverinfo="skip",
+    ))
+    # Heatmap cells cannot be selected in Plotly: an almost invisible marker on each cell can.
+    cells = [(t, p) for t in range(10) for p in range(10)]
+    still = dict(marker=dict(opacity=0.02))
+    fig.add_trace(go.Scatter(
+        x=[str(p) for _, p in cells], y=[str(t) for t, _ in cells], customdata=[values[t, p] for t, p in cells],
+        mode="markers", marker=dict(symbol="square", size=38, color="#808080", opacity=0.02),
+        selected=still, unselected=still, hovertemplate=hover, showlegend=False, name="cells",
+    ))
+    if selected is not None:
+        true, pred = selected
+        fig.add_shape(type="rect", x0=pred - 0.5, x1=pred + 0.5, y0=true - 0.5, y1=true + 0.5,
+                      line=dict(color=SECOND, width=4))
+    fig.update_xaxes(title="predicted digit", type="category", side="top", tickfont=dict(size=18))
+    fig.update_yaxes(title="true digit", type="category", autorange="reversed", tickfont=dict(size=18))
+    _base(fig, height)
+    fig.update_layout(margin=dict(l=10, r=10, t=60, b=10))
+    return fig
+
+
+def per_digit_bars(series: dict[str, Sequence[float]], title: str = "Accuracy per digit",
+                   height: int = 320, as_percent: bool = True) -> go.Figure:
+    """One bar group per digit; one series per model (or per split)."""
+    fig = go.Figure()
+    palette = [WINNER, SECOND, "#27AE60", "#8E44AD"]
+    for i, (name, values) in enumerate(series.items()):
+        values = list(values)
+        fig.add_trace(go.Bar(
+            x=DIGITS, y=values, name=name, marker_color=palette[i % len(palette)],
+            text=[f"{v:.1%}" for v in values] if as_percent else None, textposition="outside",
+            cliponaxis=False, hovertemplate="digit %{x}: " + ("%{y:.1%}" if as_percent else "%{y:,}") + f"<extra>{name}</extra>",
+        ))
+    fig.update_layout(barmode="group", title=title, showlegend=len(series) > 1)
+    fig.update_xaxes(type="category", title="digit", tickfont=dict(size=18))
+    if as_percent:
+        low = min((min(v) for v in series.values() if len(v)), default=0.0)
+        fig.update_yaxes(tickformat=".0%", range=[max(0.0, min(low - 0.05, 0.9)), 1.02])
+    else:
+        fig.update_yaxes(rangemode="tozero")
+    return _base(fig, height)

@@ -1,0 +1,207 @@
+"""Look-inside views: the pictures a teacher would draw on the board, computed live.
+
+Heavy results (saliency, activations) are cached per (model, drawing), so
+every widget on a page reuses one computation per drawing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+import numpy as np
+import plotly.graph_objects as go
+import streamlit as st
+
+from mnist_core.inspection import Inspector, LayerActivation, tile
+from mnist_core.preprocessing import Preprocessed
+from mnist_core.presets import layer_table
+
+from . import charts, resources
+from .helpers import pixelate
+
+STEP_NOTES = {
+    "canvas": "Your drawing, as the canvas sends it.",
+    "cropped": "Cropped to the ink: MNIST digits were cut out of their forms the same way.",
+    "scaled": "Scaled to fit a 20×20 box, keeping its shape, with smooth (anti-aliased) edges, like MNIST.",
+    "centred": "Placed in 28×28 so its centre of mass is in the middle: where MNIST put every digit.",
+}
+
+
+@st.cache_resource(max_entries=6, show_spinner=False)
+def _inspector(root: str, shipped: str | None, name: str, mtime: int) -> Inspector:
+    return Inspector(resources.get_predictor(name).model)
+
+
+def inspector(name: str) -> Inspector:
+    """One Inspector per loaded model (its sub-models are built once)."""
+    registry = resources.get_registry()
+    mtime = resources._folder_mtime(registry, name)
+    return _inspector(resources.models_root(), resources.shipped_root(), name, mtime)
+
+
+def _digest(image: np.ndarray) -> str:
+    return hashlib.sha1(np.ascontiguousarray(image, dtype=np.float32).tobytes()).hexdigest()
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def _explain(name: str, digest: str, _image: np.ndarray) -> dict:
+    """Everything that depends on (model, drawing): computed once, shared by all widgets."""
+    inspect = inspector(name)
+    logits = inspect.logits(_image)[0]
+    probs = resources.get_predictor(name).probabilities(_image)[0]
+    order = np.argsort(-probs)
+    winner, runner_up = int(order[0]), int(order[1])
+    return {
+        "logits": logits, "probs": probs, "winner": winner, "runner_up": runner_up,
+        "saliency": {winner: inspect.saliency(_image, winner), runner_up: inspect.saliency(_image, runner_up)},
+        "activations": inspect.activations(_image),
+    }
+
+
+def explain(name: str, image: np.ndarray) -> dict:
+    return _explain(name, _digest(image), np.asarray(image, dtype=np.float32).reshape(28, 28))
+
+
+def saliency_overlay(image: np.ndarray, saliency: np.ndarray, scale: int = 10) -> np.ndarray:
+    """The input in grey with red where ink pushed towards the digit and blue where it pushed against."""
+    base = np.clip(image, 0, 1) * 0.55
+    peak = max(float(np.abs(saliency).max()), 1e-8)
+    pos = np.clip(saliency / peak, 0, 1)
+    neg = np.clip(-saliency / peak, 0, 1)
+    rgb = np.stack([base + pos * (1 - base), base * (1 - pos) * (1 - neg) + 0.25 * neg, base + neg * (1 - base)], -1)
+    rgb = np.clip(rgb, 0, 1)
+    return np.repeat(np.repeat((rgb * 255).astype(np.uint8), scale, 0), scale, 1)
+
+
+def steps_view(steps: Preprocessed, canvas: np.ndarray | None) -> None:
+    """From drawing to input, one picture per step with why MNIST does it."""
+    cols = st.columns(5)
+    pictures = [
+        ("canvas", canvas if canvas is not None else steps.ink),
+        ("cropped", steps.cropped),
+        ("scaled", steps.scaled),
+        ("centred", steps.centred),
+    ]
+    for col, (name, picture) in zip(cols, pictures):
+        with col:
+            st.markdown(f"**{name.capitalize()}**")
+            if picture is None:
+                st.caption("—")
+                continue
+            if name in ("scaled", "centred"):
+                st.image(pixelate(picture, 8), width="stretch")
+            else:
+                st.image(_display(picture), width="stretch")
+            st.caption(STEP_NOTES[name])
+    with cols[4]:
+        st.markdown("**784 numbers**")
+        st.plotly_chart(_numbers_figure(steps.centred), key="steps_numbers", config={"displayModeBar": False})
+        st.caption("The network receives these 28×28 = 784 brightness values, 0 (paper) to 1 (ink).")
+
+
+def _display(picture: np.ndarray) -> np.ndarray:
+    array = np.asarray(picture)
+    if array.dtype != np.uint8:
+        array = (np.clip(array, 0, 1) * 255).astype(np.uint8)
+    return array
+
+
+def _numbers_figure(centred: np.ndarray) -> go.Figure:
+    fig = go.Figure(go.Heatmap(z=np.round(centred, 2), colorscale="gray", showscale=False, zmin=0, zmax=1,
+                               texttemplate="%{z:.1f}", textfont=dict(size=6),
+                               hovertemplate="row %{y}, column %{x}: %{z:.2f}<extra></extra>"))
+    fig.update_yaxes(autorange="reversed", visible=False)
+    fig.update_xaxes(visible=False)
+    fig.update_layout(height=220, margin=dict(l=0, r=0, t=0, b=0))
+    return fig
+
+
+def why_view(name: str, image: np.ndarray, key: str, scale: int = 10) -> None:
+    """Saliency for the winner and the runner-up: 'why 7 and not 1?'."""
+    result = explain(name, image)
+    winner, runner = result["winner"], result["runner_up"]
+    probs = result["probs"]
+    cols = st.columns(2)
+    for col, digit in zip(cols, (winner, runner)):
+        with col:
+            label = "Why" if digit == winner else "Why not"
+            st.markdown(f"**{label} {digit}** ({probs[digit]:.0%})")
+            st.image(saliency_overlay(image, result["saliency"][digit], scale), width="stretch")
+    st.caption("Integrated gradients: red ink pushed the network towards that digit, blue ink pushed it away. "
+               "Compare the two pictures to see which strokes decided between them.")
+
+
+def architecture_view(model) -> None:
+    rows = layer_table(model)
+    total = sum(r["parameters"] for r in rows)
+    dot = ["digraph { rankdir=LR; node [shape=box, style=rounded, fontsize=11];",
+           '  input [label="input\\n28×28×1"];']
+    previous = "input"
+    for i, row in enumerate(rows):
+        node = f"l{i}"
+        shape = row["output shape"].replace("None, ", "").strip("()").rstrip(",").replace(", ", "×")
+        dot.append(f'  {node} [label="{row["type"]}\\n{shape}\\n{row["parameters"]:,} params"];')
+        dot.append(f"  {previous} -> {node};")
+        previous = node
+    dot.append("}")
+    st.graphviz_chart("\n".join(dot), width="stretch")
+    st.dataframe(rows, hide_index=True, width="stretch")
+    st.caption(f"{total:,} trainable numbers in all.")
+
+
+def weights_view(name: str, units: int) -> None:
+    kind, weights = inspector(name).first_layer_weights()
+    if kind == "dense":
+        shown = weights[:units]
+        st.image(pixelate(tile(shown, columns=min(8, len(shown))), 6), width="stretch")
+        st.caption(f"Each square is one first-layer unit's 784 weights laid out as 28×28 (first {len(shown)} of "
+                   f"{len(weights)}): bright = this pixel's ink excites the unit, dark = it inhibits it.")
+    elif kind == "conv":
+        shown = weights[:units]
+        st.image(pixelate(tile(shown, columns=min(8, len(shown))), 24), width="stretch")
+        st.caption(f"The first convolution's {len(weights)} filters ({weights.shape[1]}×{weights.shape[2]}): "
+                   "each slides over the image looking for its little pattern of light and dark.")
+    else:
+        st.info("This network has no first layer with pictureable weights.")
+
+
+def activations_view(name: str, image: np.ndarray, max_maps: int = 16) -> None:
+    result = explain(name, image)
+    for act in result["activations"]:
+        if act.kind in ("Flatten", "Dropout", "InputLayer"):
+            continue
+        with st.container(border=True):
+            st.markdown(f"**{act.name}** · {act.kind} · output {tuple(act.values.shape)}")
+            _activation(act, max_maps)
+    output_scores(result)
+
+
+def _activation(act: LayerActivation, max_maps: int) -> None:
+    values = act.values
+    if act.is_spatial:
+        maps = np.transpose(values, (2, 0, 1))[:max_maps]
+        st.image(pixelate(tile(maps, columns=8, symmetric=False), max(2, 84 // values.shape[0])), width="stretch")
+        st.caption(f"First {len(maps)} of {values.shape[2]} feature maps: bright where the filter found its pattern.")
+    else:
+        flat = values.ravel()
+        fig = go.Figure(go.Bar(y=flat, marker_color=charts.WINNER, hovertemplate="unit %{x}: %{y:.3f}<extra></extra>"))
+        fig.update_layout(height=160, margin=dict(l=0, r=0, t=0, b=0), bargap=0.05)
+        fig.update_xaxes(visible=False)
+        st.plotly_chart(fig, key=f"act_{act.name}", config={"displayModeBar": False})
+        active = int((flat > 0).sum())
+        st.caption(f"{active} of {flat.size} units are active (above zero) for this input.")
+
+
+def output_scores(result: dict) -> None:
+    logits, probs = result["logits"], result["probs"]
+    st.markdown("**The ten output scores, before and after softmax**")
+    cols = st.columns(2)
+    fig = go.Figure(go.Bar(x=charts.DIGITS, y=logits, marker_color=[charts.WINNER if d == result["winner"]
+                                                                      else charts.OTHER for d in range(10)]))
+    fig.update_layout(height=260, margin=dict(l=0, r=0, t=30, b=0), title="Scores (logits)")
+    fig.update_xaxes(type="category")
+    cols[0].plotly_chart(fig, key="logits_bars", config={"displayModeBar": False})
+    cols[1].plotly_chart(charts.probability_bars(probs, height=260, title="Probabilities"), key="softmax_bars",
+                         config={"displayModeBar": False})
+    st.caption("Softmax turns any scores into probabilities that add up to 100%: the biggest score wins, "
+               "and big gaps between scores become near-certainty.")

@@ -1,0 +1,127 @@
+"""Heavy things, loaded once per server and shared by every session.
+
+Everything here is a thin ``st.cache_resource`` wrapper around mnist_core:
+the dataset (55 MB, shared, never copied), the registry, loaded models with
+their fast Predictor (keyed by model name and folder modification time, so a
+retrained model of the same name is picked up), per-image evaluation arrays,
+and the server's single TrainingJob.
+
+Paths come from the environment on every call and are part of each cache key,
+so tests (and an admin changing ``DIGITLAB_MODELS``) get what they asked for.
+"""
+
+from __future__ import annotations
+
+import os
+import numpy as np
+import streamlit as st
+
+from mnist_core.data import MnistData, load_mnist
+from mnist_core.errors import ModelError
+from mnist_core.jobs import TrainingJob
+from mnist_core.predictor import Predictor
+from mnist_core.registry import SHIPPED_DIR, ModelCard, Problem, Registry, user_models_dir
+
+SHIPPED_ENV = "DIGITLAB_SHIPPED"
+
+
+# ---- paths -----------------------------------------------------------------
+def models_root() -> str:
+    return str(user_models_dir())
+
+
+def shipped_root() -> str | None:
+    """The read-only shipped models; ``DIGITLAB_SHIPPED`` overrides it ("" means none)."""
+    value = os.environ.get(SHIPPED_ENV)
+    if value is None:
+        return str(SHIPPED_DIR)
+    return value or None
+
+
+# ---- registry --------------------------------------------------------------
+@st.cache_resource(show_spinner=False)
+def _registry(root: str, shipped: str | None) -> Registry:
+    registry = Registry(root, shipped=shipped)
+    try:
+        registry.clean_stale()  # leftovers of a crashed save, older than an hour
+    except OSError:
+        pass
+    return registry
+
+
+def get_registry() -> Registry:
+    return _registry(models_root(), shipped_root())
+
+
+def scan_models() -> tuple[list[ModelCard], list[Problem]]:
+    """Read the cards on every run (a few small JSON files), so new models show at once."""
+    try:
+        return get_registry().scan()
+    except OSError as exc:
+        return [], [Problem(models_root(), f"The model folder could not be read ({exc}).")]
+
+
+def _folder_mtime(registry: Registry, name: str) -> int:
+    folder = registry.folder(name)
+    try:
+        return max(folder.stat().st_mtime_ns, (folder / "card.json").stat().st_mtime_ns)
+    except OSError as exc:
+        raise ModelError(f"The model {name!r} could not be read ({exc.strerror}).") from exc
+
+
+# ---- models ----------------------------------------------------------------
+@st.cache_resource(max_entries=6, show_spinner="Loading the model…")
+def _predictor(root: str, shipped: str | None, name: str, mtime: int) -> Predictor:
+    model = _registry(root, shipped).load(name)
+    predictor = Predictor(model)
+    predictor.probabilities(np.zeros((1, 28, 28, 1), np.float32))  # trace once, so the first stroke is fast
+    return predictor
+
+
+def get_predictor(name: str) -> Predictor:
+    """The loaded model for ``name``; raises ModelError with a user-facing sentence."""
+    registry = get_registry()
+    return _predictor(models_root(), shipped_root(), name, _folder_mtime(registry, name))
+
+
+@st.cache_resource(max_entries=8, show_spinner=False)
+def _test_probabilities(root: str, shipped: str | None, name: str, mtime: int) -> np.ndarray | None:
+    arrays = _registry(root, shipped).arrays(name)
+    probs = arrays.get("test_probabilities")
+    if probs is None or probs.ndim != 2 or probs.shape[1] != 10:
+        return None
+    probs = probs.astype(np.float32)
+    probs.setflags(write=False)  # shared between sessions: nobody may change it
+    return probs
+
+
+def get_test_probabilities(name: str) -> np.ndarray | None:
+    """(N, 10) float32 test-set probabilities stored with the model, or None if missing."""
+    registry = get_registry()
+    return _test_probabilities(models_root(), shipped_root(), name, _folder_mtime(registry, name))
+
+
+# ---- dataset ---------------------------------------------------------------
+@st.cache_resource(show_spinner="Loading MNIST…")
+def _dataset(env_path: str | None) -> MnistData:
+    data = load_mnist()
+    for array in (data.x_train, data.y_train, data.x_test, data.y_test):
+        array.setflags(write=False)
+    return data
+
+
+def get_data() -> MnistData:
+    """MNIST, shared by every session; raises DatasetError (not cached, so a fix is picked up)."""
+    return _dataset(os.environ.get("MNIST_NPZ"))
+
+
+# ---- training --------------------------------------------------------------
+@st.cache_resource(show_spinner=False)
+def _training_job(root: str, shipped: str | None) -> TrainingJob:
+    # The factory runs in the training thread: no Streamlit calls there, just a plain Registry.
+    return TrainingJob(lambda: Registry(root, shipped=shipped))
+
+
+def training_job() -> TrainingJob:
+    """The server's one training slot."""
+    return _training_job(models_root(), shipped_root())

@@ -1,0 +1,198 @@
+"""Shared Streamlit building blocks: the model picker, result display, cards and friendly errors."""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+import numpy as np
+import streamlit as st
+
+from mnist_core.data import ENV_VAR, MnistData
+from mnist_core.errors import DatasetError, DigitLabError
+from mnist_core.presets import PRESETS
+from mnist_core.registry import DEFAULT_MODEL, ModelCard
+
+from . import charts, resources
+from .helpers import esc, format_when, guess, percent, pixelate
+
+ACTIVE_MODEL_KEY = "model_name"  # every page reads the active model from here
+
+PAGES = {
+    "home": "pages/home.py",
+    "draw": "pages/draw.py",
+    "train": "pages/train.py",
+    "evaluate": "pages/evaluate.py",
+    "mistakes": "pages/mistakes.py",
+    "dataset": "pages/dataset.py",
+    "look_inside": "pages/look_inside.py",
+}
+
+
+def link(page: str, label: str, icon: str | None = None) -> None:
+    st.page_link(PAGES[page], label=label, icon=icon)
+
+
+# ---- the active model -------------------------------------------------------
+def resolve_active(cards: Sequence[ModelCard]) -> ModelCard | None:
+    """The session's chosen model if it still exists, else the shipped default, else the newest."""
+    by_name = {c.name: c for c in cards}
+    chosen = st.session_state.get(ACTIVE_MODEL_KEY)
+    if chosen in by_name:
+        return by_name[chosen]
+    card = by_name.get(DEFAULT_MODEL) or (cards[0] if cards else None)
+    if card is not None:
+        st.session_state[ACTIVE_MODEL_KEY] = card.name
+    return card
+
+
+def set_active(name: str) -> None:
+    st.session_state[ACTIVE_MODEL_KEY] = name
+
+
+def model_label(card: ModelCard) -> str:
+    acc = f"{card.test_accuracy:.1%}" if card.test_accuracy is not None else "not scored"
+    extra = " · shipped" if card.shipped else ""
+    return f"{card.name} ({acc}{extra})"
+
+
+def model_picker(cards: Sequence[ModelCard], key: str, label: str = "Model",
+                 help: str | None = "The active model is shared by every page.") -> ModelCard | None:
+    """Choose the active model; the choice is remembered for every page of this session."""
+    if not cards:
+        return None
+    active = resolve_active(cards)
+    by_name = {c.name: c for c in cards}
+    names = list(by_name)
+    if st.session_state.get(key) != active.name:
+        st.session_state[key] = active.name  # follow a choice made on another page
+
+    def changed() -> None:
+        set_active(st.session_state[key])
+
+    name = st.selectbox(label, names, key=key, format_func=lambda n: model_label(by_name[n]),
+                        on_change=changed, help=help)
+    return by_name.get(name, active)
+
+
+def second_model_picker(cards: Sequence[ModelCard], exclude: str, key: str, label: str) -> ModelCard | None:
+    """A model to compare with (not the active one, not remembered across pages)."""
+    others = [c for c in cards if c.name != exclude]
+    if not others:
+        return None
+    by_name = {c.name: c for c in others}
+    if st.session_state.get(key) not in by_name:
+        st.session_state[key] = others[0].name
+    name = st.selectbox(label, list(by_name), key=key, format_func=lambda n: model_label(by_name[n]))
+    return by_name[name]
+
+
+# ---- friendly dead-end avoidance -------------------------------------------
+def no_models_message() -> None:
+    st.info(
+        "**No model yet.** Train one on the Train page: the *Quick CNN* learns to read digits in a minute or two. "
+        "It appears here as soon as it is saved.", icon="🧠",
+    )
+    link("train", "Train a model", icon="🏋️")
+
+
+def show_problems(problems) -> None:
+    for problem in problems:
+        st.warning(f"A model folder could not be read and is skipped: {esc(problem.reason)}", icon="⚠️")
+
+
+def dataset_error(exc: DatasetError) -> None:
+    st.error(f"**The MNIST dataset is not available.** {esc(exc)}", icon="📂")
+    st.markdown(
+        f"Start the app with the dataset's path, for example "
+        f"`{ENV_VAR}=/path/to/mnist.npz streamlit run app.py`. "
+        "Drawing still works with a trained model; the other pages need the dataset."
+    )
+    link("draw", "Go to Draw", icon="✏️")
+
+
+def require_data() -> MnistData:
+    """MNIST, or a clear message and the end of this page's run."""
+    try:
+        return resources.get_data()
+    except DatasetError as exc:
+        dataset_error(exc)
+        st.stop()
+
+
+def load_predictor(card: ModelCard):
+    """The card's Predictor, or None after showing why it could not be loaded."""
+    try:
+        return resources.get_predictor(card.name)
+    except DigitLabError as exc:
+        st.error(f"**This model could not be loaded.** {esc(exc)}", icon="🚫")
+        st.markdown("Pick another model above, or train a new one.")
+        link("train", "Train a model", icon="🏋️")
+        return None
+
+
+# ---- model card ---------------------------------------------------------------
+def preset_title(preset: str) -> str:
+    p = PRESETS.get(preset)
+    return p.title if p else preset
+
+
+def model_card(card: ModelCard, title: str | None = None) -> None:
+    """Name, network, accuracy and when it was trained, in a bordered box."""
+    with st.container(border=True):
+        if title:
+            st.caption(title)
+        st.markdown(f"### {esc(card.name)}")
+        st.markdown(f"**{esc(preset_title(card.preset))}** network")
+        cols = st.columns(3)
+        acc = card.test_accuracy
+        cols[0].metric("Test accuracy", f"{acc:.2%}" if acc is not None else "—")
+        cols[1].metric("Epochs", f"{card.epochs_done}")
+        cols[2].metric("Parameters", f"{card.parameters:,}" if card.parameters else "—")
+        facts = [f"trained {format_when(card.created)}"]
+        if card.train_seconds:
+            facts.append(f"{card.train_seconds:.0f} s of training")
+        if card.stopped_early:
+            facts.append("stopped early")
+        if card.shipped:
+            facts.append("ships with Digit Lab")
+        st.caption(" · ".join(facts))
+
+
+# ---- digits and probabilities -----------------------------------------------
+def digit_image(image: np.ndarray, caption: str | None = None, scale: int = 10, width="content") -> None:
+    """A 28x28 image shown big with crisp square pixels (white ink on black, as the network sees it)."""
+    st.image(pixelate(image, scale), caption=caption, width=width)
+
+
+def probability_chart(probs, key: str, height: int = 320, true_digit: int | None = None) -> None:
+    st.plotly_chart(charts.probability_bars(probs, height=height, true_digit=true_digit), key=key,
+                    config={"displayModeBar": False})
+
+
+def prediction_result(probs, key: str = "result", chart_height: int = 320) -> None:
+    """The big answer: 'Prediction: 7', 'NN% sure', a 'not sure' note, and the ten bars."""
+    g = guess(probs)
+    with st.container(key="prediction"):
+        st.markdown(g.headline)
+    with st.container(key="confidence"):
+        st.markdown(g.confidence_text)
+    if not g.sure:
+        st.warning(
+            f"**Not sure.** It might also be a {g.runner_up} ({percent(g.runner_up_confidence)}). "
+            "Try drawing bigger, in the middle, with one clear stroke.", icon="🤔",
+        )
+    probability_chart(probs, key=f"{key}_bars", height=chart_height)
+
+
+def empty_hint(reason: str, source: str = "canvas") -> None:
+    """What an empty canvas shows: a friendly hint, never a guess."""
+    with st.container(key="draw_hint"):
+        if source == "upload":
+            st.markdown("No digit found in this picture.")
+            st.caption("Use a picture of one dark digit on light paper (or light on dark), cropped close. "
+                       "Or remove it and draw a digit on the canvas.")
+        else:
+            st.markdown("✏️ Draw a digit in the box")
+            st.caption("The network guesses while you draw: no button to press.")
+    if reason and not reason.lower().startswith("the canvas is empty"):
+        st.caption(reason)
