@@ -1,0 +1,48 @@
+"""Bad input through the app: no raw HTML from users, upload limits, and the server keeps serving."""
+
+import ast
+import tomllib
+from pathlib import Path
+
+from tests.app.apptools import QUICK, REPO, digit_png, open_page, page_text
+
+UI_FILES = [REPO / "app.py", *sorted((REPO / "pages").glob("*.py")), *sorted((REPO / "ui").glob("*.py"))]
+
+
+def _calls(path: Path):
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Call):
+            yield node
+
+
+def test_raw_html_only_ever_carries_constant_css():
+    """unsafe_allow_html is never used; st.html only receives the fixed stylesheet."""
+    for path in UI_FILES:
+        for call in _calls(path):
+            for keyword in call.keywords:
+                assert keyword.arg != "unsafe_allow_html", f"{path.name}:{call.lineno} renders raw HTML"
+            name = getattr(call.func, "attr", "")
+            if name == "html":
+                assert path.name == "style.py" and all(isinstance(a, ast.Name) and a.id == "CSS" for a in call.args)
+
+
+def test_upload_size_is_limited_in_config():
+    config = tomllib.loads((REPO / ".streamlit" / "config.toml").read_text())
+    assert 1 <= config["server"]["maxUploadSize"] <= 10  # megabytes, enforced by Streamlit's server
+
+
+def test_html_in_a_model_name_is_refused_before_it_reaches_a_page(app_env):
+    at = open_page("train")
+    at.text_input(key="train_name").set_value("<img src=x onerror=alert(1)>").run()
+    assert not at.exception
+    assert "not a valid model name" in page_text(at)
+
+
+def test_truncated_upload_then_a_good_one(app_env, mnist):
+    at = open_page("draw")
+    at.selectbox(key="pick_draw").set_value(QUICK).run()
+    good = digit_png(mnist.x_test[0])
+    at.file_uploader(key="draw_upload").upload("broken.png", good[: len(good) // 2], "image/png").run()
+    assert not at.exception and "cannot be used" in page_text(at)
+    at.file_uploader(key="draw_upload").upload("good.png", good, "image/png").run()
+    assert not at.exception and "Prediction:" in page_text(at)  # one bad file changed nothing for the next
