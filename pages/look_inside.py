@@ -20,7 +20,7 @@ def choose_input():
         return steps.centred, "your latest drawing on the Draw page", None
     data = widgets.require_data()
     ss.setdefault("inside_index", 0)
-    cols = st.columns([3, 1], vertical_alignment="bottom")
+    cols = st.columns([2, 1], vertical_alignment="bottom")
     if cols[1].button("🎲 Random test image", width="stretch"):
         ss.inside_index = int(np.random.default_rng().integers(len(data.x_test)))
     index = cols[0].number_input("Test image number", 0, len(data.x_test) - 1, key="inside_index")
@@ -32,21 +32,24 @@ def choose_input():
 st.title("🔬 Look inside")
 cards, problems = resources.scan_models()
 widgets.show_problems(problems)
-card = widgets.model_picker(cards, key="pick_inside")
+pick_col, input_col = st.columns([1, 2], gap="large")
+with pick_col:
+    card = widgets.model_picker(cards, key="pick_inside")
 if card is None:
     widgets.no_models_message()
     st.stop()
 predictor = widgets.load_predictor(card)
 if predictor is None:
     st.stop()
+with input_col:
+    image, caption, true_digit = choose_input()
 
-image, caption, true_digit = choose_input()
-left, right = st.columns([1, 2], gap="large")
+left, right = st.columns([1, 3], gap="large")
 with left:
-    widgets.digit_image(image, caption=f"Input: {caption}", scale=8, width="stretch")
+    widgets.digit_image(image, caption=f"Input: {caption}", scale=8, width=200)
 with right:
     probs = predictor.probabilities(image)[0]
-    widgets.probability_chart(probs, key="inside_bars", height=260, true_digit=true_digit)
+    widgets.probability_chart(probs, key="inside_bars", height=230, true_digit=true_digit)
 
 why, arch, weights, acts, history = st.tabs(
     ["Why this answer", "Architecture", "First-layer weights", "Activations", "Training history"])
