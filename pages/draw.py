@@ -99,7 +99,8 @@ def draw_area(classroom: bool) -> None:
         with result_col:
             predictor = widgets.load_predictor(card)
 
-    with result_col:
+    # One replaceable slot: switching between hint and answer never leaves the other's pieces behind
+    with result_col, st.empty().container():
         if source == "upload":
             st.caption("Showing the uploaded picture. Draw on the canvas to go back to drawing.")
         if steps is None or steps.is_empty:

@@ -13,9 +13,9 @@ from mnist_core.errors import DigitLabError, ModelError, SettingsError
 from mnist_core.presets import PRESETS, build_model, get_preset, layer_table
 from mnist_core.registry import check_name, suggest_name
 from mnist_core.settings import ACTIVATIONS, OPTIMIZERS
+from mnist_core.estimate import estimate_seconds
 from ui import charts, resources, widgets
 from ui.boot import ensure_app
-from mnist_core.estimate import estimate_seconds
 from ui.helpers import duration, esc, short_duration
 
 ensure_app()  # a fresh server's first request may bypass app.py: route it through
@@ -325,7 +325,8 @@ def settings_form(data, existing: set[str]) -> None:
 def _suggest_name(preset: str, epochs: int, existing: set[str]) -> None:
     """Keep suggesting a fresh default name until the person types their own."""
     untouched = "train_name" not in ss or ss.train_name == ss.get("train_name_auto")
-    stale = ss.get("train_name_for") != (preset, epochs) or ss.get("train_name") in existing
+    stale = (ss.get("train_name_for") != (preset, epochs) or ss.get("train_name") in existing
+             or not ss.get("train_name"))  # Streamlit drops the box's value while the live view hides it
     if untouched and stale:
         ss.train_name = suggest_name(preset, epochs)
         ss.train_name_auto = ss.train_name

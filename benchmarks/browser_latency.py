@@ -1,0 +1,181 @@
+"""Draw page, in a real browser: from each stroke's mouse-up to the new answer on screen.
+
+    python benchmarks/browser_latency.py [--strokes 50] [--url http://127.0.0.1:8501]
+                                         [--server-arg=--runner.postScriptGC=false]
+
+Starts `streamlit run app.py` (unless --url is given), opens /draw in headless
+Chromium and draws digits stroke by stroke with the mouse (each digit's pen path
+cut into a few strokes, as if the pen were lifted; the canvas is cleared after
+every digit), waiting for the app's answer after each stroke. A tracker in the
+page timestamps, relative to the mouse-up:
+
+  sent        the canvas's message to the server (it waits 200 ms after a stroke)
+  answer      the prediction element re-rendered by the run that stroke caused,
+              on screen (next animation frame): the number that matters
+  chart       the probability chart redrawn in that run
+  run done    the app back to idle
+
+The answer counts even when the digit shown stays the same: the element is
+replaced by the new run's output (Streamlit marks it stale while the run is
+going and fresh when the new value arrives); strokes that changed the text are
+also counted separately. Prints median and 95th percentile. Goal: answer median
+<= 150 ms, p95 <= 300 ms. No assertions: this only measures.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from tests.browser import harness  # noqa: E402
+
+PIECES = {0: 4, 1: 2, 2: 4, 3: 4, 4: 2, 5: 3, 6: 4, 7: 3, 8: 4, 9: 3}  # strokes per digit, roughly by length
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    k = (len(ordered) - 1) * q / 100
+    lo, hi = int(k), min(int(k) + 1, len(ordered) - 1)
+    return ordered[lo] + (ordered[hi] - ordered[lo]) * (k - lo)
+
+
+def summary(label: str, values: list[float]) -> str:
+    if not values:
+        return f"  {label:<34} (none)"
+    return (f"  {label:<34} median {statistics.median(values):7.0f} ms   p95 {percentile(values, 95):7.0f} ms"
+            f"   min {min(values):6.0f}   max {max(values):6.0f}   n={len(values)}")
+
+
+def digit_plan(box: dict, variant: str) -> list[tuple[int, list[list[harness.Point]]]]:
+    """(digit, strokes) for 0..9, each pen path cut into pieces."""
+    plan = []
+    for digit in range(10):
+        paths = harness.stroke_paths(digit, box, variant)
+        per_path = max(1, PIECES[digit] // len(paths))
+        strokes = [piece for path in paths for piece in harness.split_stroke(path, per_path)]
+        plan.append((digit, strokes))
+    return plan
+
+
+def measure(page, strokes: int, timeout: float) -> list[dict]:
+    results: list[dict] = []
+    variants = ["large", "small"]
+    round_no = 0
+    previous = None
+    while len(results) < strokes:
+        variant = variants[round_no % len(variants)]
+        round_no += 1
+        harness.set_brush(page, harness.VARIANTS[variant].brush)
+        for digit, pieces in digit_plan(harness.canvas_box(page), variant):
+            harness.clear_canvas(page)
+            previous = None
+            for piece in pieces:
+                since = harness.mark(page)
+                harness.draw_stroke(page, piece)
+                try:
+                    harness.wait_for_prediction(page, since, timeout=timeout)
+                except Exception as exc:  # noqa: BLE001 - report and go on
+                    t = harness.tracker(page)
+                    print(f"  stroke {len(results) + 1} (digit {digit}): no answer within {timeout:.0f} s "
+                          f"({exc.__class__.__name__}); since={since:.0f} state={t['state']} "
+                          f"events={t['log'][-8:]} canvases={page.locator('canvas.upper-canvas').count()}")
+                    continue
+                t = harness.tracker(page)
+                up = t["mouseupAt"]
+                row = {
+                    "digit": digit, "variant": variant,
+                    "sent": t["sentAt"] - up if t["sentAt"] is not None else None,
+                    "answer": (t["freshPaintAt"] or t["freshAt"]) - up if t["freshAt"] is not None else None,
+                    "answer_dom": t["freshAt"] - up if t["freshAt"] is not None else None,
+                    "chart": t["chartAt"] - up if t["chartAt"] is not None else None,
+                    "done": t["finishedAt"] - up if t["finishedAt"] is not None else None,
+                    "text": t["freshText"],
+                }
+                row["changed"] = row["text"] is not None and row["text"] != previous
+                previous = row["text"] or previous
+                results.append(row)
+                if len(results) >= strokes:
+                    return results
+    return results
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--strokes", type=int, default=50, help="strokes to measure (default 50)")
+    parser.add_argument("--url", help="use this running app instead of starting one")
+    parser.add_argument("--server-arg", action="append", default=[],
+                        help="extra `streamlit run` option for the started server, e.g. --runner.postScriptGC=false")
+    parser.add_argument("--timeout", type=float, default=20.0, help="seconds to wait for one answer")
+    parser.add_argument("--verbose", action="store_true", help="print every stroke")
+    args = parser.parse_args()
+
+    from playwright.sync_api import sync_playwright
+
+    server = None
+    if args.url:
+        url = args.url
+    else:
+        shipped = harness.find_shipped()
+        if shipped is None:
+            print("No shipped default model (shipped_models/digitlab-default or $DIGITLAB_SHIPPED): "
+                  "train one first, see README.")
+            return 2
+        tmp = Path(tempfile.mkdtemp(prefix="digitlab-bench-"))
+        server = harness.AppServer(tmp / "models", shipped_dir=shipped, mnist=harness.mnist_path(),
+                                   log_path=tmp / "streamlit.log", extra_args=args.server_arg)
+        server.start()
+    try:
+        if server is not None:
+            server.wait_healthy(timeout=90)
+            url = server.url
+        with sync_playwright() as playwright:
+            browser = harness.launch_browser(playwright)
+            page = harness.new_page(browser)
+            harness.open_app_page(page, url, "/draw")
+            # warm up: the first answer loads the model and the chart library
+            harness.draw_digit(page, 7)
+            harness.clear_canvas(page)
+            started = time.perf_counter()
+            rows = measure(page, args.strokes, args.timeout)
+            elapsed = time.perf_counter() - started
+            browser.close()
+    finally:
+        if server is not None:
+            server.stop()
+
+    if args.verbose:
+        for i, r in enumerate(rows, 1):
+            print(f"  {i:3d} {r['variant']:<5} digit {r['digit']}  sent {r['sent'] or 0:5.0f}  "
+                  f"answer {r['answer'] or 0:6.0f}  chart {r['chart'] or 0:6.0f}  done {r['done'] or 0:6.0f}  "
+                  f"{'changed ' if r['changed'] else '        '}{r['text']}")
+    answers = [r["answer"] for r in rows if r["answer"] is not None]
+    print(f"browser latency, Draw page: {len(rows)} strokes in {elapsed:.0f} s "
+          f"(load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs)"
+          + (f", server options {args.server_arg}" if args.server_arg else ""))
+    print(summary("mouse-up -> canvas message sent", [r["sent"] for r in rows if r["sent"] is not None]))
+    print(summary("mouse-up -> answer on screen", answers))
+    print(summary("  of which the shown text changed", [r["answer"] for r in rows
+                                                         if r["answer"] is not None and r["changed"]]))
+    print(summary("message sent -> answer on screen", [r["answer"] - r["sent"] for r in rows
+                                                        if r["answer"] is not None and r["sent"] is not None]))
+    print(summary("mouse-up -> chart redrawn", [r["chart"] for r in rows if r["chart"] is not None]))
+    print(summary("mouse-up -> run finished", [r["done"] for r in rows if r["done"] is not None]))
+    missing = len(rows) - len(answers)
+    if missing:
+        print(f"  {missing} strokes got no prediction (e.g. a first stroke too small to read)")
+    if answers:
+        med, p95 = statistics.median(answers), percentile(answers, 95)
+        print(f"goal: answer median <= 150 ms (now {med:.0f}: {'met' if med <= 150 else 'NOT met'}), "
+              f"p95 <= 300 ms (now {p95:.0f}: {'met' if p95 <= 300 else 'NOT met'})")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
