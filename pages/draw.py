@@ -53,7 +53,7 @@ def _upload_input():
 @st.fragment
 def draw_area(classroom: bool) -> None:
     cards, _ = resources.scan_models()
-    canvas_col, result_col, seen_col = st.columns([1.5, 1.5, 1] if classroom else [1.05, 1.5, 1], gap="medium")
+    canvas_col, result_col, seen_col = st.columns([1.25, 1.75, 0.9] if classroom else [1.05, 1.5, 1], gap="medium")
     with result_col:
         if classroom:  # a class needs the answer, not the knobs: the model is chosen beforehand
             card = widgets.resolve_active(cards)
@@ -114,7 +114,7 @@ def draw_area(classroom: bool) -> None:
     with seen_col:
         st.markdown("**What the network sees**")
         centred = steps.centred if steps is not None else np.zeros((28, 28), np.float32)
-        widgets.digit_image(centred, scale=15 if classroom else 10, width=side)
+        widgets.digit_image(centred, scale=15 if classroom else 10, width=300 if classroom else side)
         st.caption("Your drawing cropped, scaled to 20×20 and centred in 28×28 pixels, like MNIST.")
         if source == "upload" and image is not None:
             st.image(image, caption="Your picture", width=120)

@@ -62,14 +62,19 @@ def explain(name: str, image: np.ndarray) -> dict:
     return _explain(name, _digest(image), np.asarray(image, dtype=np.float32).reshape(28, 28))
 
 
+POSITIVE = np.array([1.0, 0.35, 0.05])  # orange-red: this ink voted for the digit
+NEGATIVE = np.array([0.1, 0.45, 1.0])  # blue: this ink voted against it
+
+
 def saliency_overlay(image: np.ndarray, saliency: np.ndarray, scale: int = 10) -> np.ndarray:
-    """The input in grey with red where ink pushed towards the digit and blue where it pushed against."""
-    base = np.clip(image, 0, 1) * 0.55
-    peak = max(float(np.abs(saliency).max()), 1e-8)
-    pos = np.clip(saliency / peak, 0, 1)
-    neg = np.clip(-saliency / peak, 0, 1)
-    rgb = np.stack([base + pos * (1 - base), base * (1 - pos) * (1 - neg) + 0.25 * neg, base + neg * (1 - base)], -1)
-    rgb = np.clip(rgb, 0, 1)
+    """The input in dim grey, coloured where ink pushed towards (orange) or away from (blue) the digit."""
+    magnitude = np.abs(saliency)
+    nonzero = magnitude[magnitude > 0]
+    peak = float(np.percentile(nonzero, 98)) if nonzero.size else 1.0  # a few hot pixels must not wash out the rest
+    strength = np.clip(magnitude / max(peak, 1e-8), 0, 1)[..., None]
+    colour = np.where((saliency >= 0)[..., None], POSITIVE, NEGATIVE)
+    grey = (np.clip(image, 0, 1) * 0.35)[..., None].repeat(3, axis=-1)
+    rgb = grey * (1 - strength) + colour * strength
     return np.repeat(np.repeat((rgb * 255).astype(np.uint8), scale, 0), scale, 1)
 
 
@@ -126,8 +131,8 @@ def why_view(name: str, image: np.ndarray, key: str, scale: int = 10) -> None:
         with col:
             label = "Why" if digit == winner else "Why not"
             st.markdown(f"**{label} {digit}** ({probs[digit]:.0%})")
-            st.image(saliency_overlay(image, result["saliency"][digit], scale), width="stretch")
-    st.caption("Integrated gradients: red ink pushed the network towards that digit, blue ink pushed it away. "
+            st.image(saliency_overlay(image, result["saliency"][digit], scale), width=min(28 * scale, 320))
+    st.caption("Integrated gradients: orange ink pushed the network towards that digit, blue ink pushed it away. "
                "Compare the two pictures to see which strokes decided between them.")
 
 

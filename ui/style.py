@@ -50,7 +50,8 @@ CSS = """
 }
 /* Classroom mode: readable from the back of a room */
 .st-key-classroom_mode .st-key-prediction p {
-  font-size: clamp(4rem, 11vw, 9rem);
+  font-size: clamp(3rem, 5.2vw, 6rem);
+  white-space: nowrap;
 }
 .st-key-classroom_mode .st-key-confidence p {
   font-size: clamp(2rem, 4.5vw, 3.2rem);

@@ -46,3 +46,39 @@ def test_truncated_upload_then_a_good_one(app_env, mnist):
     assert not at.exception and "cannot be used" in page_text(at)
     at.file_uploader(key="draw_upload").upload("good.png", good, "image/png").run()
     assert not at.exception and "Prediction:" in page_text(at)  # one bad file changed nothing for the next
+
+
+def test_streamlit_no_longer_clears_keras_after_each_run(app_env):
+    """Per-run clear_session cost seconds under load and broke model building in the training thread."""
+    from streamlit.runtime.scriptrunner import script_runner
+
+    open_page("draw")
+    assert getattr(script_runner._clean_problem_modules, "digitlab_patched", False)
+    config = tomllib.loads((REPO / ".streamlit" / "config.toml").read_text())
+    assert config["runner"]["postScriptGC"] is False
+
+
+def test_training_thread_survives_streamlit_reruns(app_env, mnist):
+    """Model building in the training thread while page runs finish (the race seen under load)."""
+    import threading
+
+    from streamlit.runtime.scriptrunner import script_runner
+
+    from mnist_core.presets import build_model
+
+    open_page("home")  # installs the patch
+    failures = []
+
+    def build_many():
+        for _ in range(30):
+            try:
+                build_model("cnn-quick")
+            except ValueError as exc:
+                failures.append(exc)
+
+    thread = threading.Thread(target=build_many)
+    thread.start()
+    while thread.is_alive():
+        script_runner._clean_problem_modules()  # what every script run ends with
+    thread.join()
+    assert not failures, failures[:1]

@@ -1,0 +1,63 @@
+"""Look inside the network from a real drawing: saliency on the Draw page, activations on
+Look Inside, and classroom mode; these also take the README's pictures of them."""
+
+from __future__ import annotations
+
+import pytest
+
+from . import harness
+
+pytestmark = pytest.mark.browser
+
+
+def open_expander(page, label: str) -> None:
+    harness.interact(page, page.locator('[data-testid="stExpander"] summary').filter(has_text=label).first.click)
+
+
+def test_why_panel_shows_saliency_for_the_drawing(page, base_url):
+    harness.open_app_page(page, base_url, "/draw")
+    assert harness.draw_digit(page, 7) == 7
+    open_expander(page, "Why this answer?")
+    panel = page.locator('[data-testid="stExpander"]').filter(has_text="Why this answer?").first
+    panel.get_by_text("Why 7").first.wait_for(state="visible", timeout=30_000)
+    assert panel.get_by_text("Why not").count() >= 1
+    assert panel.locator("img").count() >= 2  # winner and runner-up heatmaps
+    open_expander(page, "step by step")
+    steps = page.locator('[data-testid="stExpander"]').filter(has_text="step by step").first
+    steps.get_by_text("centre of mass").first.wait_for(state="visible", timeout=30_000)
+    assert steps.locator("img").count() >= 4  # canvas, cropped, scaled, centred
+    assert not page.js_errors, page.js_errors
+
+
+def test_look_inside_shows_activations_of_my_drawing(page, base_url, save_screenshot):
+    harness.open_app_page(page, base_url, "/draw")
+    assert harness.draw_digit(page, 3) == 3
+    harness.interact(page, page.get_by_role("link", name="Look inside").first.click)
+    page.get_by_role("heading", name="Look inside").first.wait_for(timeout=30_000)
+    harness.wait_idle(page)
+    assert page.get_by_text("Your drawing").first.is_visible()  # the drawing travelled with the session
+    page.get_by_text("Why 3").first.wait_for(state="visible", timeout=30_000)
+    save_screenshot(page, "look_inside")
+    page.get_by_role("tab", name="Activations").click()  # tabs switch in the browser: no rerun
+    page.get_by_text("feature maps").first.wait_for(state="visible", timeout=30_000)
+    assert page.get_by_text("before and after softmax").first.is_visible()
+    assert not harness.page_problems(page)
+    assert not page.js_errors, page.js_errors
+
+
+def test_classroom_mode_reads_from_the_back(page, base_url, save_screenshot):
+    harness.open_app_page(page, base_url, "/draw")
+    normal = harness.canvas_box(page)["width"]
+    harness.interact(page, page.get_by_text("Classroom mode").first.click)
+    harness.wait_idle(page)
+    big = harness.canvas_box(page)
+    assert big["width"] > normal * 1.3
+    assert page.locator('[data-testid="stSlider"]').filter(has_text="Brush size").count() == 0
+    as_is = harness.Variant(height=0.72, aspect=0.68, centre=(0.5, 0.5), brush=None)  # no brush slider here
+    assert harness.draw_digit(page, 4, as_is) == 4
+    size = page.locator(".st-key-prediction p").first.evaluate("p => parseFloat(getComputedStyle(p).fontSize)")
+    assert size >= 60  # pixels: readable across a classroom
+    line = page.locator(".st-key-prediction p").first.bounding_box()
+    assert line["height"] < size * 1.6  # on one line, not wrapped
+    save_screenshot(page, "classroom")
+    assert not page.js_errors, page.js_errors

@@ -1,0 +1,1 @@
+"""Load tests: many websocket clients against a real `streamlit run` server."""
