@@ -120,9 +120,12 @@ PRESETS: dict[str, Preset] = {
         ),
         Preset(
             "cnn-quick", "Quick CNN",
-            "Conv 32 -> pool -> conv 64 -> pool -> dense 128: about 99% in under a minute, for live demos.",
+            "Conv 32 -> pool -> conv 64 -> pool -> dense 128, 4 epochs with cosine decay: "
+            "99% in under a minute, for live demos.",
             "conv", "sparse",
-            TrainSettings(epochs=3, batch_size=128, hidden_units=(128,), dropout=0.25, learning_rate=2e-3), build_cnn_quick,
+            TrainSettings(epochs=4, batch_size=128, hidden_units=(128,), dropout=0.25, learning_rate=2e-3,
+                          lr_schedule=True),
+            build_cnn_quick,
         ),
         Preset(
             "cnn-accurate", "Accurate CNN (default)",
