@@ -99,6 +99,13 @@ def ago(seconds: float) -> str:
     return "just now"
 
 
+def _half_minutes(minutes: float) -> tuple[str, float]:
+    """Minutes rounded to the nearest half: (text such as '2½', the rounded number)."""
+    halves = round(minutes * 2) / 2
+    whole = int(halves)
+    return (f"{whole}½" if halves != whole else f"{whole}"), halves
+
+
 def duration(seconds: float) -> str:
     """42 -> 'about 40 seconds', 150 -> 'about 2½ minutes', 4000 -> 'about 1 hour 7 minutes'."""
     if seconds < 10:
@@ -107,9 +114,7 @@ def duration(seconds: float) -> str:
         return f"about {int(round(seconds / 10.0) * 10)} seconds"
     minutes = seconds / 60
     if minutes < 10:
-        halves = round(minutes * 2) / 2
-        whole = int(halves)
-        text = f"{whole}½" if halves != whole else f"{whole}"
+        text, halves = _half_minutes(minutes)
         return f"about {text} minute{'s' if halves > 1 else ''}"
     if minutes < 60:
         return f"about {int(round(minutes))} minutes"
@@ -123,9 +128,7 @@ def short_duration(seconds: float) -> str:
         return f"≈ {max(5, int(round(seconds / 5.0) * 5))} s"
     minutes = seconds / 60
     if minutes < 10:
-        halves = round(minutes * 2) / 2
-        whole = int(halves)
-        return f"≈ {whole}½ min" if halves != whole else f"≈ {whole} min"
+        return f"≈ {_half_minutes(minutes)[0]} min"
     if minutes < 60:
         return f"≈ {int(round(minutes))} min"
     hours, rest = divmod(int(round(minutes)), 60)

@@ -43,7 +43,8 @@ def test_form_shows_presets_layers_and_estimate(app_env):
     assert "Parameters" in labels and "Estimated time" in labels
     assert at.dataframe, "the layer table"
     assert at.slider(key="train_cnn-quick_epochs").value == PRESETS["cnn-quick"].defaults.epochs
-    assert at.text_input(key="train_name").value.startswith("cnn-quick 3ep")
+    epochs = PRESETS["cnn-quick"].defaults.epochs
+    assert at.text_input(key="train_name").value.startswith(f"cnn-quick {epochs}ep")
     start = at.button(key="start_training")
     assert not start.disabled
 

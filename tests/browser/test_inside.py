@@ -61,3 +61,24 @@ def test_classroom_mode_reads_from_the_back(page, base_url, save_screenshot):
     assert line["height"] < size * 1.6  # on one line, not wrapped
     save_screenshot(page, "classroom")
     assert not page.js_errors, page.js_errors
+
+
+def test_an_upload_over_the_size_limit_is_refused_and_drawing_still_works(page, base_url):
+    """.streamlit/config.toml caps uploads at 5 MB: a bigger file gets a message, nothing breaks."""
+    import io
+
+    import numpy as np
+    from PIL import Image
+
+    harness.open_app_page(page, base_url, "/draw")
+    page.locator('[data-testid="stExpander"] summary').filter(has_text="Or use a picture").first.click()
+    page.locator('input[type="file"]').first.wait_for(state="attached", timeout=15_000)  # no rerun to wait for
+    noise = np.random.default_rng(0).integers(0, 256, (1400, 1400, 3), dtype=np.uint8)
+    buffer = io.BytesIO()
+    Image.fromarray(noise).save(buffer, format="PNG")  # incompressible: about 5.9 MB
+    assert buffer.tell() > 5 * 1024 * 1024
+    page.locator('input[type="file"]').first.set_input_files(
+        {"name": "huge.png", "mimeType": "image/png", "buffer": buffer.getvalue()})
+    page.get_by_text("5.0MB", exact=False).first.wait_for(state="visible", timeout=15_000)
+    assert "Prediction:" not in page.locator("body").inner_text()
+    assert harness.draw_digit(page, 1) == 1  # the page keeps working

@@ -28,25 +28,24 @@ def nav_paths(page) -> list[str]:
     return sorted(set(hrefs))
 
 
-@pytest.fixture(scope="module")
-def all_paths(browser, base_url):
-    """The pages this build must have, plus any other page its navigation links to (e.g. /look-inside)."""
+def linked_paths(browser, base_url) -> list[str]:
+    """The paths the home page's navigation bar links to, seen by a fresh session."""
     page = harness.new_page(browser)
     try:
         harness.open_app_page(page, base_url, "/")
-        linked = nav_paths(page)
+        return nav_paths(page)
     finally:
         page.context.close()
-    return list(PAGES) + [p for p in linked if p not in PAGES]
+
+
+@pytest.fixture(scope="module")
+def all_paths(browser, base_url):
+    """The pages this build must have, plus any other page its navigation links to (e.g. /look_inside)."""
+    return list(PAGES) + [p for p in linked_paths(browser, base_url) if p not in PAGES]
 
 
 def test_navigation_links_every_page(browser, base_url):
-    page = harness.new_page(browser)
-    try:
-        harness.open_app_page(page, base_url, "/")
-        linked = nav_paths(page)
-    finally:
-        page.context.close()
+    linked = linked_paths(browser, base_url)
     missing = [p for p in PAGES if p not in linked]
     assert not missing, f"the navigation bar has no link to {missing} (it links {linked})"
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -35,8 +36,10 @@ def test_classroom_load_reduced():
             pytest.fail("CI must provide MNIST through MNIST_NPZ")
         pytest.skip("real MNIST not available (set MNIST_NPZ)")
     started = time.monotonic()
-    report = classroom_load.run(clients=CLIENTS, seconds=SECONDS, training=True, churn=0, session_ttl=2,
-                                train_epochs=20, train_images=10_000, release_each=False)
+    # its own thread: Playwright's sync API (the browser tests) may hold an event loop on this one
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        report = pool.submit(classroom_load.run, clients=CLIENTS, seconds=SECONDS, training=True, churn=0,
+                             session_ttl=2, train_epochs=20, train_images=10_000, release_each=False).result()
     classroom_load.print_report(report)
     print(f"load test took {time.monotonic() - started:.0f} s")
 
