@@ -50,6 +50,11 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--model", default=None, help="model name (default: the shipped model)")
 
     sub.add_parser("models", help="list the models in the registry")
+    p = sub.add_parser("rename", help="rename a trained model")
+    p.add_argument("old")
+    p.add_argument("new")
+    p = sub.add_parser("delete", help="delete a trained model")
+    p.add_argument("name")
     sub.add_parser("presets", help="list the networks that can be trained")
     return parser
 
@@ -179,6 +184,18 @@ def cmd_models(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_rename(args: argparse.Namespace) -> int:
+    _registry(args).rename(args.old, args.new)
+    print(f"renamed {args.old!r} to {args.new.strip()!r}")
+    return 0
+
+
+def cmd_delete(args: argparse.Namespace) -> int:
+    _registry(args).delete(args.name)
+    print(f"deleted {args.name!r}")
+    return 0
+
+
 def cmd_presets(args: argparse.Namespace) -> int:
     from .presets import PRESETS
 
@@ -188,7 +205,7 @@ def cmd_presets(args: argparse.Namespace) -> int:
 
 
 COMMANDS = {"train": cmd_train, "evaluate": cmd_evaluate, "predict": cmd_predict, "models": cmd_models,
-            "presets": cmd_presets}
+            "rename": cmd_rename, "delete": cmd_delete, "presets": cmd_presets}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

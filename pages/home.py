@@ -3,6 +3,7 @@
 import streamlit as st
 
 from ui import resources, widgets
+from ui.manage import manage_models
 from ui.boot import ensure_app
 
 ensure_app()  # a fresh server's first request may bypass app.py: route it through
@@ -30,6 +31,7 @@ with left:
     if job.active:
         st.info(widgets.esc(job.describe()), icon="⏳")
     widgets.show_problems(problems)
+    manage_models(cards)
 
 with right:
     st.subheader("Explore")

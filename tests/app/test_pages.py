@@ -166,3 +166,21 @@ def test_unreadable_model_folder_is_a_warning(copied_models):
     at = open_page("home")
     assert not at.exception
     assert any("could not be read" in w.value for w in at.warning)
+
+
+def test_home_renames_and_deletes_trained_models(copied_models):
+    at = open_page("home")
+    at.selectbox(key="manage_pick").set_value(LOGISTIC).run()
+    at.text_input(key="manage_new_name").set_value("../escape").run()
+    at.button(key="manage_rename").click().run()
+    assert "not a valid model name" in page_text(at)
+    at.text_input(key="manage_new_name").set_value("baseline").run()
+    at.button(key="manage_rename").click().run()
+    assert not at.exception
+    assert (copied_models / "baseline").is_dir() and not (copied_models / LOGISTIC).exists()
+    at.selectbox(key="manage_pick").set_value("baseline").run()
+    assert at.button(key="manage_delete").disabled  # nothing is deleted without the tick
+    at.checkbox(key="manage_confirm").check().run()
+    at.button(key="manage_delete").click().run()
+    assert not at.exception and not (copied_models / "baseline").exists()
+    assert "Deleted 'baseline'" in page_text(at)

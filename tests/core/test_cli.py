@@ -99,3 +99,18 @@ def test_predict_all_good_exits_0(trained, tmp_path, capsys):
 def test_presets_lists_every_network(capsys):
     assert main(["presets"]) == 0
     assert "mlp-128-128-dropout" in capsys.readouterr().out
+
+
+def test_rename_and_delete(trained, models_dir, capsys):
+    assert main(["rename", trained, "renamed"]) == 0
+    assert Registry(models_dir, shipped=None).names() == ["renamed"]
+    assert main(["delete", "../etc"]) == 1
+    assert "not a valid model name" in capsys.readouterr().err
+    assert main(["delete", "renamed"]) == 0
+    assert Registry(models_dir, shipped=None).names() == []
+    assert main(["delete", "renamed"]) == 1
+
+
+def test_shipped_model_cannot_be_deleted(capsys):
+    assert main(["delete", "digitlab-default"]) == 1
+    assert "ships with Digit Lab" in capsys.readouterr().err
