@@ -71,13 +71,14 @@ sys.path.insert(0, str(HERE))
 
 import numpy as np  # noqa: E402
 
+from mnist_core.data import find_dataset  # noqa: E402
+
 from streamlit_client import (  # noqa: E402
     DEFAULT_TIMEOUT, SLOW_SECONDS, ProtocolError, StreamlitSession, canvas_state, slider_state,
 )
 from streamlit.proto.WidgetStates_pb2 import WidgetState  # noqa: E402
 
 SHIPPED_DEFAULT = ROOT / "shipped_models" / "digitlab-default" / "model.keras"
-DEFAULT_MNIST = ROOT.parent / "shared" / "data" / "mnist.npz"
 TRAIN_PRESET = "cnn-quick"  # the Train page's default preset
 # What-if launcher: the same server with Streamlit's after-every-run keras.backend.clear_session() skipped
 # (streamlit.runtime.scriptrunner.script_runner._clean_problem_modules), to measure what it costs.
@@ -114,11 +115,8 @@ def _no_proxy_opener() -> urllib.request.OpenerDirector:
 
 
 def mnist_path() -> Path | None:
-    env = os.environ.get("MNIST_NPZ")
-    for candidate in ([Path(env)] if env else []) + [DEFAULT_MNIST]:
-        if candidate.is_file():
-            return candidate
-    return None
+    """The real MNIST file, found the way the app finds it (no download)."""
+    return find_dataset()
 
 
 def quick_model(folder: Path, mnist: Path, log=print) -> Path:

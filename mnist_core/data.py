@@ -67,6 +67,11 @@ def candidate_paths(explicit: str | os.PathLike | None = None) -> list[Path]:
     return paths
 
 
+def find_dataset(explicit: str | os.PathLike | None = None) -> Path | None:
+    """The first candidate place that holds a file, or None: no download is tried."""
+    return next((p for p in candidate_paths(explicit) if p.is_file()), None)
+
+
 def where_to_put_it() -> str:
     """The one sentence users see when no dataset is available."""
     return (
@@ -83,9 +88,9 @@ def load_mnist(path: str | os.PathLike | None = None, allow_download: bool | Non
     env = os.environ.get(ENV_VAR)
     if path is None and env and not Path(env).expanduser().is_file():
         raise DatasetError(f"{ENV_VAR} points to {env}, which does not exist; {where_to_put_it()}")
-    for candidate in candidate_paths(path):
-        if candidate.is_file():
-            return _load_cached(str(candidate.resolve()), candidate.stat().st_mtime_ns)
+    found = find_dataset(path)
+    if found is not None:
+        return _load_cached(str(found.resolve()), found.stat().st_mtime_ns)
     if allow_download is None:
         allow_download = os.environ.get(OFFLINE_ENV_VAR, "") not in ("1", "true", "yes")
     if allow_download:

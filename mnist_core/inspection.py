@@ -38,11 +38,14 @@ class Inspector:
         self._all = keras.Model(model.inputs[0], [layer.output for layer in model.layers])
 
     # ---- scores ---------------------------------------------------------
+    def _scores(self, inputs) -> tf.Tensor:
+        """The output layer's pre-activation: its kernel and bias applied to the features it receives."""
+        features = self._features(inputs, training=False)
+        return tf.matmul(features, self.output_layer.kernel) + self.output_layer.bias
+
     def logits(self, inputs: np.ndarray) -> np.ndarray:
         """Output scores before the final activation, shape (N, 10)."""
-        features = self._features(_batch(inputs), training=False)
-        kernel, bias = self.output_layer.kernel, self.output_layer.bias
-        return (tf.matmul(features, kernel) + bias).numpy()
+        return self._scores(_batch(inputs)).numpy()
 
     def softmax(self, inputs: np.ndarray) -> np.ndarray:
         """Softmax of the scores: what a softmax output layer gives (sigmoid models differ)."""
@@ -64,9 +67,7 @@ class Inspector:
         path = alphas * x
         with tf.GradientTape() as tape:
             tape.watch(path)
-            features = self._features(path, training=False)
-            scores = tf.matmul(features, self.output_layer.kernel) + self.output_layer.bias
-            target = tf.reduce_sum(scores[:, digit])
+            target = tf.reduce_sum(self._scores(path)[:, digit])
         grads = tape.gradient(target, path)
         return (tf.reduce_mean(grads, axis=0) * x[0]).numpy()[..., 0]
 

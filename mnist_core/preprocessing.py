@@ -191,24 +191,23 @@ def _morph(ink: np.ndarray, size: int, grow: bool) -> np.ndarray:
     return (1.0 - _window_max(_window_max(inverted, size, 0), size, 1))[size:-size, size:-size]
 
 
-def normalise_stroke(ink: np.ndarray, mask: np.ndarray, bbox: tuple[int, int, int, int]) -> tuple[np.ndarray, float]:
-    """Bring the stroke width, as it will be after scaling, close to MNIST's."""
-    width = stroke_width(mask)
+def normalise_stroke(ink: np.ndarray, width: float, bbox: tuple[int, int, int, int]) -> np.ndarray:
+    """Bring the stroke width (measured as `width`), as it will be after scaling, close to MNIST's."""
     top, bottom, left, right = bbox
     scale = BOX / max(bottom - top, right - left)
     scaled_width = width * scale
     if scaled_width < MNIST_STROKE / 1.5:
         grow_by = int(round(MNIST_STROKE / scale - width))
         size = max(3, grow_by // 2 * 2 + 1)
-        return _morph(ink, size, grow=True), width
+        return _morph(ink, size, grow=True)
     if scaled_width > MNIST_STROKE * 1.6:
         shrink_by = int(round(width - MNIST_STROKE * 1.3 / scale))
         size = shrink_by // 2 * 2 + 1
         if size >= 3:
             thinned = _morph(ink, size, grow=False)
-            if (thinned > 0.5).sum() >= mask.sum() * 0.2:  # never erase the digit itself
-                return thinned, width
-    return ink, width
+            if (thinned > 0.5).sum() >= (ink > 0.5).sum() * 0.2:  # never erase the digit itself
+                return thinned
+    return ink
 
 
 def _fit_box(cropped: np.ndarray) -> np.ndarray:
@@ -260,13 +259,10 @@ def preprocess(image: Image.Image | np.ndarray, normalise_strokes: bool = True) 
     region = ink
     if normalise_strokes:  # work on the digit's neighbourhood only: morphology cost scales with area
         margin = max(4, extent // 3)
-        rows = slice(max(top - margin, 0), min(bottom + margin, ink.shape[0]))
-        cols = slice(max(left - margin, 0), min(right + margin, ink.shape[1]))
-        region, width = normalise_stroke(ink[rows, cols], mask[rows, cols], (
-            top - rows.start, bottom - rows.start, left - cols.start, right - cols.start))
-        bbox = _bbox(region > INK_THRESHOLD) or (top - rows.start, bottom - rows.start,
-                                                left - cols.start, right - cols.start)
-        top, bottom, left, right = bbox
+        row0, col0 = max(top - margin, 0), max(left - margin, 0)
+        local = (top - row0, bottom - row0, left - col0, right - col0)
+        region = normalise_stroke(ink[row0:bottom + margin, col0:right + margin], width, local)
+        top, bottom, left, right = _bbox(region > INK_THRESHOLD) or local
     cropped = region[top:bottom, left:right]
     scaled = _fit_box(cropped)
     centred = _centre_by_mass(scaled)

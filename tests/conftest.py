@@ -8,16 +8,6 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
-SHARED_MNIST = ROOT.parent / "shared" / "data" / "mnist.npz"
-
-
-def real_mnist_path() -> Path | None:
-    env = os.environ.get("MNIST_NPZ")
-    for candidate in ([Path(env)] if env else []) + [SHARED_MNIST]:
-        if candidate.is_file():
-            return candidate
-    return None
 
 
 @pytest.fixture(scope="session")
@@ -34,9 +24,9 @@ def tiny_data():
 @pytest.fixture(scope="session")
 def real_data():
     """The real MNIST; in CI its absence is a failure, elsewhere a skip."""
-    from mnist_core.data import load_mnist
+    from mnist_core.data import find_dataset, load_mnist
 
-    path = real_mnist_path()
+    path = find_dataset()
     if path is None:
         if os.environ.get("CI"):
             pytest.fail("CI must provide MNIST through MNIST_NPZ")

@@ -8,26 +8,18 @@ tiny models are trained once per session, small enough for a 2-core CI box.
 
 from __future__ import annotations
 
-import os
 import shutil
 from pathlib import Path
 
 import pytest
 
-from tests.app.apptools import LOGISTIC, QUICK, REPO
-
-
-def _mnist_path() -> Path | None:
-    candidates = [os.environ.get("MNIST_NPZ"), REPO.parent / "shared" / "data" / "mnist.npz"]
-    for candidate in candidates:
-        if candidate and Path(candidate).is_file():
-            return Path(candidate)
-    return None
+from mnist_core.data import find_dataset
+from tests.app.apptools import LOGISTIC, QUICK
 
 
 @pytest.fixture(scope="session")
 def mnist_path() -> Path:
-    path = _mnist_path()
+    path = find_dataset()
     if path is None:
         pytest.skip("MNIST is not available (set MNIST_NPZ=/path/to/mnist.npz)")
     return path

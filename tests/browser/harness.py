@@ -30,6 +30,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, Sequence
 
+from mnist_core.data import find_dataset
+
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = os.environ.get("DIGITLAB_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -48,12 +50,8 @@ HINT_TEXT = "Draw a digit"
 
 # ---- data and models ----------------------------------------------------------
 def mnist_path() -> Path | None:
-    """The real MNIST file: $MNIST_NPZ, else the shared copy next to the repository."""
-    env = os.environ.get("MNIST_NPZ")
-    for candidate in ([Path(env)] if env else []) + [ROOT.parent / "shared" / "data" / "mnist.npz"]:
-        if candidate.is_file():
-            return candidate
-    return None
+    """The real MNIST file, found the way the app finds it (no download)."""
+    return find_dataset()
 
 
 def has_default_model(folder: Path | str | None) -> bool:
