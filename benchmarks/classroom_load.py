@@ -36,10 +36,9 @@ long one probe session connects and leaves, which is what makes Streamlit's
 TTL cache drop the expired ones. File watching is off (`--server.fileWatcherType
 none`), as on a deployed server.
 
-What-if switches, to measure a fix before making it: --streamlit-option
-KEY=VALUE passes any Streamlit option to the server (runner.postScriptGC=false),
---skip-keras-clear starts it with Streamlit's keras.backend.clear_session()
-after every script run turned off.
+What-if switch, to measure a fix before making it: --streamlit-option
+KEY=VALUE passes any Streamlit option to the server (runner.postScriptGC=true
+shows what the garbage collection after every script run cost).
 
 Goal: p95 <= 1 s, zero errors, memory bounded (no growth per finished session).
 """
@@ -49,17 +48,12 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
 import re
 import shutil
-import signal
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -72,6 +66,7 @@ sys.path.insert(0, str(HERE))
 import numpy as np  # noqa: E402
 
 from mnist_core.data import find_dataset  # noqa: E402
+from tests.browser.harness import AppServer, train_default_model  # noqa: E402
 
 from streamlit_client import (  # noqa: E402
     DEFAULT_TIMEOUT, SLOW_SECONDS, ProtocolError, StreamlitSession, canvas_state, slider_state,
@@ -80,25 +75,11 @@ from streamlit.proto.WidgetStates_pb2 import WidgetState  # noqa: E402
 
 SHIPPED_DEFAULT = ROOT / "shipped_models" / "digitlab-default" / "model.keras"
 TRAIN_PRESET = "cnn-quick"  # the Train page's default preset
-# What-if launcher: the same server with Streamlit's after-every-run keras.backend.clear_session() skipped
-# (streamlit.runtime.scriptrunner.script_runner._clean_problem_modules), to measure what it costs.
-SKIP_KERAS_CLEAR = [
-    "-c",
-    "import sys; import streamlit.runtime.scriptrunner.script_runner as sr; "
-    "sr._clean_problem_modules = lambda: None; from streamlit.web.cli import main; "
-    "sys.argv[0] = 'streamlit'; sys.exit(main())",
-]
 CHURN_CONCURRENCY = 10
 MAX_PAGE_OPENS = 5  # per pupil: after that many failed or broken tabs it gives up
 
 
 # ---- the server -----------------------------------------------------------------
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def rss_mb(pid: int) -> float:
     """Resident memory of one process, from /proc (Linux)."""
     try:
@@ -110,10 +91,6 @@ def rss_mb(pid: int) -> float:
     return float("nan")
 
 
-def _no_proxy_opener() -> urllib.request.OpenerDirector:
-    return urllib.request.build_opener(urllib.request.ProxyHandler({}))  # loopback only, never a proxy
-
-
 def mnist_path() -> Path | None:
     """The real MNIST file, found the way the app finds it (no download)."""
     return find_dataset()
@@ -122,57 +99,21 @@ def mnist_path() -> Path | None:
 def quick_model(folder: Path, mnist: Path, log=print) -> Path:
     """A small digitlab-default in folder (for when the shipped model is missing)."""
     log(f"no shipped model: training a quick one into {folder}")
-    env = dict(os.environ, MNIST_NPZ=str(mnist), DIGITLAB_OFFLINE="1", TF_CPP_MIN_LOG_LEVEL="2")
-    subprocess.run(
-        [sys.executable, "-m", "mnist_core", "--models-dir", str(folder), "train", "--preset", "cnn-quick",
-         "--epochs", "1", "--train-limit", "10000", "--name", "digitlab-default"],
-        cwd=ROOT, env=env, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, timeout=600,
-    )
-    return folder
+    return train_default_model(folder, mnist, extra_args=["--epochs", "1", "--train-limit", "10000"])
 
 
-class Server:
-    """`streamlit run app.py` on a free loopback port, in its own process group."""
+class Server(AppServer):
+    """The app server of the browser tests, with a short session TTL and its memory readable."""
 
     def __init__(self, workdir: Path, mnist: Path, shipped: Path | None, session_ttl: int, log=print,
-                 extra_args: list[str] | None = None, launcher: list[str] | None = None) -> None:
-        self.port = free_port()
-        self.extra_args = list(extra_args or [])  # more `--section.option value` pairs, to compare configs
-        self.launcher = launcher or ["-m", "streamlit"]
-        self.workdir = workdir
-        self.log_path = workdir / "server.log"
-        self.log = log
-        env = dict(os.environ, MNIST_NPZ=str(mnist), DIGITLAB_MODELS=str(workdir / "models"),
-                   DIGITLAB_OFFLINE="1", TF_CPP_MIN_LOG_LEVEL="2")
-        if shipped is not None:
-            env["DIGITLAB_SHIPPED"] = str(shipped)
-        for name in ("http_proxy", "https_proxy", "HTTP_PROXY", "HTTPS_PROXY", "all_proxy", "ALL_PROXY"):
-            env.pop(name, None)
-        self.env = env
+                 extra_args: list[str] | None = None) -> None:
+        super().__init__(workdir / "models", shipped_dir=shipped, mnist=mnist, log_path=workdir / "server.log",
+                         extra_args=["--server.disconnectedSessionTTL", str(session_ttl), *(extra_args or [])])
         self.session_ttl = session_ttl
-        self.proc: subprocess.Popen | None = None
 
     def start(self, timeout: float = 120) -> None:
-        cmd = [sys.executable, *self.launcher, "run", "app.py", "--server.headless", "true",
-               "--server.address", "127.0.0.1", "--server.port", str(self.port),
-               "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none",
-               "--server.disconnectedSessionTTL", str(self.session_ttl), *self.extra_args]
-        self._log_file = open(self.log_path, "wb")
-        self.proc = subprocess.Popen(cmd, cwd=ROOT, env=self.env, stdout=self._log_file, stderr=subprocess.STDOUT,
-                                     start_new_session=True)
-        opener = _no_proxy_opener()
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"the server exited ({self.proc.returncode}); see {self.log_path}")
-            try:
-                with opener.open(f"http://127.0.0.1:{self.port}/_stcore/health", timeout=2) as r:
-                    if r.status == 200:
-                        return
-            except OSError:
-                pass
-            time.sleep(0.5)
-        raise RuntimeError(f"the server did not answer /_stcore/health within {timeout:g} s")
+        super().start()
+        self.wait_healthy(timeout)
 
     @property
     def pid(self) -> int:
@@ -181,24 +122,6 @@ class Server:
 
     def rss(self) -> float:
         return rss_mb(self.pid)
-
-    def stop(self) -> None:
-        if self.proc is None:
-            return
-        if self.proc.poll() is None:
-            os.killpg(self.proc.pid, signal.SIGTERM)  # our own process group, started above
-            try:
-                self.proc.wait(15)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.proc.pid, signal.SIGKILL)
-                self.proc.wait(5)
-        self._log_file.close()
-
-    def log_tail(self, lines: int = 30) -> str:
-        try:
-            return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
-        except OSError:
-            return ""
 
 
 # ---- measurements -----------------------------------------------------------------
@@ -645,8 +568,7 @@ def print_report(report: Report, out=print) -> None:
 
 def run(clients: int = 30, seconds: float = 60, training: bool = True, churn: int = 60, session_ttl: int = 10,
         train_epochs: int = 20, train_images: int | None = None, keep: bool = False, log=print,
-        streamlit_options: list[str] | None = None, skip_keras_clear: bool = False,
-        release_each: bool = True, ramp: float = 5.0) -> Report:
+        streamlit_options: list[str] | None = None, release_each: bool = True, ramp: float = 5.0) -> Report:
     """Start a server, run the phases, stop the server; returns the report (used by the CI test too)."""
     mnist = mnist_path()
     if mnist is None:
@@ -668,8 +590,7 @@ def run(clients: int = 30, seconds: float = 60, training: bool = True, churn: in
         for option in streamlit_options or []:
             key, _, value = option.partition("=")
             extra += [f"--{key.lstrip('-')}", value]
-        server = Server(workdir, mnist, shipped, session_ttl, log=log, extra_args=extra,
-                        launcher=SKIP_KERAS_CLEAR if skip_keras_clear else None)
+        server = Server(workdir, mnist, shipped, session_ttl, log=log, extra_args=extra)
         log(f"starting the server on 127.0.0.1:{server.port} (log {server.log_path})")
         server.start()
         try:
@@ -682,9 +603,8 @@ def run(clients: int = 30, seconds: float = 60, training: bool = True, churn: in
         finally:
             server.stop()
         report.model = model
-        if extra or skip_keras_clear:
-            report.notes.append("what-if server: " + " ".join(extra + (["keras clear_session skipped"]
-                                                                       if skip_keras_clear else [])))
+        if extra:
+            report.notes.append("what-if server: " + " ".join(extra))
         return report
     finally:
         if not keep:
@@ -702,9 +622,7 @@ def main() -> int:
     parser.add_argument("--train-epochs", type=int, default=20,
                         help="epochs set on the Train page (the run is stopped when the phase ends)")
     parser.add_argument("--streamlit-option", action="append", default=[], metavar="KEY=VALUE",
-                        help="what-if: pass a Streamlit option to the server, e.g. runner.postScriptGC=false")
-    parser.add_argument("--skip-keras-clear", action="store_true",
-                        help="what-if: run the server without Streamlit's keras.backend.clear_session() after every run")
+                        help="what-if: pass a Streamlit option to the server, e.g. runner.postScriptGC=true")
     parser.add_argument("--ramp", type=float, default=5.0,
                         help="clients open the page at random moments within this many seconds (default 5)")
     parser.add_argument("--json", type=Path, help="also write the figures to this JSON file")
@@ -714,7 +632,7 @@ def main() -> int:
         parser.error("use 1..200 clients and 0..1800 seconds")
     report = run(args.clients, args.seconds, not args.no_training, max(0, min(args.churn, 1000)), args.session_ttl,
                  args.train_epochs, keep=args.keep, streamlit_options=args.streamlit_option,
-                 skip_keras_clear=args.skip_keras_clear, release_each=True, ramp=max(0.0, min(args.ramp, 60.0)))
+                 release_each=True, ramp=max(0.0, min(args.ramp, 60.0)))
     print_report(report)
     if args.json:
         args.json.write_text(json.dumps(report.as_dict(), indent=2))

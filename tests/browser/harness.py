@@ -67,11 +67,13 @@ def find_shipped() -> Path | None:
     return None
 
 
-def train_default_model(folder: Path, mnist: Path, log: Path | None = None) -> Path:
-    """Train the quick CNN as ``digitlab-default`` into ``folder`` (about a minute); returns ``folder``."""
+def train_default_model(folder: Path, mnist: Path, log: Path | None = None, extra_args: Sequence[str] = ()) -> Path:
+    """Train the quick CNN as ``digitlab-default`` into ``folder`` (about a minute); returns ``folder``.
+
+    ``extra_args`` go to ``mnist_core train`` (e.g. fewer epochs for a benchmark's stand-in model)."""
     folder.mkdir(parents=True, exist_ok=True)
     cmd = [sys.executable, "-m", "mnist_core", "--models-dir", str(folder), "train",
-           "--preset", "cnn-quick", "--name", DEFAULT_MODEL, "--data", str(mnist)]
+           "--preset", "cnn-quick", "--name", DEFAULT_MODEL, "--data", str(mnist), *extra_args]
     env = dict(os.environ, DIGITLAB_OFFLINE="1", TF_CPP_MIN_LOG_LEVEL="2")
     out = open(log, "w") if log else subprocess.DEVNULL
     try:
@@ -85,6 +87,10 @@ def train_default_model(folder: Path, mnist: Path, log: Path | None = None) -> P
 
 
 # ---- the server -----------------------------------------------------------------
+PROXY_VARIABLES = ("http_proxy", "https_proxy", "all_proxy")
+_LOOPBACK = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # never through a proxy
+
+
 def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
         s.bind(("127.0.0.1", 0))
@@ -111,7 +117,7 @@ class AppServer:
 
     def start(self) -> "AppServer":
         self.models_dir.mkdir(parents=True, exist_ok=True)
-        env = dict(os.environ)
+        env = {k: v for k, v in os.environ.items() if k.lower() not in PROXY_VARIABLES}  # loopback only
         env.update(DIGITLAB_MODELS=str(self.models_dir), DIGITLAB_OFFLINE="1", TF_CPP_MIN_LOG_LEVEL="2",
                    PYTHONUNBUFFERED="1")
         if self.shipped_dir is not None:
@@ -137,7 +143,7 @@ class AppServer:
             if self.proc.poll() is not None:
                 raise RuntimeError(f"streamlit exited with code {self.proc.returncode}:\n{self.log_tail()}")
             try:
-                with urllib.request.urlopen(f"{self.url}/_stcore/health", timeout=1) as response:
+                with _LOOPBACK.open(f"{self.url}/_stcore/health", timeout=1) as response:
                     if response.status == 200:
                         return time.perf_counter() - self.launched_at
             except OSError:
