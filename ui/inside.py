@@ -12,7 +12,7 @@ import numpy as np
 import plotly.graph_objects as go
 import streamlit as st
 
-from mnist_core.inspection import Inspector, LayerActivation, tile
+from mnist_core.inspection import LayerActivation, tile
 from mnist_core.preprocessing import Preprocessed
 from mnist_core.presets import layer_table
 
@@ -27,26 +27,14 @@ STEP_NOTES = {
 }
 
 
-@st.cache_resource(max_entries=6, show_spinner=False)
-def _inspector(root: str, shipped: str | None, name: str, mtime: int) -> Inspector:
-    return Inspector(resources.get_predictor(name).model)
-
-
-def inspector(name: str) -> Inspector:
-    """One Inspector per loaded model (its sub-models are built once)."""
-    registry = resources.get_registry()
-    mtime = resources._folder_mtime(registry, name)
-    return _inspector(resources.models_root(), resources.shipped_root(), name, mtime)
-
-
 def _digest(image: np.ndarray) -> str:
     return hashlib.sha1(np.ascontiguousarray(image, dtype=np.float32).tobytes()).hexdigest()
 
 
 @st.cache_data(max_entries=64, show_spinner=False)
-def _explain(name: str, digest: str, _image: np.ndarray) -> dict:
-    """Everything that depends on (model, drawing): computed once, shared by all widgets."""
-    inspect = inspector(name)
+def _explain(name: str, version: int, digest: str, _image: np.ndarray) -> dict:
+    """Everything that depends on (model version, drawing): computed once, shared by all widgets."""
+    inspect = resources.get_inspector(name)
     logits = inspect.logits(_image)[0]
     probs = resources.get_predictor(name).probabilities(_image)[0]
     order = np.argsort(-probs)
@@ -59,7 +47,8 @@ def _explain(name: str, digest: str, _image: np.ndarray) -> dict:
 
 
 def explain(name: str, image: np.ndarray) -> dict:
-    return _explain(name, _digest(image), np.asarray(image, dtype=np.float32).reshape(28, 28))
+    return _explain(name, resources.model_version(name), _digest(image),
+                    np.asarray(image, dtype=np.float32).reshape(28, 28))
 
 
 POSITIVE = np.array([1.0, 0.35, 0.05])  # orange-red: this ink voted for the digit
@@ -155,7 +144,7 @@ def architecture_view(model) -> None:
 
 
 def weights_view(name: str, units: int) -> None:
-    kind, weights = inspector(name).first_layer_weights()
+    kind, weights = resources.get_inspector(name).first_layer_weights()
     if kind == "dense":
         shown = weights[:units]
         st.image(pixelate(tile(shown, columns=min(8, len(shown))), 6), width="stretch")

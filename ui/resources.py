@@ -18,6 +18,7 @@ import streamlit as st
 
 from mnist_core.data import MnistData, load_mnist
 from mnist_core.errors import ModelError
+from mnist_core.inspection import Inspector
 from mnist_core.jobs import TrainingJob
 from mnist_core.predictor import Predictor
 from mnist_core.registry import SHIPPED_DIR, ModelCard, Problem, Registry, user_models_dir
@@ -78,10 +79,24 @@ def _predictor(root: str, shipped: str | None, name: str, mtime: int) -> Predict
     return predictor
 
 
+def model_version(name: str) -> int:
+    """Changes whenever the model folder called ``name`` is replaced: part of every per-model cache key."""
+    return _folder_mtime(get_registry(), name)
+
+
 def get_predictor(name: str) -> Predictor:
     """The loaded model for ``name``; raises ModelError with a user-facing sentence."""
-    registry = get_registry()
-    return _predictor(models_root(), shipped_root(), name, _folder_mtime(registry, name))
+    return _predictor(models_root(), shipped_root(), name, model_version(name))
+
+
+@st.cache_resource(max_entries=6, show_spinner=False)
+def _inspector(root: str, shipped: str | None, name: str, mtime: int) -> Inspector:
+    return Inspector(_predictor(root, shipped, name, mtime).model)
+
+
+def get_inspector(name: str) -> Inspector:
+    """The Look-inside helper for ``name`` (its sub-models are built once per model version)."""
+    return _inspector(models_root(), shipped_root(), name, model_version(name))
 
 
 @st.cache_resource(max_entries=8, show_spinner=False)
@@ -97,8 +112,7 @@ def _test_probabilities(root: str, shipped: str | None, name: str, mtime: int) -
 
 def get_test_probabilities(name: str) -> np.ndarray | None:
     """(N, 10) float32 test-set probabilities stored with the model, or None if missing."""
-    registry = get_registry()
-    return _test_probabilities(models_root(), shipped_root(), name, _folder_mtime(registry, name))
+    return _test_probabilities(models_root(), shipped_root(), name, model_version(name))
 
 
 # ---- dataset ---------------------------------------------------------------

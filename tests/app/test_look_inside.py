@@ -59,3 +59,17 @@ def test_classroom_mode_hides_what_a_class_does_not_need(app_env):
     assert not [s for s in at.selectbox if s.key == "pick_draw"]
     assert "Draw a digit" in page_text(at)
     assert any(b.label.endswith("Clear") for b in at.button)
+
+
+def test_a_replaced_model_is_explained_afresh(copied_models):
+    """Same name, new model (renamed away and retrained): no cached explanation of the old one."""
+    import shutil
+
+    at = open_page("look_inside")
+    at.selectbox(key="pick_inside").set_value(QUICK).run()
+    assert "Conv2D" in page_text(at)
+    shutil.rmtree(copied_models / QUICK)
+    shutil.copytree(copied_models / LOGISTIC, copied_models / QUICK)  # a dense network under the old name
+    at.run()
+    assert not at.exception, at.exception
+    assert "Conv2D" not in page_text(at)
