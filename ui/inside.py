@@ -90,7 +90,8 @@ def steps_view(steps: Preprocessed, canvas: np.ndarray | None) -> None:
     with cols[4]:
         st.markdown("**784 numbers**")
         st.plotly_chart(_numbers_figure(steps.centred), key="steps_numbers", config={"displayModeBar": False})
-        st.caption("The network receives these 28×28 = 784 brightness values, 0 (paper) to 1 (ink).")
+        st.caption("The network receives these 28×28 = 784 brightness values, 0 (paper) to 1 (ink): "
+                   "point at a pixel to read its value.")
 
 
 def _display(picture: np.ndarray) -> np.ndarray:
@@ -101,8 +102,8 @@ def _display(picture: np.ndarray) -> np.ndarray:
 
 
 def _numbers_figure(centred: np.ndarray) -> go.Figure:
+    # 784 printed values are unreadable at this size: the values are in the hover instead
     fig = go.Figure(go.Heatmap(z=np.round(centred, 2), colorscale="gray", showscale=False, zmin=0, zmax=1,
-                               texttemplate="%{z:.1f}", textfont=dict(size=6),
                                hovertemplate="row %{y}, column %{x}: %{z:.2f}<extra></extra>"))
     fig.update_yaxes(autorange="reversed", visible=False)
     fig.update_xaxes(visible=False)
