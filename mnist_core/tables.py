@@ -1,0 +1,40 @@
+"""The tables of the class's database, one class each.
+
+Columns are plain types every SQLAlchemy dialect knows (SQLite and
+PostgreSQL both run in the tests). A change here needs a new Alembic
+revision in ``migrations/versions``: the schema is versioned, never
+recreated, so an upgrade keeps every drawing.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from sqlalchemy import JSON, DateTime, Integer, LargeBinary, SmallInteger, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from .database import Base
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class Drawing(Base):
+    """One labelled drawing from the class: what the network saw, what it said, what it is."""
+
+    __tablename__ = "drawings"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    created: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
+    # Idempotency: a drawing submitted twice (a rerun, a double tap) is stored once.
+    client_key: Mapped[str | None] = mapped_column(String(64), unique=True)
+    browser: Mapped[str] = mapped_column(String(64), default="", index=True)  # anonymous per-browser id
+    source: Mapped[str] = mapped_column(String(16), default="draw")  # draw, cli, import
+    label: Mapped[int] = mapped_column(SmallInteger, index=True)  # the digit it really is
+    predicted: Mapped[int | None] = mapped_column(SmallInteger)  # null: the model saw no digit
+    probabilities: Mapped[list[float] | None] = mapped_column(JSON)
+    model_name: Mapped[str] = mapped_column(String(64), default="", index=True)
+    model_version: Mapped[str] = mapped_column(String(64), default="")
+    pixels: Mapped[bytes] = mapped_column(LargeBinary)  # 28x28 uint8, what the network saw
+    image_png: Mapped[bytes | None] = mapped_column(LargeBinary)  # the canvas image, size-capped
