@@ -67,11 +67,11 @@ def test_kill_while_saving_never_leaves_a_half_model(tmp_path, delay):
     assert "saved 1" in output, output[-2000:]
     names = assert_consistent(root)
     assert set(names) <= {"m0", "m1", "m2"} and names
-    leftovers = [p.name for p in root.iterdir() if p.name.startswith(".")]
+    leftovers = [p.name for p in root.iterdir() if p.name.startswith((".tmp-", ".trash-"))]
     # a killed save may leave a hidden temp folder: invisible, and removed once stale
     registry = Registry(root, shipped=None)
     for path in root.iterdir():
-        if path.name.startswith("."):
+        if path.name.startswith((".tmp-", ".trash-")):
             os.utime(path, (0, 0))
     assert registry.clean_stale() == len(leftovers)
     assert assert_consistent(root) == names

@@ -16,6 +16,11 @@ def make_card(name="m", accuracy=0.9):
                      epochs_done=2)
 
 
+def entries(registry) -> list[str]:
+    """What is in the registry folder, apart from the lock file that makes saves exclusive."""
+    return sorted(p.name for p in registry.root.iterdir() if p.name != reg.LOCK_FILE)
+
+
 @pytest.fixture
 def registry(tmp_path):
     return Registry(tmp_path / "models", shipped=tmp_path / "shipped")
@@ -64,7 +69,7 @@ def test_existing_name_is_not_overwritten_by_accident(registry, model):
         registry.save("m", model, make_card(accuracy=0.2))
     registry.save("m", model, make_card(accuracy=0.3), overwrite=True)
     assert registry.card("m").test_accuracy == 0.3
-    assert [p.name for p in registry.root.iterdir()] == ["m"]
+    assert entries(registry) == ["m"]
 
 
 def test_crash_while_saving_leaves_nothing_behind(registry, model, monkeypatch):
@@ -77,7 +82,7 @@ def test_crash_while_saving_leaves_nothing_behind(registry, model, monkeypatch):
         registry.save("half", model, make_card(), {"a": np.zeros(2)})
     with pytest.raises(OSError):
         registry.save("kept", model, make_card(accuracy=0.9), {"a": np.zeros(2)}, overwrite=True)
-    assert sorted(p.name for p in registry.root.iterdir()) == ["kept"]
+    assert entries(registry) == ["kept"]
     assert registry.card("kept").test_accuracy == 0.5
 
 
