@@ -184,8 +184,8 @@ def cmd_models(args: argparse.Namespace) -> int:
         acc = card.test_accuracy
         where = "shipped" if card.shipped else "trained"
         print(f"{card.name:<40} {card.preset:<20} {'' if acc is None else f'{acc:.2%}':>8}  {where}  {card.created}")
-    for problem in problems:
-        sys.stderr.write(f"skipped {problem.folder}: {problem.reason}\n")
+    for problem in problems:  # listed, never loaded or offered: one line each, and the listing still works
+        sys.stderr.write(f"broken, skipped: {problem.reason} ({problem.folder})\n")
     return 0
 
 

@@ -211,6 +211,9 @@ class Registry:
         recorded beside it, so every page and process lists it as broken from now on.
         """
         folder = self.folder(name)
+        problem = model_file_problem(folder / MODEL_FILE)
+        if problem:
+            raise ModelError(f"The model {folder.name!r} cannot be used: {problem}.")
         try:
             return load_model_file(folder / MODEL_FILE)
         except ModelError as exc:

@@ -114,3 +114,24 @@ def test_rename_and_delete(trained, models_dir, capsys):
 def test_shipped_model_cannot_be_deleted(capsys):
     assert main(["delete", "digitlab-default"]) == 1
     assert "ships with Digit Lab" in capsys.readouterr().err
+
+
+def test_models_lists_broken_models_and_still_works(trained, models_dir, capsys):
+    import json as _json
+    import shutil
+
+    for name in ("bad card", "truncated"):
+        shutil.copytree(models_dir / trained, models_dir / name)
+    card = _json.loads((models_dir / "bad card" / "card.json").read_text())
+    card["metrics"]["test_accuracy"] = "ninety"
+    (models_dir / "bad card" / "card.json").write_text(_json.dumps(card))
+    model = models_dir / "truncated" / "model.keras"
+    model.write_bytes(model.read_bytes()[:1000])
+    assert main(["models"]) == 0
+    captured = capsys.readouterr()
+    assert trained in captured.out and "bad card" not in captured.out and "truncated " not in captured.out
+    broken = captured.err.splitlines()
+    assert len(broken) == 2 and all(line.startswith("broken, skipped:") for line in broken)
+    assert "metrics.test_accuracy" in captured.err and "truncated" in captured.err
+    assert main(["predict", "x.png", "--model", "truncated"]) == 1  # not offered for use either
+    assert "truncated" in capsys.readouterr().err
