@@ -119,7 +119,7 @@ def test_foreign_folder_is_reported(registry, model):
 def test_corrupt_model_file_fails_with_a_clear_error(registry, model):
     registry.save("broken", model, make_card())
     (registry.root / "broken" / "model.keras").write_bytes(b"PK\x03\x04garbage")
-    with pytest.raises(ModelError, match="could not be loaded"):
+    with pytest.raises(ModelError, match="cannot be used: its model file is truncated"):
         registry.load("broken")
 
 
