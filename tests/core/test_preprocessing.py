@@ -259,3 +259,14 @@ def encoded(image: Image.Image, kind: str) -> bytes:
     buffer = io.BytesIO()
     image.save(buffer, format=kind)
     return buffer.getvalue()
+
+
+@pytest.mark.parametrize("size", [(400, 200), (3000, 1500)])
+def test_a_phones_orientation_is_applied_to_small_and_large_photos(size):
+    image = Image.new("RGB", size, "white")
+    exif = image.getexif()
+    exif[0x0112] = 6  # held upright: the picture must be turned a quarter
+    buffer = io.BytesIO()
+    image.save(buffer, format="JPEG", exif=exif.tobytes())
+    opened = pp.open_image(buffer.getvalue())
+    assert opened.height > opened.width
