@@ -192,3 +192,15 @@ def test_draw_upload_of_the_issues_bad_inputs_one_after_another(app_env, mnist):
         assert "Prediction:" not in page_text(at)
     at.file_uploader(key="draw_upload").upload("good.png", good, "image/png").run()
     assert not at.exception and "Prediction:" in page_text(at)
+
+
+def test_a_dot_and_a_solid_picture_are_not_guessed(app_env):
+    from PIL import ImageDraw
+
+    dot = Image.new("L", (200, 200), 255)
+    ImageDraw.Draw(dot).ellipse([95, 95, 105, 105], fill=0)
+    at = open_page("draw")
+    for name, picture in (("dot.png", dot), ("solid.png", Image.new("L", (200, 200), 0))):
+        at.file_uploader(key="draw_upload").upload(name, _png(picture), "image/png").run()
+        assert not at.exception, at.exception
+        assert "No digit found" in page_text(at) and "Prediction:" not in page_text(at), name
