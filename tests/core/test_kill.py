@@ -78,12 +78,8 @@ def test_kill_while_saving_never_leaves_a_half_model(tmp_path, delay):
 
 
 @pytest.mark.slow
-def test_kill_during_training_saves_nothing(tmp_path, tiny_data):
-    import numpy as np
-
-    npz = tmp_path / "tiny.npz"
-    np.savez(npz, x_train=tiny_data.x_train, y_train=tiny_data.y_train, x_test=tiny_data.x_test,
-             y_test=tiny_data.y_test)
+def test_kill_during_training_saves_nothing(tmp_path, tiny_npz):
+    npz = tiny_npz
     root = tmp_path / "models"
     output = run_and_kill(["-m", "mnist_core", "--models-dir", str(root), "train", "--preset", "mlp-128-64",
                            "--epochs", "100", "--batch-size", "8", "--name", "never", "--data", str(npz)],

@@ -14,7 +14,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import numpy as np
 import pytest
 
 from mnist_core import registry as reg
@@ -110,13 +109,10 @@ def test_the_loser_keeps_its_model_under_a_free_name(tmp_path):
 
 
 @pytest.mark.slow
-def test_two_cli_trainings_under_one_name_both_keep_their_model(tmp_path, tiny_data):
-    npz = tmp_path / "tiny.npz"
-    np.savez(npz, x_train=tiny_data.x_train, y_train=tiny_data.y_train, x_test=tiny_data.x_test,
-             y_test=tiny_data.y_test)
+def test_two_cli_trainings_under_one_name_both_keep_their_model(tmp_path, tiny_npz):
     root = tmp_path / "models"
     command = ["-c", CLI_CHILD, "--models-dir", str(root), "train", "--preset", "logistic", "--epochs", "1",
-               "--name", "same", "--data", str(npz)]
+               "--name", "same", "--data", str(tiny_npz)]
     runs = run_together([command, command], tmp_path / "barrier")
     for run in runs:
         assert run.returncode == 0 and "Traceback" not in run.stderr, run.stderr[-2000:]
