@@ -103,25 +103,30 @@ class _TerminalBar:
 
 def cmd_train(args: argparse.Namespace) -> int:
     from .data import load_mnist
-    from .registry import suggest_name
+    from .registry import check_name, suggest_name, taken_note
     from .training import TrainingListener
     from .workflow import train_and_save
 
     settings = _settings(args)
-    data = load_mnist(args.data)
-    name = args.name or suggest_name(args.preset, settings.epochs)
+    name = check_name(args.name or suggest_name(args.preset, settings.epochs))
     registry = _registry(args, args.output)
     if args.output:
         registry.shipped = None
+    if not args.overwrite:
+        registry.check_free(name)  # before training: a taken name should not cost a run
+    data = load_mnist(args.data)
     bar = _TerminalBar()
     listener = TrainingListener()
     listener.on_start, listener.on_batch, listener.on_epoch = bar.on_start, bar.on_batch, bar.on_epoch
     stop = threading.Event()
     try:
-        card = train_and_save(args.preset, settings, data, registry, name, listener, stop, overwrite=args.overwrite)
+        card = train_and_save(args.preset, settings, data, registry, name, listener, stop,
+                              overwrite=args.overwrite, rename_if_taken=not args.overwrite)
     except KeyboardInterrupt:
         sys.stderr.write("\ninterrupted: nothing was saved\n")
         return 130
+    if card.name != name:  # another save took the name while this one trained
+        print(taken_note(name, card.name))
     print(f"saved {card.name!r} to {registry.root / card.name}")
     print(f"test accuracy {card.metrics['test_accuracy']:.4f}, train accuracy {card.metrics['train_accuracy']:.4f}, "
           f"{card.train_seconds:.0f}s of training")
@@ -179,8 +184,8 @@ def cmd_models(args: argparse.Namespace) -> int:
         acc = card.test_accuracy
         where = "shipped" if card.shipped else "trained"
         print(f"{card.name:<40} {card.preset:<20} {'' if acc is None else f'{acc:.2%}':>8}  {where}  {card.created}")
-    for problem in problems:
-        sys.stderr.write(f"skipped {problem.folder}: {problem.reason}\n")
+    for problem in problems:  # listed, never loaded or offered: one line each, and the listing still works
+        sys.stderr.write(f"broken, skipped: {problem.reason} ({problem.folder})\n")
     return 0
 
 

@@ -16,7 +16,7 @@ from typing import Callable
 
 from .data import MnistData
 from .errors import DigitLabError, TrainingBusyError
-from .registry import ModelCard, Registry
+from .registry import ModelCard, Registry, taken_note
 from .settings import TrainSettings
 from .training import TrainingListener, TrainResult, train
 from .workflow import evaluate_and_save
@@ -137,11 +137,14 @@ class TrainingJob:
                              "Stopped before the first epoch finished; nothing was saved.")
                 return
             self._update(status="saving")
-            card = evaluate_and_save(result, data, self._registry_factory(), name)
+            # a name taken while this trained (another server, the CLI) must not throw the run away
+            card = evaluate_and_save(result, data, self._registry_factory(), name, rename_if_taken=True)
             status = "stopped" if result.stopped_early else "done"
             note = f" after {result.epochs_done} of {settings.epochs} epochs" if result.stopped_early else ""
-            self._update(status=status, finished=time.time(), card=card,
-                         message=f"Saved {name!r}{note}: test accuracy {card.test_accuracy:.2%}.")
+            message = f"Saved {card.name!r}{note}: test accuracy {card.test_accuracy:.2%}."
+            if card.name != name:
+                message = f"{taken_note(name, card.name)} {message}"
+            self._update(status=status, finished=time.time(), card=card, name=card.name, message=message)
         except DigitLabError as exc:
             log.warning("training failed: %s", exc)
             self._update(status="failed", finished=time.time(), message=str(exc))

@@ -16,14 +16,23 @@ import warnings
 from dataclasses import dataclass
 
 import numpy as np
-from PIL import Image, ImageOps, UnidentifiedImageError
+from PIL import Image, UnidentifiedImageError
 
 from .errors import ImageError
 
 BOX = 20
 SIZE = 28
-MAX_UPLOAD_PIXELS = 40_000_000  # a 40-megapixel photo is fine, a decompression bomb is not
+# A 12-megapixel phone photo of a digit fits; decoding the largest accepted PNG costs at most 50 MB (4 bytes
+# a pixel), and it is shrunk in its own mode before anything becomes float (benchmarks/upload_memory.py).
+MAX_UPLOAD_PIXELS = 12_500_000
 WORKING_SIDE = 512  # larger images are reduced first: nothing finer matters at 28x28
+PALETTE_MODES = ("1", "P", "PA")  # Pillow resamples these with NEAREST only: converted band by band
+ORIENTATION_TAG = 0x0112  # EXIF: how the camera was held
+ORIENTATIONS = {2: Image.Transpose.FLIP_LEFT_RIGHT, 3: Image.Transpose.ROTATE_180,
+                4: Image.Transpose.FLIP_TOP_BOTTOM, 5: Image.Transpose.TRANSPOSE, 6: Image.Transpose.ROTATE_270,
+                7: Image.Transpose.TRANSVERSE, 8: Image.Transpose.ROTATE_90}
+STRIP_ROWS = 32  # output rows per band when shrinking: each band is converted and copied on its own
+WIDE_MODES = ("I", "I;16", "I;16L", "I;16B", "I;16N", "F")  # more than 8 bits a channel
 INK_THRESHOLD = 0.2
 MIN_INK_PIXELS = 6
 MNIST_STROKE = 2.0  # median stroke width in the 20x20 box, measured on MNIST test with stroke_width()
@@ -63,6 +72,8 @@ def open_image(data: bytes) -> Image.Image:
                 )
             image.draft("L", (WORKING_SIDE, WORKING_SIDE))  # JPEGs decode small: fast and light
             image.load()
+            orientation = image.getexif().get(ORIENTATION_TAG)
+            image = shrink(image)  # the full-size decode can go as soon as this returns
     except ImageError:
         raise
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
@@ -71,7 +82,47 @@ def open_image(data: bytes) -> Image.Image:
         raise ImageError("The file is not an image Pillow can read (try PNG or JPEG).") from exc
     except (OSError, SyntaxError, ValueError) as exc:
         raise ImageError(f"The image could not be read: it seems truncated or corrupt ({exc}).") from exc
-    return ImageOps.exif_transpose(image)
+    if image.width < 1 or image.height < 1:
+        raise ImageError("The image has no pixels.")
+    turn = ORIENTATIONS.get(orientation)  # a phone's "this way up", applied to the small copy: cheap
+    return image.transpose(turn) if turn is not None else image
+
+
+def shrink(image: Image.Image, side: int = WORKING_SIDE) -> Image.Image:
+    """At most ``side`` pixels on the longer side, reduced in the image's own mode (no float copy).
+
+    Converting first would cost 16 bytes a pixel (float32 RGBA): 2 GB for a 170 KB
+    PNG of 6300x6300. Reduced here, a large image costs only its decoded self.
+    """
+    width, height = image.size
+    if max(width, height) <= side:
+        return image
+    factor = side / max(width, height)
+    size = (max(1, round(width * factor)), max(1, round(height * factor)))
+    return _shrink_in_strips(image, size, _plain_mode(image) if image.mode in PALETTE_MODES else image.mode)
+
+
+def _plain_mode(image: Image.Image) -> str:
+    if image.mode == "1":
+        return "L"
+    return "RGBA" if "A" in image.getbands() or "transparency" in image.info else "RGB"
+
+
+def _shrink_in_strips(image: Image.Image, size: tuple[int, int], mode: str) -> Image.Image:
+    """Box-average a band of rows at a time, converted to ``mode``.
+
+    Pillow converts a whole image before resampling it when it has to (palette
+    to RGB, RGBA to premultiplied alpha): a second full-size copy, 50 MB for a
+    12-megapixel RGBA picture. Band by band, only one band is ever copied.
+    """
+    width, height = image.size
+    out = Image.new(mode, size)
+    for out_top in range(0, size[1], STRIP_ROWS):
+        out_bottom = min(out_top + STRIP_ROWS, size[1])
+        top, bottom = out_top * height // size[1], out_bottom * height // size[1]
+        band = image.crop((0, top, width, max(bottom, top + 1))).convert(mode)
+        out.paste(band.resize((size[0], out_bottom - out_top), Image.Resampling.BOX), (0, out_top))
+    return out
 
 
 def to_ink(image: Image.Image | np.ndarray) -> np.ndarray:
@@ -93,8 +144,11 @@ def to_ink(image: Image.Image | np.ndarray) -> np.ndarray:
 def _as_array(image: Image.Image | np.ndarray) -> np.ndarray:
     """float32 array scaled to [0, 1], channels last."""
     if isinstance(image, Image.Image):
+        image = shrink(image)  # before any float conversion: memory stays small for any size
+        if image.mode in WIDE_MODES:
+            return _wide_to_array(image)
         if image.mode not in ("L", "RGB", "RGBA"):
-            image = image.convert("RGBA" if "A" in image.getbands() or "transparency" in image.info else "RGB")
+            image = image.convert(_plain_mode(image))
         array = np.asarray(image)
     else:
         array = np.asarray(image)
@@ -108,6 +162,38 @@ def _as_array(image: Image.Image | np.ndarray) -> np.ndarray:
     if array.max(initial=0) > 1.0:
         array /= 255.0
     return array
+
+
+def _wide_to_array(image: Image.Image) -> np.ndarray:
+    """16- and 32-bit grayscale (scans, some PNGs) -> [0, 1], by their own range, not clipped at 255."""
+    array = np.asarray(image, dtype=np.float32)
+    if array.size == 0:
+        raise ImageError("The image has no pixels.")
+    top = float(array.max(initial=0))
+    if image.mode.startswith("I;16") or top > 255:
+        scale = 65535.0 if top <= 65535 else top
+    else:
+        scale = 255.0 if top > 1 else 1.0
+    return np.clip(array / scale, 0.0, 1.0)
+
+
+def display_image(image: Image.Image, side: int) -> Image.Image:
+    """An 8-bit copy any browser can show, within ``side`` x ``side`` and at least a few pixels each way.
+
+    Uploads come in modes a JPEG or PNG preview cannot hold (16-bit grayscale,
+    CMYK, palettes) and in shapes that would scale to zero rows (a 10000x10 strip).
+    """
+    picture = shrink(image, side)
+    if picture.mode in WIDE_MODES:
+        picture = Image.fromarray((_wide_to_array(picture) * 255).round().astype(np.uint8))
+    elif picture.mode not in ("L", "RGB", "RGBA"):
+        picture = picture.convert(_plain_mode(picture))
+    least = min(8, side)
+    if picture.width < least or picture.height < least:  # a sliver: centre it on a grey mat
+        mat = Image.new(picture.mode, (max(picture.width, least), max(picture.height, least)), "gray")
+        mat.paste(picture, ((mat.width - picture.width) // 2, (mat.height - picture.height) // 2))
+        picture = mat
+    return picture
 
 
 def _luminance(rgb: np.ndarray) -> np.ndarray:

@@ -5,10 +5,20 @@ state), ``card.json`` (what it is and how it did) and ``evaluation.npz``
 (per-image test probabilities for the pages). Folders are assembled under a
 hidden temporary name and renamed into place in one step, so a crash or a
 killed server never leaves a half-written model that the list would show.
+
+Saves are exclusive across threads, processes and servers sharing the folder:
+the final step (is the name free? rename into place) runs under an exclusive
+``flock`` on ``.registry.lock`` in the folder, and the rename itself refuses to
+replace anything (``renameat2(RENAME_NOREPLACE)``), so a name that appeared
+meanwhile, even from a writer that skips the lock, is never overwritten. The
+slow part (writing the model) runs outside the lock, so saves do not queue.
 """
 
 from __future__ import annotations
 
+import ctypes
+import errno
+import fcntl
 import json
 import os
 import re
@@ -19,17 +29,24 @@ import uuid
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
+from contextlib import contextmanager
+from typing import Any, Iterator
 
 import numpy as np
 
+from .card_check import check_card_fields
 from .errors import ModelError
+from .model_check import model_file_problem
 
 MODEL_FILE = "model.keras"
 CARD_FILE = "card.json"
 ARRAYS_FILE = "evaluation.npz"
+LOAD_FAILED_FILE = ".load-failed.json"  # written when a model that looked sound failed to load
+LOCK_FILE = ".registry.lock"
 CARD_FORMAT = 1
-NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 _.\-]{0,63}$")
+MAX_CARD_BYTES = 2_000_000  # a real card is about 10 kB
+MAX_NAME = 64
+NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 _.()\-]{0,63}$")
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 SHIPPED_DIR = PROJECT_ROOT / "shipped_models"
 DEFAULT_MODEL = "digitlab-default"
@@ -65,6 +82,7 @@ class ModelCard:
         data = json.loads(text)
         if not isinstance(data, dict) or data.get("format") != CARD_FORMAT:
             raise ValueError("not a Digit Lab model card")
+        check_card_fields(data)
         fields = {k: data[k] for k in cls.__dataclass_fields__ if k in data and k != "shipped"}
         return cls(**fields, shipped=shipped)
 
@@ -84,8 +102,8 @@ def check_name(name: str) -> str:
     clean = name.strip()
     if not NAME_PATTERN.match(clean) or ".." in clean:
         raise ModelError(
-            f"{name!r} is not a valid model name: use 1-64 letters, digits, spaces, '-', '_' or '.', "
-            "starting with a letter or digit."
+            f"{name!r} is not a valid model name: use 1-64 letters, digits, spaces, '-', '_', '.' or "
+            "brackets, starting with a letter or digit."
         )
     return clean
 
@@ -93,6 +111,18 @@ def check_name(name: str) -> str:
 def suggest_name(preset: str, epochs: int) -> str:
     """A readable unique default such as 'cnn-quick 3ep 2026-11-21 1930'."""
     return f"{preset} {epochs}ep {datetime.now().strftime('%Y-%m-%d %H%M%S')}"
+
+
+def numbered_name(name: str, number: int) -> str:
+    """'same' -> 'same (2)', shortened so the result is still a valid name."""
+    suffix = f" ({number})"
+    return name[:MAX_NAME - len(suffix)].rstrip() + suffix
+
+
+def taken_note(wanted: str, saved: str) -> str:
+    """The sentence a person sees when their save found its name taken meanwhile."""
+    return (f"{wanted!r} was taken by another model saved while this one was being made, "
+            f"so it was saved as {saved!r}.")
 
 
 @dataclass(frozen=True)
@@ -153,21 +183,43 @@ class Registry:
         return self.shipped is not None and folder.parent == self.shipped
 
     def _read_card(self, folder: Path, shipped: bool) -> ModelCard:
+        """The folder's card if the card is sound and the model file looks usable, else ModelError."""
+        card = self._parse_card(folder, shipped)
+        problem = model_file_problem(folder / MODEL_FILE) or _recorded_load_failure(folder)
+        if problem:
+            raise ModelError(f"{folder.name}: {problem}.")
+        return card
+
+    def _parse_card(self, folder: Path, shipped: bool) -> ModelCard:
         card_path, model_path = folder / CARD_FILE, folder / MODEL_FILE
         if not card_path.is_file() or not model_path.is_file():
             raise ModelError(f"{folder.name}: not a Digit Lab model (missing {CARD_FILE} or {MODEL_FILE}).")
         try:
+            if card_path.stat().st_size > MAX_CARD_BYTES:
+                raise ValueError(f"{CARD_FILE} is larger than any real card")
             card = ModelCard.from_json(card_path.read_text(encoding="utf-8"), shipped)
-        except (ValueError, TypeError, KeyError, UnicodeDecodeError, OSError) as exc:
+        except (ValueError, TypeError, KeyError, UnicodeDecodeError, OSError, RecursionError) as exc:
             raise ModelError(f"{folder.name}: its {CARD_FILE} is corrupt or foreign ({exc}).") from exc
         if card.name != folder.name:
             card.name = folder.name  # the folder is the truth (renamed by hand, say)
         return card
 
     def load(self, name: str):
-        """The Keras model, loaded in safe mode (no arbitrary code from the file)."""
+        """The Keras model, loaded in safe mode (no arbitrary code from the file).
+
+        A file that passed the listing's cheap check but still fails to load is
+        recorded beside it, so every page and process lists it as broken from now on.
+        """
         folder = self.folder(name)
-        return load_model_file(folder / MODEL_FILE)
+        problem = model_file_problem(folder / MODEL_FILE)
+        if problem:
+            raise ModelError(f"The model {folder.name!r} cannot be used: {problem}.")
+        try:
+            return load_model_file(folder / MODEL_FILE)
+        except ModelError as exc:
+            if not self._is_shipped(folder):
+                _record_load_failure(folder, exc)
+            raise
 
     def arrays(self, name: str) -> dict[str, np.ndarray]:
         """Per-image evaluation arrays; empty if the file is missing or unreadable."""
@@ -180,14 +232,17 @@ class Registry:
 
     # ---- writing -------------------------------------------------------
     def save(self, name: str, model, card: ModelCard, arrays: dict[str, np.ndarray] | None = None,
-             overwrite: bool = False) -> Path:
-        """Write a model atomically: all files under a temporary name, then one rename."""
+             overwrite: bool = False, rename_if_taken: bool = False) -> Path:
+        """Write a model atomically and exclusively: all files under a temporary name, then one rename.
+
+        If the name is taken when the model is ready (another save won the race),
+        ``overwrite`` replaces it, ``rename_if_taken`` keeps this model under the
+        first free name 'name (2)', 'name (3)'..., and otherwise ModelError is
+        raised and nothing is changed. ``card.name`` ends as the name used.
+        """
         name = check_name(name)
-        if self.shipped is not None and (self.shipped / name).exists():
-            raise ModelError(f"{name!r} is the name of a shipped model; choose another name.")
-        target = self.root / name
-        if target.exists() and not overwrite:
-            raise ModelError(f"A model called {name!r} already exists; choose another name.")
+        if not rename_if_taken and (not overwrite or self._is_shipped_name(name)):
+            self.check_free(name)  # early, before the slow write
         self.root.mkdir(parents=True, exist_ok=True)
         temp = self.root / f".tmp-{uuid.uuid4().hex}"
         temp.mkdir()
@@ -199,37 +254,92 @@ class Registry:
                 np.savez_compressed(temp / ARRAYS_FILE, **arrays)
             _write_text(temp / CARD_FILE, card.to_json())  # last: its presence marks a complete model
             _fsync_dir(temp)
-            if target.exists():
-                trash = self.root / f".trash-{uuid.uuid4().hex}"
-                os.rename(target, trash)
-                os.rename(temp, target)
-                shutil.rmtree(trash, ignore_errors=True)
-            else:
-                os.rename(temp, target)
+            with self._locked():
+                final = self._place(temp, card, overwrite, rename_if_taken)
             _fsync_dir(self.root)
         except BaseException:
             shutil.rmtree(temp, ignore_errors=True)
             raise
+        return final
+
+    def _place(self, temp: Path, card: ModelCard, overwrite: bool, rename_if_taken: bool) -> Path:
+        """The final step, under the registry lock: move the finished folder to its name."""
+        name = card.name
+        if self._is_shipped_name(name) or (self.root / name).exists() and not overwrite:
+            if not rename_if_taken:
+                self.check_free(name)
+            name = self._free_name(name)
+            card.name = name
+            _write_text(temp / CARD_FILE, card.to_json())
+        target = self.root / name
+        if target.exists():  # overwrite: swap the old folder out, the new one in
+            trash = self.root / f".trash-{uuid.uuid4().hex}"
+            os.rename(target, trash)
+            _rename_into_place(temp, target)
+            shutil.rmtree(trash, ignore_errors=True)
+            return target
+        try:
+            _rename_into_place(temp, target)
+        except FileExistsError:  # a writer that skips the lock got there first: never replace it
+            raise ModelError(f"A model called {name!r} appeared while this one was saved; "
+                             "nothing was replaced.") from None
         return target
 
+    def _is_shipped_name(self, name: str) -> bool:
+        return self.shipped is not None and (self.shipped / name).exists()
+
+    def check_free(self, name: str) -> None:
+        """ModelError if ``name`` is a shipped model's or an existing trained model's name."""
+        if self._is_shipped_name(name):
+            raise ModelError(f"{name!r} is the name of a shipped model; choose another name.")
+        if (self.root / name).exists():
+            raise ModelError(f"A model called {name!r} already exists; choose another name.")
+
+    def _free_name(self, name: str) -> str:
+        for number in range(2, 10_000):
+            candidate = numbered_name(name, number)
+            if not self._is_shipped_name(candidate) and not (self.root / candidate).exists():
+                return candidate
+        raise ModelError(f"There are too many models called {name!r}; choose another name.")
+
+    @contextmanager
+    def _locked(self) -> Iterator[None]:
+        """Exclusive across threads, processes and servers sharing this folder (one flock per call)."""
+        self.root.mkdir(parents=True, exist_ok=True)
+        fd = os.open(self.root / LOCK_FILE, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            yield
+        finally:
+            os.close(fd)  # closing releases the lock
+
     def rename(self, old: str, new: str) -> None:
+        """Rename a trained model; never onto a name that exists, even one that appeared a moment ago."""
         old_folder = self.folder(old)
         if self._is_shipped(old_folder):
             raise ModelError(f"{old!r} ships with Digit Lab and cannot be renamed.")
         new = check_name(new)
-        if new in self.names() or (self.root / new).exists():
-            raise ModelError(f"A model called {new!r} already exists; choose another name.")
-        card = self._read_card(old_folder, False)
-        card.name = new
-        _write_text(old_folder / CARD_FILE, card.to_json())
-        os.rename(old_folder, self.root / new)
+        with self._locked():
+            self.check_free(new)
+            card = self._parse_card(old_folder, False)
+            try:
+                _rename_into_place(old_folder, self.root / new)
+            except FileExistsError:
+                raise ModelError(f"A model called {new!r} already exists; choose another name.") from None
+            except FileNotFoundError:
+                raise ModelError(f"There is no model called {old!r} any more.") from None
+            card.name = new
+            _write_text(self.root / new / CARD_FILE, card.to_json())
 
     def delete(self, name: str) -> None:
         folder = self.folder(name)
         if self._is_shipped(folder):
             raise ModelError(f"{name!r} ships with Digit Lab and cannot be deleted.")
         trash = self.root / f".trash-{uuid.uuid4().hex}"
-        os.rename(folder, trash)  # atomic disappearance; the rest is cleanup
+        try:
+            os.rename(folder, trash)  # atomic disappearance; the rest is cleanup
+        except FileNotFoundError:
+            raise ModelError(f"There is no model called {name!r} any more.") from None
         shutil.rmtree(trash, ignore_errors=True)
 
     def clean_stale(self, older_than: float = STALE_TEMP_SECONDS) -> int:
@@ -268,6 +378,63 @@ def _write_text(path: Path, text: str) -> None:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def _find_renameat2():
+    try:
+        function = ctypes.CDLL(None, use_errno=True).renameat2
+    except (OSError, AttributeError):  # not Linux/glibc: the registry lock alone guards the rename
+        return None
+    function.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p, ctypes.c_uint]
+    return function
+
+
+_RENAMEAT2 = _find_renameat2()
+_AT_FDCWD = -100
+_RENAME_NOREPLACE = 1
+
+
+def _rename_into_place(source: Path, target: Path) -> None:
+    """Rename that never replaces: FileExistsError if ``target`` exists (even an empty folder).
+
+    Uses Linux's atomic renameat2(RENAME_NOREPLACE); where that is missing, a
+    check and a rename, which the caller's registry lock makes exclusive
+    among Digit Lab's own writers.
+    """
+    if _RENAMEAT2 is not None:
+        if _RENAMEAT2(_AT_FDCWD, os.fsencode(source), _AT_FDCWD, os.fsencode(target), _RENAME_NOREPLACE) == 0:
+            return
+        code = ctypes.get_errno()
+        if code not in (errno.EINVAL, errno.ENOSYS, errno.ENOTSUP):  # unsupported file system: fall back
+            raise OSError(code, os.strerror(code), str(source), None, str(target))
+    if os.path.lexists(target):
+        raise FileExistsError(errno.EEXIST, os.strerror(errno.EEXIST), str(target))
+    os.rename(source, target)
+
+
+def _record_load_failure(folder: Path, exc: Exception) -> None:
+    """Note beside the model that this exact file failed to load, for every later listing."""
+    try:
+        stat = (folder / MODEL_FILE).stat()
+        _write_text(folder / LOAD_FAILED_FILE, json.dumps(
+            {"size": stat.st_size, "mtime_ns": stat.st_mtime_ns, "reason": str(exc)}))
+    except OSError:
+        pass  # a read-only folder: the page still says it could not be loaded
+
+
+def _recorded_load_failure(folder: Path) -> str | None:
+    """The recorded load failure, if it is about the model file as it is now."""
+    marker = folder / LOAD_FAILED_FILE
+    if not marker.is_file():
+        return None
+    try:
+        note = json.loads(marker.read_text(encoding="utf-8"))
+        stat = (folder / MODEL_FILE).stat()
+        if note["size"] == stat.st_size and note["mtime_ns"] == stat.st_mtime_ns:
+            return "its model file failed to load earlier, so it is skipped"
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    return None
 
 
 def _fsync_dir(path: Path) -> None:

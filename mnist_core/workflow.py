@@ -21,16 +21,20 @@ def card_for(result: TrainResult, metrics: dict, data: MnistData, name: str) -> 
 
 
 def evaluate_and_save(result: TrainResult, data: MnistData, registry: Registry, name: str,
-                      overwrite: bool = False) -> ModelCard:
-    """Score the trained model once and store it with its card, atomically."""
+                      overwrite: bool = False, rename_if_taken: bool = False) -> ModelCard:
+    """Score the trained model once and store it with its card, atomically.
+
+    With ``rename_if_taken`` a name taken while the model trained does not throw
+    the run away: the card comes back with the free name it was saved under.
+    """
     evaluation, arrays = evaluate(Predictor(result.model), data)
     card = card_for(result, evaluation.to_dict(), data, name)
-    registry.save(name, result.model, card, arrays, overwrite=overwrite)
+    registry.save(name, result.model, card, arrays, overwrite=overwrite, rename_if_taken=rename_if_taken)
     return card
 
 
 def train_and_save(preset: str, settings: TrainSettings | None, data: MnistData, registry: Registry, name: str,
                    listener: TrainingListener | None = None, stop: threading.Event | None = None,
-                   overwrite: bool = False) -> ModelCard:
+                   overwrite: bool = False, rename_if_taken: bool = False) -> ModelCard:
     result = train(preset, settings, data, listener=listener, stop=stop)
-    return evaluate_and_save(result, data, registry, name, overwrite=overwrite)
+    return evaluate_and_save(result, data, registry, name, overwrite=overwrite, rename_if_taken=rename_if_taken)

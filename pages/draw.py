@@ -117,7 +117,7 @@ def draw_area(classroom: bool) -> None:
         widgets.digit_image(centred, scale=15 if classroom else 10, width=300 if classroom else side)
         st.caption("Your drawing cropped, scaled to 20×20 and centred in 28×28 pixels, like MNIST.")
         if source == "upload" and image is not None:
-            st.image(image, caption="Your picture", width=120)
+            widgets.upload_preview(image)
 
 
     explain_panels(steps, image, card, predictor)
@@ -130,7 +130,7 @@ def explain_panels(steps, image, card, predictor) -> None:
     if how.open:
         with how:
             if ready:
-                inside.steps_view(steps, image if isinstance(image, np.ndarray) else np.asarray(image))
+                inside.steps_view(steps, widgets.displayable(image))
             else:
                 st.caption("Draw a digit to see each step.")
     why = st.expander("🤔 Why this answer?", key="explain_why", on_change="rerun")

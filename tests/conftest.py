@@ -21,6 +21,15 @@ def tiny_data():
     return MnistData(x_train, y_train, x_test, y_test, source="synthetic")
 
 
+@pytest.fixture
+def tiny_npz(tmp_path, tiny_data) -> Path:
+    """The tiny synthetic set as an mnist.npz file, for commands run in another process."""
+    path = tmp_path / "tiny.npz"
+    np.savez(path, x_train=tiny_data.x_train, y_train=tiny_data.y_train, x_test=tiny_data.x_test,
+             y_test=tiny_data.y_test)
+    return path
+
+
 @pytest.fixture(scope="session")
 def real_data():
     """The real MNIST; in CI its absence is a failure, elsewhere a skip."""

@@ -56,7 +56,7 @@ def manage_models(cards: Sequence[ModelCard]) -> None:
         name = st.selectbox("Model", list(by_name), key="manage_pick", format_func=lambda n: model_label(by_name[n]))
         cols = st.columns([3, 1], vertical_alignment="bottom")
         cols[0].text_input("New name", key="manage_new_name", max_chars=64,
-                           help="Letters, digits, spaces, '-', '_' or '.'.")
+                           help="Letters, digits, spaces, '-', '_', '.' or brackets.")
         cols[1].button("Rename", key="manage_rename", on_click=_rename, args=(name,), width="stretch")
         cols = st.columns([3, 1], vertical_alignment="bottom")
         confirm = cols[0].checkbox("Yes, delete this model for good", key="manage_confirm")

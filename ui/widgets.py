@@ -9,6 +9,7 @@ import streamlit as st
 
 from mnist_core.data import ENV_VAR, MnistData
 from mnist_core.errors import DatasetError, DigitLabError
+from mnist_core.preprocessing import WORKING_SIDE, display_image
 from mnist_core.presets import PRESETS
 from mnist_core.registry import DEFAULT_MODEL, ModelCard
 
@@ -16,6 +17,7 @@ from . import charts, resources
 from .helpers import esc, format_when, guess, percent, pixelate
 
 ACTIVE_MODEL_KEY = "model_name"  # every page reads the active model from here
+PREVIEW_SIDE = 120  # the uploaded picture beside "what the network sees"
 
 PAGES = {
     "home": "pages/home.py",
@@ -34,15 +36,30 @@ def link(page: str, label: str, icon: str | None = None) -> None:
 
 # ---- the active model -------------------------------------------------------
 def resolve_active(cards: Sequence[ModelCard]) -> ModelCard | None:
-    """The session's chosen model if it still exists, else the shipped default, else the newest."""
+    """The session's chosen model if it still exists, else the shipped default, else the newest.
+
+    A chosen model that vanished (someone else deleted or renamed it, or it broke)
+    is announced once: the switch is remembered, so later runs stay quiet.
+    """
     by_name = {c.name: c for c in cards}
     chosen = st.session_state.get(ACTIVE_MODEL_KEY)
     if chosen in by_name:
         return by_name[chosen]
     card = by_name.get(DEFAULT_MODEL) or (cards[0] if cards else None)
-    if card is not None:
+    if chosen is not None:
+        model_gone_notice(chosen, card)
+    if card is None:
+        st.session_state.pop(ACTIVE_MODEL_KEY, None)
+    else:
         st.session_state[ACTIVE_MODEL_KEY] = card.name
     return card
+
+
+def model_gone_notice(gone: str, instead: ModelCard | None) -> None:
+    """One toast: the visitor's model is no longer there, and what is used now."""
+    then = f"Now using **{esc(instead.name)}**." if instead is not None else "There is no other model yet."
+    st.toast(f"The model **{esc(gone)}** is no longer available: someone deleted or renamed it, "
+             f"or it can no longer be read. {then}", icon="ℹ️")
 
 
 def set_active(name: str) -> None:
@@ -96,8 +113,10 @@ def no_models_message() -> None:
 
 
 def show_problems(problems) -> None:
+    """Broken models, listed (never offered in a picker) so an admin can fix or delete them."""
     for problem in problems:
-        st.warning(f"A model folder could not be read and is skipped: {esc(problem.reason)}", icon="⚠️")
+        st.warning(f"A model folder could not be read and is skipped (it is not offered anywhere): "
+                   f"{esc(problem.reason)}", icon="⚠️")
 
 
 def dataset_error(exc: DatasetError) -> None:
@@ -162,6 +181,21 @@ def model_card(card: ModelCard, title: str | None = None) -> None:
 def digit_image(image: np.ndarray, caption: str | None = None, scale: int = 10, width="content") -> None:
     """A 28x28 image shown big with crisp square pixels (white ink on black, as the network sees it)."""
     st.image(pixelate(image, scale), caption=caption, width=width)
+
+
+def upload_preview(image) -> None:
+    """The uploaded picture, small and 8-bit so any browser shows it; one sentence if even that fails."""
+    try:
+        st.image(display_image(image, PREVIEW_SIDE), caption="Your picture", width="content")
+    except (OSError, ValueError, DigitLabError):
+        st.caption("Your picture cannot be shown here, but the network reads it as shown above.")
+
+
+def displayable(image) -> np.ndarray:
+    """A drawing (array) as it is, or an upload as an 8-bit array a page can show."""
+    if isinstance(image, np.ndarray):
+        return image
+    return np.asarray(display_image(image, WORKING_SIDE))
 
 
 def probability_chart(probs, key: str, height: int = 320, true_digit: int | None = None) -> None:

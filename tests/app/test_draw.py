@@ -91,14 +91,22 @@ def test_no_models_keeps_draw_working(empty_models, mnist):
 
 
 def test_broken_model_file_gives_clear_error(copied_models, mnist):
-    (copied_models / QUICK / "model.keras").write_bytes(b"garbage, not a keras file")
+    """A model file that looks sound (a proper zip) but does not load: one sentence, then listed as broken."""
+    import json
+    import zipfile
+
+    with zipfile.ZipFile(copied_models / QUICK / "model.keras", "w") as archive:
+        archive.writestr("config.json", json.dumps({"class_name": "NoSuchLayer", "config": {}}))
+        archive.writestr("metadata.json", "{}")
+        archive.writestr("model.weights.h5", b"")
     at = open_page("draw")
     at.selectbox(key="pick_draw").set_value(QUICK).run()
     at.file_uploader(key="draw_upload").upload("d.png", digit_png(mnist.x_test[0]), "image/png").run()
     assert not at.exception
     assert any("could not be loaded" in e.value for e in at.error)
     assert "Prediction:" not in page_text(at)
-    # the other model still works
-    at.selectbox(key="pick_draw").set_value("tiny logistic").run()
+    # from now on it is listed as broken, and the other model is used
+    at.run()
     assert not at.exception
+    assert QUICK not in [str(o) for o in at.selectbox(key="pick_draw").options]
     assert any(str(m.value).startswith("Prediction: ") for m in at.markdown)

@@ -1,4 +1,5 @@
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -114,3 +115,69 @@ def test_rename_and_delete(trained, models_dir, capsys):
 def test_shipped_model_cannot_be_deleted(capsys):
     assert main(["delete", "digitlab-default"]) == 1
     assert "ships with Digit Lab" in capsys.readouterr().err
+
+
+def test_models_lists_broken_models_and_still_works(trained, models_dir, capsys):
+    import json as _json
+    import shutil
+
+    for name in ("bad card", "truncated"):
+        shutil.copytree(models_dir / trained, models_dir / name)
+    card = _json.loads((models_dir / "bad card" / "card.json").read_text())
+    card["metrics"]["test_accuracy"] = "ninety"
+    (models_dir / "bad card" / "card.json").write_text(_json.dumps(card))
+    model = models_dir / "truncated" / "model.keras"
+    model.write_bytes(model.read_bytes()[:1000])
+    assert main(["models"]) == 0
+    captured = capsys.readouterr()
+    assert trained in captured.out and "bad card" not in captured.out and "truncated " not in captured.out
+    broken = captured.err.splitlines()
+    assert len(broken) == 2 and all(line.startswith("broken, skipped:") for line in broken)
+    assert "metrics.test_accuracy" in captured.err and "truncated" in captured.err
+    assert main(["predict", "x.png", "--model", "truncated"]) == 1  # not offered for use either
+    assert "truncated" in capsys.readouterr().err
+
+
+def _png_bytes(image: Image.Image) -> bytes:
+    import io
+
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def test_predict_the_readmes_bad_inputs_each_get_one_line(trained, tmp_path, capsys):
+    """README's list of bad inputs, through the CLI: no digit, or one sentence; never a traceback."""
+    from tests.core.test_preprocessing import bomb_png
+
+    dot = Image.new("L", (200, 200), 255)
+    ImageDraw.Draw(dot).ellipse([95, 95, 105, 105], fill=0)
+    good = _png_bytes(Image.new("L", (200, 200), 255))
+    sixteen = np.full((120, 120), 60000, np.uint16)
+    sixteen[20:100, 55:65] = 2000
+    files = {
+        "dot.png": (_png_bytes(dot), "none"), "solid.png": (_png_bytes(Image.new("L", (200, 200), 0)), "none"),
+        "strip.png": (_png_bytes(Image.new("L", (10000, 10), 255)), "none"),
+        "sixteen.png": (_png_bytes(Image.fromarray(sixteen)), "digit"),
+        "half.png": (good[: len(good) // 2], "error"), "bomb.png": (bomb_png(), "error"),
+        "huge.png": (bomb_png(6300, 6300), "error"), "empty.png": (b"", "error"),
+    }
+    for name, (data, _) in files.items():
+        (tmp_path / name).write_bytes(data)
+    assert main(["predict", *(str(tmp_path / n) for n in files), "--model", trained]) == 1
+    captured = capsys.readouterr()
+    lines = {Path(line["path"]).name: line for line in map(json.loads, captured.out.splitlines())}
+    errors = captured.err.splitlines()
+    for name, (_, want) in files.items():
+        if want == "error":
+            assert name not in lines and sum(e.startswith(str(tmp_path / name) + ":") for e in errors) == 1
+        else:
+            assert (lines[name]["digit"] is None) == (want == "none"), name
+    assert "Traceback" not in captured.err and len(errors) == 4
+
+
+@pytest.mark.parametrize("name", ["../escape", "<b>bold</b>", "a/b"])
+def test_train_refuses_a_bad_name_before_training(models_dir, tmp_path, capsys, name):
+    assert main(["train", "--name", name, "--data", str(tmp_path / "none.npz")]) == 1
+    err = capsys.readouterr().err
+    assert "not a valid model name" in err and err.count("\n") == 1

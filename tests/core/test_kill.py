@@ -67,23 +67,19 @@ def test_kill_while_saving_never_leaves_a_half_model(tmp_path, delay):
     assert "saved 1" in output, output[-2000:]
     names = assert_consistent(root)
     assert set(names) <= {"m0", "m1", "m2"} and names
-    leftovers = [p.name for p in root.iterdir() if p.name.startswith(".")]
+    leftovers = [p.name for p in root.iterdir() if p.name.startswith((".tmp-", ".trash-"))]
     # a killed save may leave a hidden temp folder: invisible, and removed once stale
     registry = Registry(root, shipped=None)
     for path in root.iterdir():
-        if path.name.startswith("."):
+        if path.name.startswith((".tmp-", ".trash-")):
             os.utime(path, (0, 0))
     assert registry.clean_stale() == len(leftovers)
     assert assert_consistent(root) == names
 
 
 @pytest.mark.slow
-def test_kill_during_training_saves_nothing(tmp_path, tiny_data):
-    import numpy as np
-
-    npz = tmp_path / "tiny.npz"
-    np.savez(npz, x_train=tiny_data.x_train, y_train=tiny_data.y_train, x_test=tiny_data.x_test,
-             y_test=tiny_data.y_test)
+def test_kill_during_training_saves_nothing(tmp_path, tiny_npz):
+    npz = tiny_npz
     root = tmp_path / "models"
     output = run_and_kill(["-m", "mnist_core", "--models-dir", str(root), "train", "--preset", "mlp-128-64",
                            "--epochs", "100", "--batch-size", "8", "--name", "never", "--data", str(npz)],

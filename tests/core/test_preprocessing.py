@@ -174,3 +174,99 @@ def test_synthetic_canvas_styles_are_recognised_as_digits(style):
 def test_bad_array_shape_is_an_image_error():
     with pytest.raises(ImageError):
         pp.preprocess(np.zeros((4, 4, 7)))
+
+
+# ---- large, odd and 16-bit uploads: shrunk in their own mode, within a small memory budget ---------
+def big_digit(mode: str, size=(4000, 3000)) -> Image.Image:
+    """A '7' on a large page in the given mode (the largest size accepted, about 12 megapixels)."""
+    image = Image.new("RGBA", size, (255, 255, 255, 255))
+    ImageDraw.Draw(image).line([(1500, 500), (2500, 500), (1700, 2500)], fill=(0, 0, 0, 255), width=120)
+    return image if mode == "RGBA" else image.convert(mode)
+
+
+def test_the_pixel_limit_fits_a_phone_photo_but_not_much_more():
+    assert 4032 * 3024 <= pp.MAX_UPLOAD_PIXELS <= 16_000_000
+    with pytest.raises(ImageError, match="megapixels"):
+        pp.open_image(bomb_png(6300, 6300))  # the issue's 170 KB PNG that cost 2 GB
+
+
+@pytest.mark.parametrize("mode", ["RGBA", "RGB", "L", "P"])
+def test_the_largest_accepted_upload_is_shrunk_before_any_float_copy(mode):
+    """numpy's allocations are traced: a float32 copy of 12 MP would be 48-190 MB; we allow 12."""
+    import tracemalloc
+
+    data = png_bytes(big_digit(mode))
+    tracemalloc.start()
+    try:
+        result = pp.preprocess(pp.open_image(data))
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert not result.is_empty
+    assert peak < 12_000_000, f"{peak / 1e6:.0f} MB traced"
+
+
+def test_shrinking_first_gives_the_same_input_as_before():
+    """A large image reduced in its own mode matches the float path it replaced."""
+    image = big_digit("L", (2000, 1500))
+    direct = pp.preprocess(image).centred
+    as_float = pp.preprocess(np.asarray(image)).centred  # numpy input: the float-first path
+    assert np.abs(direct - as_float).max() < 0.05
+
+
+def test_normal_sized_images_are_not_resampled():
+    image = Image.fromarray(canvas())
+    assert pp.shrink(image) is image
+    np.testing.assert_array_equal(pp.preprocess(image).centred, pp.preprocess(canvas()).centred)
+
+
+def sixteen_bit_digit() -> Image.Image:
+    paper = np.full((200, 200), 60000, np.uint16)
+    ink = Image.new("L", (200, 200), 0)
+    ImageDraw.Draw(ink).line([(60, 40), (140, 40), (80, 170)], fill=255, width=14)
+    paper[np.asarray(ink) > 0] = 3000
+    return Image.fromarray(paper)
+
+
+def test_a_16_bit_png_is_read_by_its_own_range():
+    image = pp.open_image(png_bytes(sixteen_bit_digit()))
+    assert image.mode.startswith("I")
+    result = pp.preprocess(image)
+    reference = pp.preprocess(canvas(box=(60, 40, 140, 170), size=200, brush=14)).centred
+    assert not result.is_empty and np.abs(result.centred - reference).mean() < 0.1
+
+
+@pytest.mark.parametrize("make", [
+    lambda: sixteen_bit_digit(),
+    lambda: Image.new("L", (10000, 10), 255),
+    lambda: Image.new("L", (10, 10000), 0),
+    lambda: Image.new("RGBA", (1, 1)),
+    lambda: Image.new("CMYK", (300, 200)),
+    lambda: Image.new("P", (300, 200)),
+    lambda: Image.new("F", (300, 200), 0.5),
+])
+def test_every_accepted_image_has_a_displayable_preview(make):
+    image = make()
+    picture = pp.display_image(pp.open_image(encoded(image, {"CMYK": "JPEG", "F": "TIFF"}.get(image.mode, "PNG"))), 120)
+    assert picture.mode in ("L", "RGB", "RGBA")
+    assert 1 <= picture.width <= 120 and 1 <= picture.height <= 120
+    assert min(picture.size) >= 8
+    buffer = io.BytesIO()
+    picture.save(buffer, format="PNG" if picture.mode == "RGBA" else "JPEG")  # what st.image does
+
+
+def encoded(image: Image.Image, kind: str) -> bytes:
+    buffer = io.BytesIO()
+    image.save(buffer, format=kind)
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize("size", [(400, 200), (3000, 1500)])
+def test_a_phones_orientation_is_applied_to_small_and_large_photos(size):
+    image = Image.new("RGB", size, "white")
+    exif = image.getexif()
+    exif[0x0112] = 6  # held upright: the picture must be turned a quarter
+    buffer = io.BytesIO()
+    image.save(buffer, format="JPEG", exif=exif.tobytes())
+    opened = pp.open_image(buffer.getvalue())
+    assert opened.height > opened.width

@@ -1,5 +1,6 @@
 import json
 import os
+import re
 
 import numpy as np
 import pytest
@@ -14,6 +15,11 @@ def make_card(name="m", accuracy=0.9):
     return ModelCard(name=name, preset="mlp-128-64", settings={"epochs": 1}, history={"loss": [1.0, 0.5]},
                      metrics={"test_accuracy": accuracy}, dataset="abc", created=now_iso(), train_seconds=1.0,
                      epochs_done=2)
+
+
+def entries(registry) -> list[str]:
+    """What is in the registry folder, apart from the lock file that makes saves exclusive."""
+    return sorted(p.name for p in registry.root.iterdir() if p.name != reg.LOCK_FILE)
 
 
 @pytest.fixture
@@ -64,7 +70,7 @@ def test_existing_name_is_not_overwritten_by_accident(registry, model):
         registry.save("m", model, make_card(accuracy=0.2))
     registry.save("m", model, make_card(accuracy=0.3), overwrite=True)
     assert registry.card("m").test_accuracy == 0.3
-    assert [p.name for p in registry.root.iterdir()] == ["m"]
+    assert entries(registry) == ["m"]
 
 
 def test_crash_while_saving_leaves_nothing_behind(registry, model, monkeypatch):
@@ -77,7 +83,7 @@ def test_crash_while_saving_leaves_nothing_behind(registry, model, monkeypatch):
         registry.save("half", model, make_card(), {"a": np.zeros(2)})
     with pytest.raises(OSError):
         registry.save("kept", model, make_card(accuracy=0.9), {"a": np.zeros(2)}, overwrite=True)
-    assert sorted(p.name for p in registry.root.iterdir()) == ["kept"]
+    assert entries(registry) == ["kept"]
     assert registry.card("kept").test_accuracy == 0.5
 
 
@@ -113,7 +119,7 @@ def test_foreign_folder_is_reported(registry, model):
 def test_corrupt_model_file_fails_with_a_clear_error(registry, model):
     registry.save("broken", model, make_card())
     (registry.root / "broken" / "model.keras").write_bytes(b"PK\x03\x04garbage")
-    with pytest.raises(ModelError, match="could not be loaded"):
+    with pytest.raises(ModelError, match="cannot be used: its model file is truncated"):
         registry.load("broken")
 
 
@@ -151,3 +157,121 @@ def test_shipped_models_are_listed_first_and_read_only(tmp_path, model):
 def test_missing_arrays_give_an_empty_dict(registry, model):
     registry.save("plain", model, make_card())
     assert registry.arrays("plain") == {}
+
+
+# ---- cards are checked field by field; model files are checked when listed ----------------------
+BAD_FIELDS = [
+    ("metrics", {"test_accuracy": "ninety"}, "metrics.test_accuracy"),
+    ("metrics", {"test_accuracy": 1.5}, "metrics.test_accuracy"),
+    ("metrics", {"test_accuracy": float("nan")}, "metrics.test_accuracy"),
+    ("metrics", {"test_loss": -1}, "metrics.test_loss"),
+    ("metrics", {"confusion": [[1, 2], [3, 4]]}, "metrics.confusion"),
+    ("metrics", {"report": {"0": {"precision": "high"}}}, "metrics.report.0.precision"),
+    ("metrics", "excellent", "metrics"),
+    ("history", {"loss": ["low", "lower"]}, "history.loss"),
+    ("history", {"loss": 0.5}, "history.loss"),
+    ("history", [1, 2], "history"),
+    ("name", 42, "name"),
+    ("preset", None, "preset"),
+    ("settings", ["epochs"], "settings"),
+    ("created", "yesterday", "created"),
+    ("train_seconds", "long", "train_seconds"),
+    ("train_seconds", -5, "train_seconds"),
+    ("epochs_done", "3", "epochs_done"),
+    ("epochs_done", True, "epochs_done"),
+    ("parameters", 1.5, "parameters"),
+    ("stopped_early", "no", "stopped_early"),
+]
+
+
+def rewrite_card(folder, **changes):
+    data = json.loads((folder / "card.json").read_text())
+    data.update(changes)
+    (folder / "card.json").write_text(json.dumps(data))
+
+
+@pytest.mark.parametrize("field, value, named", BAD_FIELDS)
+def test_a_card_with_a_bad_field_is_a_problem_not_a_crash(registry, model, field, value, named):
+    registry.save("good", model, make_card())
+    registry.save("bad", model, make_card())
+    rewrite_card(registry.root / "bad", **{field: value})
+    cards, problems = registry.scan()
+    assert [c.name for c in cards] == ["good"]
+    assert len(problems) == 1 and problems[0].folder.endswith("bad") and named in problems[0].reason
+    with pytest.raises(ModelError):
+        registry.card("bad")
+
+
+def test_a_card_missing_a_field_is_a_problem(registry, model):
+    registry.save("bad", model, make_card())
+    data = json.loads((registry.root / "bad" / "card.json").read_text())
+    del data["created"]
+    (registry.root / "bad" / "card.json").write_text(json.dumps(data))
+    cards, problems = registry.scan()
+    assert cards == [] and "created" in problems[0].reason
+
+
+def test_sound_cards_with_nan_history_and_no_metrics_are_kept(registry, model):
+    """A diverged run records NaN losses honestly; an unscored model has no metrics: both are fine."""
+    registry.save("diverged", model, make_card())
+    rewrite_card(registry.root / "diverged", history={"loss": [1.0, float("nan")]}, metrics={})
+    cards, problems = registry.scan()
+    assert [c.name for c in cards] == ["diverged"] and problems == []
+    assert cards[0].test_accuracy is None
+
+
+def damage(path, how):
+    data = path.read_bytes()
+    if how == "truncated":
+        path.write_bytes(data[: len(data) // 2])
+    elif how == "garbage":
+        path.write_bytes(b"garbage, not a keras file")
+    else:  # a flipped byte in the middle of the weights: the zip still opens, a checksum does not match
+        middle = bytearray(data)
+        middle[len(data) // 2] ^= 0xFF
+        path.write_bytes(bytes(middle))
+
+
+@pytest.mark.parametrize("how, reason", [("truncated", "truncated"), ("garbage", "truncated"),
+                                         ("flipped", "damaged|truncated")])
+def test_a_damaged_model_file_is_listed_as_broken(registry, model, how, reason):
+    registry.save("good", model, make_card())
+    registry.save("broken", model, make_card())
+    damage(registry.root / "broken" / "model.keras", how)
+    cards, problems = registry.scan()
+    assert [c.name for c in cards] == ["good"]
+    assert len(problems) == 1 and re.search(reason, problems[0].reason), problems
+
+
+def test_a_model_that_safe_mode_refuses_is_listed_as_broken(registry, model):
+    import keras
+
+    risky = keras.Sequential([keras.Input((28, 28, 1)), keras.layers.Flatten(),
+                              keras.layers.Lambda(lambda x: x * 2), keras.layers.Dense(10)])
+    registry.save("good", model, make_card())
+    registry.save("risky", model, make_card())
+    risky.save(registry.root / "risky" / "model.keras")
+    with pytest.raises(ModelError, match="could not be loaded"):
+        reg.load_model_file(registry.root / "risky" / "model.keras")  # what safe mode says
+    cards, problems = registry.scan()
+    assert [c.name for c in cards] == ["good"]
+    assert "safe loading refuses" in problems[0].reason
+
+
+def test_a_model_that_fails_to_load_is_remembered_as_broken(registry, model, tmp_path):
+    """A file that passes the cheap check (a sound zip) but does not load is listed as broken afterwards."""
+    import zipfile
+
+    registry.save("odd", model, make_card())
+    path = registry.root / "odd" / "model.keras"
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr("config.json", json.dumps({"class_name": "NoSuchLayer", "config": {}}))
+        archive.writestr("metadata.json", "{}")
+        archive.writestr("model.weights.h5", b"")
+    assert registry.names() == ["odd"]  # the cheap check cannot tell
+    with pytest.raises(ModelError, match="could not be loaded"):
+        registry.load("odd")
+    cards, problems = Registry(registry.root, shipped=None).scan()  # any process, any registry object
+    assert cards == [] and "failed to load" in problems[0].reason
+    registry.save("odd", model, make_card(), overwrite=True)  # replacing the model clears the record
+    assert registry.names() == ["odd"]
