@@ -21,9 +21,8 @@ from mnist_core.errors import ModelError
 from mnist_core.inspection import Inspector
 from mnist_core.jobs import TrainingJob
 from mnist_core.predictor import Predictor
-from mnist_core.registry import SHIPPED_DIR, ModelCard, Problem, Registry, user_models_dir
+from mnist_core.registry import ModelCard, Problem, Registry, shipped_models_dir, user_models_dir
 
-SHIPPED_ENV = "DIGITLAB_SHIPPED"
 
 
 # ---- paths -----------------------------------------------------------------
@@ -33,10 +32,8 @@ def models_root() -> str:
 
 def shipped_root() -> str | None:
     """The read-only shipped models; ``DIGITLAB_SHIPPED`` overrides it ("" means none)."""
-    value = os.environ.get(SHIPPED_ENV)
-    if value is None:
-        return str(SHIPPED_DIR)
-    return value or None
+    folder = shipped_models_dir()
+    return str(folder) if folder is not None else None
 
 
 # ---- registry --------------------------------------------------------------
