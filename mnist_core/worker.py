@@ -40,7 +40,7 @@ class Reporter:
         self._lock = threading.Lock()
         self._progress: dict[str, Any] = {}
         self._dirty = False
-        self._written = 0.0
+        self._written = float("-inf")  # the first progress goes out at once
         self._thread = threading.Thread(target=self._loop, name=f"digitlab-run-{run_id}", daemon=True)
 
     # ---- the training thread's side: memory only --------------------------------------
