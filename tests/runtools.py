@@ -16,7 +16,6 @@ from __future__ import annotations
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -24,6 +23,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+
+from tests.browser.harness import free_port
 
 ROOT = Path(__file__).resolve().parents[1]
 RUN_TIMEOUT = 180
@@ -118,24 +119,6 @@ class WorkerProcess:
 
     def __exit__(self, *exc) -> None:
         self.kill()
-
-
-def kill_spawned_worker(queue_url: str) -> None:
-    """SIGKILL the worker a server started by itself for this queue (it outlives the servers on purpose)."""
-    from mnist_core.taskqueue import worker_pid
-
-    pid = worker_pid(queue_url)
-    if pid:
-        try:
-            os.kill(pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def require(tool: str) -> str:
