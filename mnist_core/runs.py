@@ -183,12 +183,11 @@ class RunStore:
             try:
                 with session_scope(self.url) as session:
                     active = self._active(session)
-                    clash = next((s for s in active if s.name == name), None)
-                    if clash is not None:
-                        raise ModelError(f"A model called {name!r} is being trained right now: choose another name.")
                     free = sorted(set(range(self.slots)) - {r.slot for r in self._active_rows(session)})
                     if not free:
                         raise TrainingBusyError(busy_message(active))
+                    if any(s.name == name for s in active):
+                        raise ModelError(f"A model called {name!r} is being trained right now: choose another name.")
                     now = time.time()
                     run = Run(key=uuid.uuid4().hex, kind=kind, status="queued", slot=free[0], owner=owner,
                               preset=preset, name=name, settings=settings, options=options, message="",

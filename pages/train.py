@@ -341,6 +341,9 @@ st.title("🏋️ Train a network")
 data = widgets.require_data()
 state = resources.training_job().state_for(ss.owner)
 if state.active:
+    refused = ss.pop("train_error", None)  # e.g. someone on another server pressed Start a moment earlier
+    if refused:
+        st.error(esc(refused))
     live_view()
 else:
     for other in resources.training_job().others(ss.owner):  # a free slot beside someone else's run
