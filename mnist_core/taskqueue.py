@@ -24,6 +24,7 @@ import os
 import subprocess
 import sys
 import tempfile
+import threading
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -153,17 +154,25 @@ def worker_running(url: str) -> bool:
 
 
 def ensure_worker(url: str | None = None) -> bool:
-    """Start a detached worker on this machine if none holds the queue's lock; True if one was started."""
+    """Start a detached worker on this machine if none holds the queue's lock; True if one is being started.
+
+    The launch happens on a short-lived thread, so a Start click never waits for Python to boot
+    (seconds on a busy machine): the run shows as queued until the worker takes it.
+    """
     url = url or queue_url()
     if not autostart() or worker_running(url):
         return False
     env = dict(os.environ, **{QUEUE_ENV: url})
+    threading.Thread(target=_launch, args=(url, env), name="digitlab-worker-launch", daemon=True).start()
+    return True
+
+
+def _launch(url: str, env: dict[str, str]) -> None:
     command = [sys.executable, "-m", "mnist_core", "worker", "--background", "--if-free"]
     try:  # returns as soon as the worker has forked itself away
         subprocess.run(command, cwd=PROJECT_ROOT, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                       stderr=subprocess.DEVNULL, timeout=60, check=False)
+                       stderr=subprocess.DEVNULL, timeout=120, check=False)
     except (OSError, subprocess.SubprocessError) as exc:
         log.warning("could not start the training worker: %s", exc)
-        return False
+        return
     log.info("started a training worker for %s (log %s)", safe_url(url), log_path(url))
-    return True
