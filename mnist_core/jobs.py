@@ -42,6 +42,8 @@ class TrainingJob:
         """The run to show this person: their own active run; any active run when every slot is taken;
         else their newest run; else the newest run of anyone (the page shows that one only just after)."""
         active = self.store.active()
+        if any(s.status == "queued" for s in active):
+            ensure_worker(self.queue)  # a worker that left (idle, crashed) comes back for a waiting run
         mine = [s for s in active if s.owner == owner]
         if mine:
             return mine[0]

@@ -36,6 +36,7 @@ AUTOSTART_ENV = "DIGITLAB_WORKER_AUTOSTART"
 TASK_NAME = "digitlab.run"
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 REDIS_SCHEMES = ("redis://", "rediss://", "unix://")
+IDLE_EXIT_SECONDS = 1800  # a worker the app started leaves after half an hour without runs
 
 log = logging.getLogger("digitlab.queue")
 
@@ -168,7 +169,8 @@ def ensure_worker(url: str | None = None) -> bool:
 
 
 def _launch(url: str, env: dict[str, str]) -> None:
-    command = [sys.executable, "-m", "mnist_core", "worker", "--background", "--if-free"]
+    command = [sys.executable, "-m", "mnist_core", "worker", "--background", "--if-free",
+               "--idle-exit", str(IDLE_EXIT_SECONDS)]
     try:  # returns as soon as the worker has forked itself away
         subprocess.run(command, cwd=PROJECT_ROOT, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                        stderr=subprocess.DEVNULL, timeout=120, check=False)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import os
+import signal
 import sys
 import threading
 import time
@@ -159,7 +160,31 @@ def make_consumer(url: str, slots: int):
                                 backoff=1.15, max_delay=1.0, check_worker_health=True)
 
 
-def run_worker(background: bool = False, if_free: bool = False) -> int:
+def exit_when_idle(store: RunStore, idle: float, since: float) -> None:
+    """Interrupt this worker (gracefully, as Ctrl-C does) once no run has been queued or active for ``idle`` s.
+
+    Workers the app starts by itself use it, so a machine whose servers are gone is not left with a
+    TensorFlow process forever; the next Start starts a new one.
+    """
+    check = max(0.5, min(60.0, idle / 4))
+    while True:
+        time.sleep(check)
+        try:
+            if store.active():
+                since = time.time()
+                continue
+            latest = store.latest()
+        except Exception as exc:  # the database away for a moment: not a reason to leave
+            log.warning("idle check failed: %s", exc)
+            continue
+        last = max(since, (latest.finished or latest.started) if latest else 0.0)
+        if time.time() - last >= idle:
+            log.info("no run for %.0f s: the worker exits (the next Start starts a new one)", idle)
+            os.kill(os.getpid(), signal.SIGINT)
+            return
+
+
+def run_worker(background: bool = False, if_free: bool = False, idle_exit: float = 0.0) -> int:
     """The worker's main: one per queue and machine, niced, marking lost runs failed on the way in and out."""
     url = queue_url()
     get_queue(url)  # a bad DIGITLAB_QUEUE is reported here, before forking
@@ -182,6 +207,9 @@ def run_worker(background: bool = False, if_free: bool = False) -> int:
         lost = store.fail_orphans()
         log.info("worker %s: queue %s, %d slot(s), nice %d; %d lost run(s) marked failed",
                  worker_id(), safe_url(url), slots, os.nice(0), lost)
+        if idle_exit > 0:
+            threading.Thread(target=exit_when_idle, args=(store, idle_exit, time.time()), daemon=True,
+                             name="digitlab-idle-exit").start()
         try:
             make_consumer(url, slots).run()
         finally:

@@ -90,11 +90,12 @@ class WorkerProcess:
     def __init__(self, env: dict[str, str], log_path: Path) -> None:
         self.env = {**os.environ, **env, "TF_CPP_MIN_LOG_LEVEL": "2", "PYTHONUNBUFFERED": "1"}
         self.log_path = log_path
+        self.command = [sys.executable, "-m", "mnist_core", "worker"]
         self.proc: subprocess.Popen | None = None
 
     def start(self) -> "WorkerProcess":
         with open(self.log_path, "ab") as log:
-            self.proc = subprocess.Popen([sys.executable, "-m", "mnist_core", "worker"], cwd=ROOT, env=self.env,
+            self.proc = subprocess.Popen(self.command, cwd=ROOT, env=self.env,
                                          stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
         return self
 

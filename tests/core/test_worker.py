@@ -86,3 +86,12 @@ def test_reporter_throttles_progress_and_reads_the_stop_flag():
     store.stop = True
     reporter.beat()
     assert reporter.stop.is_set() and not reporter.lost.is_set()
+
+
+def test_worker_started_by_the_app_leaves_when_idle(setup, tmp_path):
+    env, _, _ = setup
+    worker = WorkerProcess(env, tmp_path / "worker.log")
+    worker.command = [*worker.command, "--idle-exit", "1"]
+    with worker:
+        wait_until(lambda: worker.proc.poll() is not None, 120, "the idle worker to exit")
+        assert worker.proc.returncode == 0, worker.log()
