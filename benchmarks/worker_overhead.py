@@ -17,7 +17,6 @@ Goal: throughput ratio >= 0.95 (overhead <= 5%).
 
 from __future__ import annotations
 
-import argparse
 import os
 import shutil
 import subprocess
@@ -31,10 +30,7 @@ ROOT = HERE.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(HERE))
 
-from training_overhead import plain_fit  # noqa: E402
-
-PRESETS = ("cnn-quick", "mlp-128-128-dropout")
-
+from training_overhead import PRESETS, best_times, options, ratio_line  # noqa: E402
 
 def start_worker(workdir: Path) -> subprocess.Popen:
     env = {**os.environ, "DIGITLAB_DB": os.environ["DIGITLAB_DB"], "DIGITLAB_QUEUE": os.environ["DIGITLAB_QUEUE"],
@@ -45,23 +41,23 @@ def start_worker(workdir: Path) -> subprocess.Popen:
                             stderr=subprocess.STDOUT, start_new_session=True)
 
 
-def worker_fit(job, name: str, settings, data, run_name: str) -> tuple[float, float]:
-    """(model.fit seconds inside the worker, Start -> done seconds) for one run."""
-    started = time.perf_counter()
-    state = job.start(name, settings, data, run_name, owner="benchmark")
-    final = job.wait(3600, run_id=state.run_id)
-    if final.status != "done" or final.card is None:
-        raise SystemExit(f"the worker's run ended {final.status}: {final.message}")
-    return final.card.train_seconds, time.perf_counter() - started
+def worker_fit(job, totals: list[float]):
+    """A trainer for best_times: one run through the queue and the worker; its model.fit seconds."""
+
+    def fit(name: str, settings, data) -> float:
+        started = time.perf_counter()
+        state = job.start(name, settings, data, f"{name} {len(totals)}", owner="benchmark")
+        final = job.wait(3600, run_id=state.run_id)
+        if final.status != "done" or final.card is None:
+            raise SystemExit(f"the worker's run ended {final.status}: {final.message}")
+        totals.append(time.perf_counter() - started)
+        return final.card.train_seconds
+
+    return fit
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--train-limit", type=int, default=20000)
-    parser.add_argument("--repeats", type=int, default=3)
-    parser.add_argument("--epochs", type=int, default=2)
-    args = parser.parse_args()
-
+    args = options(__doc__)
     workdir = Path(tempfile.mkdtemp(prefix="digitlab-worker-bench-"))
     os.environ.update(DIGITLAB_DB=f"sqlite:///{workdir / 'runs.db'}",
                       DIGITLAB_QUEUE=f"sqlite:///{workdir / 'queue.db'}",
@@ -76,21 +72,10 @@ def main() -> int:
         job = TrainingJob()
         for name in PRESETS:
             settings = get_preset(name).defaults.with_changes(epochs=args.epochs, train_limit=args.train_limit)
-            times: dict[str, list[float]] = {"worker": [], "plain fit": [], "start to done": []}
-            for repeat in range(args.repeats):
-                order = ["worker", "plain fit"] if repeat % 2 == 0 else ["plain fit", "worker"]
-                for label in order:
-                    if label == "plain fit":
-                        times[label].append(plain_fit(name, settings, data))
-                    else:
-                        fit, total = worker_fit(job, name, settings, data, f"{name} {repeat}")
-                        times["worker"].append(fit)
-                        times["start to done"].append(total)
-            best_worker, best_plain = min(times["worker"]), min(times["plain fit"])
-            ratio = best_plain / best_worker
-            print(f"{name:<22} plain fit {best_plain:6.2f}s   in the worker {best_worker:6.2f}s   "
-                  f"throughput ratio {ratio:.3f}  (overhead {100 * (1 / ratio - 1):+.1f}%)   "
-                  f"Start -> saved, best {min(times['start to done']):.1f}s", flush=True)
+            totals: list[float] = []
+            plain, in_worker = best_times(name, settings, data, worker_fit(job, totals), args.repeats)
+            print(ratio_line(name, plain, in_worker, "in the worker")
+                  + f"   Start -> saved, best {min(totals):.1f}s", flush=True)
     finally:
         worker.terminate()
         try:
