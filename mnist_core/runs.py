@@ -250,11 +250,12 @@ class RunStore:
             return RunOrder(run.id, run.kind, run.owner, run.preset, run.name, dict(run.settings or {}),
                             dict(run.options or {}))
 
-    def report(self, run_id: int, progress: dict[str, Any] | None = None) -> tuple[str, bool]:
-        """Write the heartbeat (and progress, if given); return the run's status and its stop flag."""
-        values = {"heartbeat_at": time.time(), **(progress or {})}
+    def report(self, run_id: int, progress: dict[str, Any] | None = None, beat: bool = True) -> tuple[str, bool]:
+        """Write the heartbeat and progress (if given, or ``beat``); return the run's status and its stop flag."""
         with session_scope(self.url) as session:
-            session.execute(sa.update(Run).where(Run.id == run_id, Run.status.in_(WORKING)).values(**values))
+            if progress or beat:
+                values = {"heartbeat_at": time.time(), **(progress or {})}
+                session.execute(sa.update(Run).where(Run.id == run_id, Run.status.in_(WORKING)).values(**values))
             row = session.execute(sa.select(Run.status, Run.stop_requested).where(Run.id == run_id)).first()
         return (row[0], bool(row[1])) if row is not None else ("gone", True)
 

@@ -24,8 +24,9 @@ from .taskqueue import get_queue, log_path, queue_url, safe_url, worker_lock, wo
 
 NICE_ENV = "DIGITLAB_WORKER_NICE"
 DEFAULT_NICE = 10
-POLL_SECONDS = 0.5  # stop flag read, heartbeat written
+POLL_SECONDS = 0.5  # the stop flag is read this often
 WRITE_SECONDS = 1.0  # progress written at most this often
+BEAT_SECONDS = 2.0  # the heartbeat written at least this often (with the progress, or alone)
 
 log = logging.getLogger("digitlab.worker")
 
@@ -83,13 +84,18 @@ class Reporter:
             self.beat()
 
     def beat(self) -> None:
+        """One tick: write progress (at most every ``write`` s) or a bare heartbeat (every BEAT_SECONDS),
+        and read the stop flag (every tick: a one-row SELECT)."""
         now = time.monotonic()
         progress = None
         with self._lock:
             if self._dirty and now - self._written >= self.write:
-                progress, self._dirty, self._written = dict(self._progress), False, now
+                progress, self._dirty = dict(self._progress), False
+        beat = progress is not None or now - self._written >= BEAT_SECONDS
+        if beat:
+            self._written = now
         try:
-            status, stop_requested = self.store.report(self.run_id, progress)
+            status, stop_requested = self.store.report(self.run_id, progress, beat=beat)
         except Exception as exc:  # the database away for a moment: keep training, try again
             log.warning("run %s: could not report progress: %s", self.run_id, exc)
             return

@@ -67,8 +67,8 @@ def test_reporter_throttles_progress_and_reads_the_stop_flag():
         def __init__(self):
             self.writes, self.stop = [], False
 
-        def report(self, run_id, progress=None):
-            self.writes.append(progress)
+        def report(self, run_id, progress=None, beat=True):
+            self.writes.append(progress if progress else beat)
             return ("stopping" if self.stop else "running"), self.stop
 
     store = Store()
@@ -80,7 +80,8 @@ def test_reporter_throttles_progress_and_reads_the_stop_flag():
     reporter.beat()
     reporter.beat()
     reporter.beat()
-    assert [w for w in store.writes if w] == [store.writes[0]]  # one write, then heartbeats only
+    assert store.writes[1:] == [False, False]  # then only the stop flag is read: no write at all
+    assert isinstance(store.writes[0], dict)
     assert store.writes[0]["history"] == {"loss": [0.1], "accuracy": [0.9]} and store.writes[0]["epoch"] == 1
     assert not reporter.stop.is_set()
     store.stop = True
