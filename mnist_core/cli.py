@@ -215,8 +215,8 @@ def cmd_worker(args: argparse.Namespace) -> int:
     return run_worker(background=args.background, if_free=args.if_free, idle_exit=args.idle_exit)
 
 
-COMMANDS = {"worker": cmd_worker, "train": cmd_train, "evaluate": cmd_evaluate, "predict": cmd_predict, "models": cmd_models,
-            "rename": cmd_rename, "delete": cmd_delete, "presets": cmd_presets}
+COMMANDS = {"train": cmd_train, "evaluate": cmd_evaluate, "predict": cmd_predict, "models": cmd_models,
+            "rename": cmd_rename, "delete": cmd_delete, "presets": cmd_presets, "worker": cmd_worker}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

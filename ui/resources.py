@@ -27,7 +27,6 @@ from mnist_core.registry import ModelCard, Problem, Registry, shipped_models_dir
 from mnist_core.taskqueue import queue_url
 
 
-
 # ---- paths -----------------------------------------------------------------
 def models_root() -> str:
     return str(user_models_dir())
