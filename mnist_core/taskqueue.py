@@ -25,6 +25,7 @@ import subprocess
 import sys
 import tempfile
 import threading
+import time
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -37,6 +38,7 @@ TASK_NAME = "digitlab.run"
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 REDIS_SCHEMES = ("redis://", "rediss://", "unix://")
 IDLE_EXIT_SECONDS = 1800  # a worker the app started leaves after half an hour without runs
+LAUNCH_GRACE = 120.0  # seconds a launched worker has to take its lock before another launch is tried
 
 log = logging.getLogger("digitlab.queue")
 
@@ -161,11 +163,37 @@ def ensure_worker(url: str | None = None) -> bool:
     (seconds on a busy machine): the run shows as queued until the worker takes it.
     """
     url = url or queue_url()
-    if not autostart() or worker_running(url):
+    if not autostart() or worker_running(url) or not claim_launch(url):
         return False
     env = dict(os.environ, **{QUEUE_ENV: url})
     threading.Thread(target=_launch, args=(url, env), name="digitlab-worker-launch", daemon=True).start()
     return True
+
+
+def launch_marker(url: str) -> Path:
+    return lock_path(url).with_suffix(".launch")
+
+
+def claim_launch(url: str) -> bool:
+    """True for the one caller per LAUNCH_GRACE seconds that may launch a worker for this queue.
+
+    A worker takes its lock only after Python has started and imported its modules (seconds, on a
+    busy machine); meanwhile every page showing the queued run asks again. The marker file's
+    creation (atomic) and age say whether a launch is already under way; the worker removes it.
+    """
+    marker = launch_marker(url)
+    try:
+        os.close(os.open(marker, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644))
+        return True
+    except FileExistsError:
+        pass
+    try:
+        if time.time() - marker.stat().st_mtime < LAUNCH_GRACE:
+            return False
+        os.utime(marker)  # a launch that never took the lock: try again
+        return True
+    except OSError:
+        return False
 
 
 def _launch(url: str, env: dict[str, str]) -> None:

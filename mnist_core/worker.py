@@ -20,7 +20,7 @@ from typing import Any
 
 from .errors import DigitLabError
 from .runs import WORKING, RunStore, configured_slots, worker_id
-from .taskqueue import get_queue, log_path, queue_url, safe_url, worker_lock, worker_pid
+from .taskqueue import get_queue, launch_marker, log_path, queue_url, safe_url, worker_lock, worker_pid
 
 NICE_ENV = "DIGITLAB_WORKER_NICE"
 DEFAULT_NICE = 10
@@ -204,6 +204,7 @@ def run_worker(background: bool = False, if_free: bool = False, idle_exit: float
                 return 0
             raise DigitLabError(f"A Digit Lab worker is already running for this queue on this machine "
                                 f"(pid {worker_pid(url)}).")
+        launch_marker(url).unlink(missing_ok=True)  # launched: the next one may be started when this one ends
         logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s",
                             stream=sys.stderr, force=True)
         os.nice(nice)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import time
 
 import pytest
 
@@ -46,3 +47,20 @@ def test_autostart_can_be_turned_off(monkeypatch, tmp_path):
     monkeypatch.setenv(taskqueue.AUTOSTART_ENV, "0")
     assert taskqueue.autostart() is False
     assert taskqueue.ensure_worker(f"sqlite:///{tmp_path}/queue.db") is False
+
+
+def test_one_launch_while_the_worker_boots_however_often_pages_ask(monkeypatch, tmp_path):
+    launches = []
+    monkeypatch.setenv(taskqueue.AUTOSTART_ENV, "1")
+    monkeypatch.setattr(taskqueue, "_launch", lambda url, env: launches.append(url))
+    url = f"sqlite:///{tmp_path}/queue.db"
+    assert [taskqueue.ensure_worker(url) for _ in range(5)] == [True, False, False, False, False]
+    for _ in range(50):  # the launch runs on its own thread
+        if launches:
+            break
+        time.sleep(0.02)
+    assert launches == [url]
+    marker = taskqueue.launch_marker(url)
+    old = time.time() - taskqueue.LAUNCH_GRACE - 1
+    os.utime(marker, (old, old))  # that launch never came up: the next page tries again
+    assert taskqueue.ensure_worker(url) is True
