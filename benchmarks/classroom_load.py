@@ -17,7 +17,9 @@ Phases:
   training     the same while a Train-page client runs cnn-quick on all 60,000
                images (started and stopped through the Train page's own widgets;
                that client also refreshes the live view every second, as a browser
-               does). Skipped with --no-training.
+               does). The run executes in the training worker the server starts
+               (a separate, niced process); the RSS figures are the web server's.
+               Skipped with --no-training.
   churn        --churn short sessions (10 at a time) open /draw, draw twice, leave.
 
 Reported per phase: answers, answer latency (rerun sent -> "Prediction: N"

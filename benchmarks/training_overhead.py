@@ -50,24 +50,40 @@ def ours(name: str, settings, data) -> float:
     return train(name, settings, data, listener=CountingListener()).seconds
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+PRESETS = ("cnn-quick", "mlp-128-128-dropout")
+
+
+def options(doc: str | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--train-limit", type=int, default=20000)
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--epochs", type=int, default=2)
-    args = parser.parse_args()
+    return parser.parse_args()
+
+
+def best_times(name: str, settings, data, ours, repeats: int) -> tuple[float, float]:
+    """(best plain fit, best of ``ours``) in seconds; repeats alternate which goes first."""
+    times = {"ours": [], "plain fit": []}
+    for repeat in range(repeats):
+        order = [("ours", ours), ("plain fit", plain_fit)]
+        for label, fn in (order if repeat % 2 == 0 else order[::-1]):
+            times[label].append(fn(name, settings, data))
+    return min(times["plain fit"]), min(times["ours"])
+
+
+def ratio_line(name: str, plain: float, ours: float, label: str) -> str:
+    ratio = plain / ours
+    return (f"{name:<22} plain fit {plain:6.2f}s   {label} {ours:6.2f}s   "
+            f"throughput ratio {ratio:.3f}  (overhead {100 * (1 / ratio - 1):+.1f}%)")
+
+
+def main() -> int:
+    args = options(__doc__)
     data = load_mnist()
-    for name in ("cnn-quick", "mlp-128-128-dropout"):
+    for name in PRESETS:
         settings = get_preset(name).defaults.with_changes(epochs=args.epochs, train_limit=args.train_limit)
-        times = {"digit lab": [], "plain fit": []}
-        for repeat in range(args.repeats):
-            order = [("digit lab", ours), ("plain fit", plain_fit)]
-            for label, fn in (order if repeat % 2 == 0 else order[::-1]):
-                times[label].append(fn(name, settings, data))
-        best_ours, best_plain = min(times["digit lab"]), min(times["plain fit"])
-        ratio = best_plain / best_ours
-        print(f"{name:<22} plain fit {best_plain:6.2f}s   digit lab {best_ours:6.2f}s   "
-              f"throughput ratio {ratio:.3f}  (overhead {100 * (1 / ratio - 1):+.1f}%)")
+        plain, mine = best_times(name, settings, data, ours, args.repeats)
+        print(ratio_line(name, plain, mine, "digit lab"))
     return 0
 
 

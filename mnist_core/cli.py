@@ -56,6 +56,11 @@ def _parser() -> argparse.ArgumentParser:
     p = sub.add_parser("delete", help="delete a trained model")
     p.add_argument("name")
     sub.add_parser("presets", help="list the networks that can be trained")
+    p = sub.add_parser("worker", help="run the training worker (the app starts one by itself on one machine)")
+    p.add_argument("--background", action="store_true", help="detach from the terminal; log to a temporary file")
+    p.add_argument("--if-free", action="store_true", help="exit quietly if a worker already runs for this queue")
+    p.add_argument("--idle-exit", type=float, default=0.0, metavar="SECONDS",
+                   help="exit after this long without a run (the app's own workers: 30 minutes; default: never)")
     return parser
 
 
@@ -209,8 +214,14 @@ def cmd_presets(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_worker(args: argparse.Namespace) -> int:
+    from .worker import run_worker
+
+    return run_worker(background=args.background, if_free=args.if_free, idle_exit=args.idle_exit)
+
+
 COMMANDS = {"train": cmd_train, "evaluate": cmd_evaluate, "predict": cmd_predict, "models": cmd_models,
-            "rename": cmd_rename, "delete": cmd_delete, "presets": cmd_presets}
+            "rename": cmd_rename, "delete": cmd_delete, "presets": cmd_presets, "worker": cmd_worker}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -1,154 +1,107 @@
-"""The server's single training slot.
+"""The deployment's training slots, as the pages see them.
 
-Training takes both CPU cores for a while, so one run at a time per server:
-a second Start is refused with who is training what and how far it got.
-The run happens in a background thread, so pages keep answering; its state
-is a snapshot any session can read to follow the run live.
+A run is started here (a row in the database, a task on the queue), executed
+by the training worker (mnist_core/worker.py), and followed through the
+database: every page on every server replica reads the same live state, and
+Stop works from any of them. By default one run goes at a time per
+deployment (``DIGITLAB_WORKERS`` raises that); a Start with every slot taken
+is refused with who is training what and how far it got.
 """
 
 from __future__ import annotations
 
-import logging
-import threading
 import time
-from dataclasses import dataclass, field, replace
-from typing import Callable
+from pathlib import Path
+from typing import Any
 
 from .data import MnistData
-from .errors import DigitLabError, TrainingBusyError
-from .registry import ModelCard, Registry, taken_note
+from .errors import DigitLabError
+from .runs import JobState, RunStore
 from .settings import TrainSettings
-from .training import TrainingListener, TrainResult, train
-from .workflow import evaluate_and_save
+from .taskqueue import enqueue, ensure_worker
 
-log = logging.getLogger("digitlab.training")
-
-
-@dataclass(frozen=True)
-class JobState:
-    """An immutable snapshot of the current (or last) run."""
-
-    status: str = "idle"  # idle, running, stopping, saving, done, stopped, failed
-    owner: str = ""
-    preset: str = ""
-    name: str = ""
-    epochs: int = 0
-    epoch: int = 0  # 1-based epoch in progress
-    step: int = 0
-    steps: int = 0
-    history: dict[str, list[float]] = field(default_factory=dict)
-    batch_logs: dict[str, float] = field(default_factory=dict)
-    started: float = 0.0
-    finished: float = 0.0
-    message: str = ""
-    card: ModelCard | None = None
-
-    @property
-    def active(self) -> bool:
-        return self.status in ("running", "stopping", "saving")
-
-    @property
-    def fraction(self) -> float:
-        if not self.epochs or not self.steps:
-            return 0.0
-        return min(1.0, ((self.epoch - 1) + self.step / self.steps) / self.epochs)
-
-    def describe(self) -> str:
-        who = self.owner or "someone"
-        return (f"{who} is training {self.preset!r} as {self.name!r}: epoch {self.epoch} of {self.epochs}, "
-                f"{self.fraction:.0%} done.")
-
-
-class _Listener(TrainingListener):
-    def __init__(self, job: "TrainingJob") -> None:
-        self.job = job
-
-    def on_start(self, epochs: int, steps_per_epoch: int) -> None:
-        self.job._update(epochs=epochs, steps=steps_per_epoch, epoch=1, step=0)
-
-    def on_batch(self, epoch: int, step: int, steps: int, logs: dict[str, float]) -> None:
-        self.job._update(epoch=epoch + 1, step=step, steps=steps, batch_logs=logs)
-
-    def on_epoch(self, epoch: int, logs: dict[str, float]) -> None:
-        state = self.job.state
-        history = {k: list(v) for k, v in state.history.items()}
-        for key, value in logs.items():
-            history.setdefault(key, []).append(value)
-        self.job._update(history=history, epoch=epoch + 1, step=state.steps)
+__all__ = ["JobState", "TrainingJob"]
+WAIT_POLL = 0.2
 
 
 class TrainingJob:
-    """One slot; thread-safe; shared by all sessions of a server (via Streamlit's cache_resource)."""
+    """Start, follow and stop runs; holds no state of its own, so every server and session may have one."""
 
-    def __init__(self, registry_factory: Callable[[], Registry]) -> None:
-        self._lock = threading.Lock()
-        self._state = JobState()
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
-        self._registry_factory = registry_factory
-        self._result: TrainResult | None = None
+    def __init__(self, db_url: str | None = None, queue: str | None = None, store: RunStore | None = None) -> None:
+        self.store = store or RunStore(db_url)
+        self.queue = queue
 
+    # ---- what the pages show ------------------------------------------------------------
     @property
     def state(self) -> JobState:
-        with self._lock:
-            return self._state
+        """The oldest active run, else the newest finished one, else "idle"."""
+        active = self.store.active()
+        return active[0] if active else (self.store.latest() or JobState())
 
-    def _update(self, **changes) -> None:
-        with self._lock:
-            self._state = replace(self._state, **changes)
+    def state_for(self, owner: str) -> JobState:
+        """The run to show this person: their own active run; any active run when every slot is taken;
+        else their newest run; else the newest run of anyone (the page shows that one only just after)."""
+        active = self.store.active()
+        if any(s.status == "queued" for s in active):
+            ensure_worker(self.queue)  # a worker that left (idle, crashed) comes back for a waiting run
+        mine = [s for s in active if s.owner == owner]
+        if mine:
+            return mine[0]
+        if active and len(active) >= self.store.slots:
+            return active[0]
+        return self.store.latest(owner) or self.store.latest() or JobState()
 
+    def others(self, owner: str) -> list[JobState]:
+        """Active runs of other people (shown beside the form when a slot is still free)."""
+        return [s for s in self.store.active() if s.owner != owner]
+
+    # ---- actions -------------------------------------------------------------------------
     def start(self, preset: str, settings: TrainSettings, data: MnistData, name: str, owner: str = "",
-              keep_partial: bool = True) -> None:
-        """Start a run in the background, or raise TrainingBusyError if one is going."""
-        with self._lock:
-            if self._state.active:
-                raise TrainingBusyError(f"A training run is already going: {self._state.describe()}")
-            self._stop = threading.Event()
-            self._state = JobState(status="running", owner=owner, preset=preset, name=name,
-                                   epochs=settings.epochs, epoch=1, started=time.time())
-        self._thread = threading.Thread(
-            target=self._run, args=(preset, settings, data, name, keep_partial, self._stop),
-            name="digitlab-training", daemon=True,
-        )
-        self._thread.start()
+              keep_partial: bool = True) -> JobState:
+        """Queue a training run, or raise TrainingBusyError naming who trains what."""
+        options = {"keep_partial": bool(keep_partial), "data": _data_file(data)}
+        return self.start_run("train", owner=owner, preset=preset, name=name, settings=settings.to_dict(),
+                              epochs=settings.epochs, options=options)
 
-    def stop(self) -> bool:
-        """Ask the run to stop after the current batch; True if one was running."""
-        with self._lock:
-            if self._state.status != "running":
-                return False
-            self._stop.set()
-            self._state = replace(self._state, status="stopping")
-            return True
+    def start_run(self, kind: str, *, owner: str, preset: str, name: str, settings: dict[str, Any],
+                  epochs: int, options: dict[str, Any] | None = None) -> JobState:
+        """Queue a run of any kind registered in mnist_core.runkinds.KINDS (train, finetune, tune)."""
+        from .runkinds import KINDS
 
-    def wait(self, timeout: float | None = None) -> JobState:
-        thread = self._thread
-        if thread is not None:
-            thread.join(timeout)
-        return self.state
-
-    def _run(self, preset: str, settings: TrainSettings, data: MnistData, name: str, keep_partial: bool,
-             stop: threading.Event) -> None:
+        if kind not in KINDS:
+            raise DigitLabError(f"Digit Lab cannot run {kind!r}; it knows {', '.join(sorted(KINDS))}.")
+        state, key = self.store.create(kind, owner, preset, name, settings, dict(options or {}), epochs)
+        ensure_worker(self.queue)  # on one machine, the first Start brings the worker up
         try:
-            result = train(preset, settings, data, listener=_Listener(self), stop=stop)
-            if result.stopped_early and (not keep_partial or result.epochs_done == 0):
-                self._update(status="stopped", finished=time.time(),
-                             message="Stopped; nothing was saved." if not keep_partial else
-                             "Stopped before the first epoch finished; nothing was saved.")
-                return
-            self._update(status="saving")
-            # a name taken while this trained (another server, the CLI) must not throw the run away
-            card = evaluate_and_save(result, data, self._registry_factory(), name, rename_if_taken=True)
-            status = "stopped" if result.stopped_early else "done"
-            note = f" after {result.epochs_done} of {settings.epochs} epochs" if result.stopped_early else ""
-            message = f"Saved {card.name!r}{note}: test accuracy {card.test_accuracy:.2%}."
-            if card.name != name:
-                message = f"{taken_note(name, card.name)} {message}"
-            self._update(status=status, finished=time.time(), card=card, name=card.name, message=message)
+            enqueue(state.run_id, key, self.queue)
         except DigitLabError as exc:
-            log.warning("training failed: %s", exc)
-            self._update(status="failed", finished=time.time(), message=str(exc))
-        except Exception as exc:  # never let a training bug take the server down
-            log.exception("training crashed")
-            self._update(status="failed", finished=time.time(),
-                         message=f"Training failed: {type(exc).__name__}: {exc}")
+            self.store.finish(state.run_id, "failed", str(exc))
+            raise
+        return state
+
+    def stop(self, run_id: int | None = None) -> bool:
+        """Ask a run (by default the oldest running one) to stop after its current batch; True if it was going."""
+        if run_id is None:
+            running = [s for s in self.store.active() if s.status in ("queued", "running")]
+            if not running:
+                return False
+            run_id = running[0].run_id
+        return self.store.request_stop(run_id)
+
+    def wait(self, timeout: float | None = None, run_id: int | None = None) -> JobState:
+        """Poll until the run (by default the newest) is finished or ``timeout`` seconds passed."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while True:
+            state = self.store.get(run_id) if run_id else self.store.latest()
+            state = state or JobState()
+            if not state.active or (deadline is not None and time.monotonic() >= deadline):
+                return state
+            time.sleep(WAIT_POLL)
+
+
+def _data_file(data: MnistData) -> str | None:
+    """The dataset file the page loaded, so the worker trains on the same data when it can read it."""
+    try:
+        return str(Path(data.source).resolve()) if Path(data.source).is_file() else None
+    except (OSError, ValueError):
+        return None

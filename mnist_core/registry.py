@@ -51,6 +51,7 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 SHIPPED_DIR = PROJECT_ROOT / "shipped_models"
 DEFAULT_MODEL = "digitlab-default"
 USER_DIR_ENV = "DIGITLAB_MODELS"
+SHIPPED_ENV = "DIGITLAB_SHIPPED"
 STALE_TEMP_SECONDS = 3600
 
 
@@ -93,6 +94,19 @@ class ModelCard:
 
 def user_models_dir() -> Path:
     return Path(os.environ.get(USER_DIR_ENV) or Path.home() / ".digitlab" / "models").expanduser()
+
+
+def shipped_models_dir() -> Path | None:
+    """The read-only shipped models; ``DIGITLAB_SHIPPED`` overrides it ("" means none)."""
+    value = os.environ.get(SHIPPED_ENV)
+    if value is None:
+        return SHIPPED_DIR
+    return Path(value) if value else None
+
+
+def configured_registry() -> "Registry":
+    """The registry this process is configured for (``DIGITLAB_MODELS``, ``DIGITLAB_SHIPPED``)."""
+    return Registry(user_models_dir(), shipped=shipped_models_dir())
 
 
 def check_name(name: str) -> str:

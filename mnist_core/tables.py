@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from sqlalchemy import JSON, DateTime, Integer, LargeBinary, SmallInteger, String
+from sqlalchemy import JSON, Boolean, DateTime, Float, Integer, LargeBinary, SmallInteger, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from .database import Base
@@ -38,3 +38,41 @@ class Drawing(Base):
     model_version: Mapped[str] = mapped_column(String(64), default="")
     pixels: Mapped[bytes] = mapped_column(LargeBinary)  # 28x28 uint8, what the network saw
     image_png: Mapped[bytes | None] = mapped_column(LargeBinary)  # the canvas image, size-capped
+
+
+class Run(Base):
+    """One run of the training worker (a training, later a fine-tuning or a search), live and finished.
+
+    Every server replica and the worker read and write this row: the pages show
+    its progress, Stop sets ``stop_requested``, the worker writes progress and a
+    heartbeat. ``slot`` is set while the run is active: its UNIQUE constraint is
+    what makes two Starts at the same moment give one run per free slot.
+    Times are Unix seconds (float), comparable across processes and dialects.
+    """
+
+    __tablename__ = "runs"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    key: Mapped[str] = mapped_column(String(32), unique=True)  # the queue's task names the run by id and key
+    kind: Mapped[str] = mapped_column(String(16), default="train")  # train, finetune, tune
+    status: Mapped[str] = mapped_column(String(16), index=True)  # queued ... done, stopped, failed
+    slot: Mapped[int | None] = mapped_column(Integer, unique=True)  # 0..N-1 while active, NULL when finished
+    owner: Mapped[str] = mapped_column(String(128), default="", index=True)
+    preset: Mapped[str] = mapped_column(String(64), default="")
+    name: Mapped[str] = mapped_column(String(64), default="")
+    settings: Mapped[dict] = mapped_column(JSON, default=dict)
+    options: Mapped[dict] = mapped_column(JSON, default=dict)  # kind-specific: keep_partial, data path, ...
+    message: Mapped[str] = mapped_column(Text, default="")
+    epochs: Mapped[int] = mapped_column(Integer, default=0)
+    epoch: Mapped[int] = mapped_column(Integer, default=0)
+    step: Mapped[int] = mapped_column(Integer, default=0)
+    steps: Mapped[int] = mapped_column(Integer, default=0)
+    history: Mapped[dict] = mapped_column(JSON, default=dict)
+    batch_logs: Mapped[dict] = mapped_column(JSON, default=dict)
+    card: Mapped[dict | None] = mapped_column(JSON)  # the saved model's card
+    stop_requested: Mapped[bool] = mapped_column(Boolean, default=False)
+    worker: Mapped[str] = mapped_column(String(128), default="")  # host:pid of the worker running it
+    queued_at: Mapped[float] = mapped_column(Float, index=True)
+    started_at: Mapped[float | None] = mapped_column(Float)
+    finished_at: Mapped[float | None] = mapped_column(Float)
+    heartbeat_at: Mapped[float] = mapped_column(Float)

@@ -1,7 +1,8 @@
 """Train: pick a network, set its knobs, and follow the run live.
 
-The run happens in the server's single background TrainingJob, so every page
-(and every other visitor) keeps working while it trains.
+The run happens in the training worker, a separate process, so every page
+(and every other visitor) keeps working while it trains; its live state comes
+from the database, so every server replica shows it and can stop it.
 """
 
 import time
@@ -62,14 +63,16 @@ def _trace(state) -> dict:
 @st.fragment(run_every=1.0)
 def live_view() -> None:
     job = resources.training_job()
-    state = job.state
+    state = job.state_for(ss.owner)
     if not state.active:
         st.rerun(scope="app")  # finished: redraw the page with the result and the form
     mine = state.owner == ss.owner
     who = "You are" if mine else f"{esc(state.owner or 'Someone')} is"
     st.markdown(f"#### {who} training **{esc(widgets.preset_title(state.preset))}** as “{esc(state.name)}”")
     st.caption(esc(state.describe()))
-    if state.status == "saving":
+    if state.status == "queued":
+        st.progress(0.0, text="Waiting for the training worker to start the run…")
+    elif state.status == "saving":
         st.progress(1.0, text="Scoring the new model on all 70,000 images and saving it…")
     elif state.status == "stopping":
         st.progress(state.fraction, text="Stopping after the current batch…")
@@ -100,11 +103,11 @@ def live_view() -> None:
     with right:
         st.plotly_chart(charts.history_figure({"": state.history}, "accuracy", live=live_acc, epochs=state.epochs), key="live_acc",
                         config={"displayModeBar": False})
-    if state.status == "running":
-        st.button("⏹️ Stop training", on_click=job.stop, key="stop_training",
+    if state.status in ("queued", "running"):
+        st.button("⏹️ Stop training", on_click=job.stop, args=(state.run_id,), key="stop_training",
                   help="Stops after the current batch. What it learned so far is kept if that was chosen at Start.")
     if not mine:
-        st.caption("Only one network trains at a time on this server. Everything else keeps working meanwhile.")
+        st.caption("Only one network trains at a time here. Everything else keeps working meanwhile.")
 
 
 def last_result(state) -> None:
@@ -336,10 +339,15 @@ def _suggest_name(preset: str, epochs: int, existing: set[str]) -> None:
 # ---- page ---------------------------------------------------------------------
 st.title("🏋️ Train a network")
 data = widgets.require_data()
-state = resources.training_job().state
+state = resources.training_job().state_for(ss.owner)
 if state.active:
+    refused = ss.pop("train_error", None)  # e.g. someone on another server pressed Start a moment earlier
+    if refused:
+        st.error(esc(refused))
     live_view()
 else:
+    for other in resources.training_job().others(ss.owner):  # a free slot beside someone else's run
+        st.info(esc(other.describe()), icon="⏳")
     if state.card is not None and state.owner == ss.owner and ss.get("adopted") != state.started:
         widgets.set_active(state.card.name)  # the new model becomes this session's active model
         ss.adopted = state.started

@@ -10,6 +10,21 @@ import pytest
 
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _own_database_and_queue(tmp_path_factory):
+    """No test touches ~/.digitlab, and no test process starts a training worker by itself.
+
+    Tests that need a worker run one (tests/runtools.py); servers started by the browser harness
+    turn autostart back on for their own database and queue.
+    """
+    folder = tmp_path_factory.mktemp("digitlab-state")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("DIGITLAB_DB", f"sqlite:///{folder / 'digitlab.db'}")
+        patch.setenv("DIGITLAB_QUEUE", f"sqlite:///{folder / 'queue.db'}")
+        patch.setenv("DIGITLAB_WORKER_AUTOSTART", "0")
+        yield folder
+
+
 @pytest.fixture(scope="session")
 def tiny_data():
     """800 train / 300 test synthetic pen digits: MNIST-shaped, made in a second, no file needed."""

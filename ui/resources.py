@@ -4,7 +4,8 @@ Everything here is a thin ``st.cache_resource`` wrapper around mnist_core:
 the dataset (55 MB, shared, never copied), the registry, loaded models with
 their fast Predictor (keyed by model name and folder modification time, so a
 retrained model of the same name is picked up), per-image evaluation arrays,
-and the server's single TrainingJob.
+and the handle on the deployment's training runs (their state lives in the
+database, the runs themselves in the training worker).
 
 Paths come from the environment on every call and are part of each cache key,
 so tests (and an admin changing ``DIGITLAB_MODELS``) get what they asked for.
@@ -17,13 +18,13 @@ import numpy as np
 import streamlit as st
 
 from mnist_core.data import MnistData, load_mnist
+from mnist_core.database import database_url
 from mnist_core.errors import ModelError
 from mnist_core.inspection import Inspector
 from mnist_core.jobs import TrainingJob
 from mnist_core.predictor import Predictor
-from mnist_core.registry import SHIPPED_DIR, ModelCard, Problem, Registry, user_models_dir
-
-SHIPPED_ENV = "DIGITLAB_SHIPPED"
+from mnist_core.registry import ModelCard, Problem, Registry, shipped_models_dir, user_models_dir
+from mnist_core.taskqueue import queue_url
 
 
 # ---- paths -----------------------------------------------------------------
@@ -33,10 +34,8 @@ def models_root() -> str:
 
 def shipped_root() -> str | None:
     """The read-only shipped models; ``DIGITLAB_SHIPPED`` overrides it ("" means none)."""
-    value = os.environ.get(SHIPPED_ENV)
-    if value is None:
-        return str(SHIPPED_DIR)
-    return value or None
+    folder = shipped_models_dir()
+    return str(folder) if folder is not None else None
 
 
 # ---- registry --------------------------------------------------------------
@@ -131,11 +130,10 @@ def get_data() -> MnistData:
 
 # ---- training --------------------------------------------------------------
 @st.cache_resource(show_spinner=False)
-def _training_job(root: str, shipped: str | None) -> TrainingJob:
-    # The factory runs in the training thread: no Streamlit calls there, just a plain Registry.
-    return TrainingJob(lambda: Registry(root, shipped=shipped))
+def _training_job(db_url: str, queue: str) -> TrainingJob:
+    return TrainingJob(db_url, queue)
 
 
 def training_job() -> TrainingJob:
-    """The server's one training slot."""
-    return _training_job(models_root(), shipped_root())
+    """Start, follow and stop runs: the same runs on every server replica (they live in the database)."""
+    return _training_job(database_url(), queue_url())

@@ -147,7 +147,9 @@ def test_a_web_run_whose_name_was_taken_meanwhile_is_kept_under_a_free_name(monk
     """Someone (the CLI, another server) saves 'class demo' while this run trains: both models stay."""
     from mnist_core import registry as reg
     from tests.app.test_train import _job, _wait_idle
+    from tests.runtools import InProcessWorker, configure_runs
 
+    runs_env = configure_runs(monkeypatch, tmp_path / "runs")  # the patched save must run in this process
     root = tmp_path / "models"
     monkeypatch.setenv("MNIST_NPZ", str(mnist_path))
     monkeypatch.setenv("DIGITLAB_MODELS", str(root))
@@ -165,9 +167,10 @@ def test_a_web_run_whose_name_was_taken_meanwhile_is_kept_under_a_free_name(monk
     at.slider(key="train_logistic_epochs").set_value(1)
     at.slider(key="train_logistic_images").set_value(1000)
     at.text_input(key="train_name").set_value("class demo").run()
-    at.button(key="start_training").click().run()
-    job = _job(root)
-    _wait_idle(job)
+    with InProcessWorker(runs_env["DIGITLAB_QUEUE"]):
+        at.button(key="start_training").click().run()
+        job = _job(root)
+        _wait_idle(job)
     assert job.state.status == "done", job.state.message
     at.run()
     assert not at.exception

@@ -1,36 +1,41 @@
-"""Train page: the form, name checks, a real (tiny) run, and someone else's run in progress."""
+"""Train page: the form, name checks, a real (tiny) run through the worker, and someone else's run."""
 
 import time
 
 import pytest
 
 from tests.app.apptools import QUICK, open_page, page_text
+from tests.runtools import InProcessWorker, configure_runs
+from mnist_core.jobs import TrainingJob
 from mnist_core.presets import PRESETS
 
 RUN_TIMEOUT = 120
 
 
+@pytest.fixture(autouse=True)
+def runs_env(monkeypatch, tmp_path):
+    """A run database and queue of our own for every test here; no worker starts by itself."""
+    return configure_runs(monkeypatch, tmp_path / "runs")
+
+
 @pytest.fixture
-def fresh_models(monkeypatch, tmp_path, mnist_path):
-    """An empty registry of our own, so the runs here do not change other tests' models."""
+def fresh_models(monkeypatch, tmp_path, mnist_path, runs_env):
+    """An empty registry of our own, and the worker's consumer on threads of this process."""
     root = tmp_path / "train-models"
     monkeypatch.setenv("MNIST_NPZ", str(mnist_path))
     monkeypatch.setenv("DIGITLAB_MODELS", str(root))
     monkeypatch.setenv("DIGITLAB_SHIPPED", "")
-    return root
+    with InProcessWorker(runs_env["DIGITLAB_QUEUE"]):
+        yield root
 
 
 def _job(root):
-    from ui import resources
-
-    return resources._training_job(str(root), None)  # the same cached slot the page uses
+    return TrainingJob()  # holds no state: the runs live in the database the page reads too
 
 
 def _wait_idle(job, timeout=RUN_TIMEOUT):
-    deadline = time.monotonic() + timeout
-    while job.state.active and time.monotonic() < deadline:
-        job.wait(0.5)
-    assert not job.state.active, "training did not finish in time"
+    state = job.wait(timeout)
+    assert not state.active, "training did not finish in time"
 
 
 def test_form_shows_presets_layers_and_estimate(app_env):
@@ -134,4 +139,22 @@ def test_someone_elses_run_shows_progress_and_can_be_stopped(fresh_models, mnist
     at.run()
     assert not at.exception
     assert "Stopped" in page_text(at) or "after" in page_text(at)
+    assert at.button(key="start_training"), "the form is back"
+
+
+def test_a_queued_run_waits_for_the_worker_and_can_be_cancelled(app_env, mnist):
+    from mnist_core.presets import get_preset
+
+    job = TrainingJob()  # no worker runs in this test: the run stays queued
+    settings = get_preset("logistic").defaults.with_changes(epochs=1, train_limit=1000)
+    job.start("logistic", settings, mnist, "waiting run", owner="Teacher")
+    at = open_page("train")
+    assert not at.exception
+    assert "Teacher is training" in page_text(at)
+    assert any("Waiting for the training worker" in p.proto.text for p in at.get("progress"))
+    at.button(key="stop_training").click().run()
+    assert not at.exception
+    state = job.state
+    assert state.status == "stopped" and "before it started" in state.message
+    at.run()
     assert at.button(key="start_training"), "the form is back"

@@ -97,6 +97,22 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def stop_worker(queue_url: str, timeout: float = 10.0) -> None:
+    """SIGKILL the detached training worker of a queue, if one runs on this machine."""
+    from mnist_core.taskqueue import worker_pid
+
+    pid = worker_pid(queue_url)
+    if pid is None:
+        return
+    try:
+        os.kill(pid, signal.SIGKILL)
+    except ProcessLookupError:
+        return
+    deadline = time.monotonic() + timeout
+    while worker_pid(queue_url) == pid and time.monotonic() < deadline:
+        time.sleep(0.05)
+
+
 class AppServer:
     """``streamlit run app.py`` on a free loopback port; ``stop()`` kills its whole process group."""
 
@@ -114,6 +130,10 @@ class AppServer:
         self.proc: subprocess.Popen | None = None
         self._log = None
         self.launched_at: float | None = None
+        # The database and training queue; servers given the same ones share runs (and one worker).
+        base = self.models_dir.parent
+        self.db_url = self.extra_env.get("DIGITLAB_DB") or f"sqlite:///{base / 'digitlab.db'}"
+        self.queue_url = self.extra_env.get("DIGITLAB_QUEUE") or f"sqlite:///{base / 'queue.db'}"
 
     def start(self) -> "AppServer":
         self.models_dir.mkdir(parents=True, exist_ok=True)
@@ -124,6 +144,8 @@ class AppServer:
             env["DIGITLAB_SHIPPED"] = str(self.shipped_dir)
         if self.mnist is not None:
             env["MNIST_NPZ"] = str(self.mnist)
+        env.update(DIGITLAB_DB=self.db_url, DIGITLAB_QUEUE=self.queue_url,  # runs and their worker: ours alone
+                   DIGITLAB_WORKER_AUTOSTART="1")  # the test process itself never starts one
         env.update(self.extra_env)
         cmd = [sys.executable, "-m", "streamlit", "run", "app.py",
                "--server.headless", "true", "--server.port", str(self.port),
@@ -173,6 +195,13 @@ class AppServer:
         if self._log is not None:
             self._log.close()
             self._log = None
+        stop_worker(self.queue_url)  # the training worker outlives its server on purpose; not a test's
+
+    def worker_pid(self) -> int | None:
+        """The training worker this server started (it runs detached), if it runs."""
+        from mnist_core.taskqueue import worker_pid
+
+        return worker_pid(self.queue_url)
 
     def __enter__(self) -> "AppServer":
         self.start()

@@ -1,11 +1,18 @@
-import time
+"""TrainingJob, the pages' handle on runs: start, follow, stop, through the database and the queue.
+
+The worker here is Huey's consumer on threads of the test process (the same
+code the worker process runs); tests/core/test_worker.py uses a real process.
+"""
 
 import pytest
 
-from mnist_core import jobs
-from mnist_core.errors import TrainingBusyError
+from mnist_core import runkinds
+from mnist_core.data import load_mnist
+from mnist_core.errors import DigitLabError, TrainingBusyError
+from mnist_core.jobs import TrainingJob
 from mnist_core.presets import get_preset
 from mnist_core.registry import Registry
+from tests.runtools import InProcessWorker, configure_runs, save_npz, wait_until
 
 
 def settings(**changes):
@@ -13,67 +20,97 @@ def settings(**changes):
 
 
 @pytest.fixture
-def job(tmp_path):
-    return jobs.TrainingJob(lambda: Registry(tmp_path / "models", shipped=None))
+def data(tiny_data, tmp_path):
+    """The tiny synthetic set as a file: the worker loads the page's dataset by its path."""
+    return load_mnist(save_npz(tiny_data, tmp_path / "tiny.npz"))
 
 
-def wait_for(job, predicate, timeout=60):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        if predicate(job.state):
-            return job.state
-        time.sleep(0.02)
-    raise AssertionError(f"timed out; state {job.state}")
+@pytest.fixture
+def job(tmp_path, monkeypatch):
+    env = configure_runs(monkeypatch, tmp_path / "runs")
+    monkeypatch.setenv("DIGITLAB_MODELS", str(tmp_path / "models"))
+    monkeypatch.setenv("DIGITLAB_SHIPPED", "")
+    with InProcessWorker(env["DIGITLAB_QUEUE"]):
+        yield TrainingJob()
 
 
-def test_a_run_trains_evaluates_and_saves(job, tiny_data, tmp_path):
-    job.start("mlp-128-64", settings(), tiny_data, "job model", owner="teacher")
-    state = job.wait(60)
+def registry(tmp_path):
+    return Registry(tmp_path / "models", shipped=None)
+
+
+def test_a_run_trains_evaluates_and_saves(job, data, tmp_path):
+    started = job.start("mlp-128-64", settings(), data, "job model", owner="teacher")
+    assert started.status == "queued" and started.owner == "teacher"
+    state = job.wait(120)
     assert state.status == "done", state.message
     assert state.card.name == "job model" and len(state.history["loss"]) == 2
-    assert "job model" in Registry(tmp_path / "models", shipped=None).names()
+    assert "job model" in registry(tmp_path).names()
     assert "Saved" in state.message and state.fraction == 1.0
+    assert job.state_for("teacher").run_id == started.run_id
 
 
-def test_second_start_is_refused_with_who_what_and_progress(job, tiny_data):
-    job.start("mlp-128-64", settings(epochs=50), tiny_data, "long one", owner="Ms Smith")
-    wait_for(job, lambda s: s.step > 0)
+def test_second_start_is_refused_with_who_what_and_progress(job, data):
+    job.start("mlp-128-64", settings(epochs=50), data, "long one", owner="Ms Smith")
+    wait_until(lambda: job.state.step > 0, what="the first batches")
     with pytest.raises(TrainingBusyError) as info:
-        job.start("logistic", settings(), tiny_data, "second")
+        job.start("logistic", settings(), data, "second")
     message = str(info.value)
     assert "Ms Smith" in message and "mlp-128-64" in message and "epoch" in message and "%" in message
+    assert job.state_for("someone else").owner == "Ms Smith"  # no free slot: everyone sees the run
     assert job.stop()
     assert job.wait(60).status == "stopped"
 
 
-def test_stop_keeps_partial_model_when_asked(job, tiny_data, tmp_path):
-    job.start("mlp-128-64", settings(epochs=50), tiny_data, "partial", keep_partial=True)
-    wait_for(job, lambda s: len(s.history.get("loss", [])) >= 1)
+def test_stop_keeps_partial_model_when_asked(job, data, tmp_path):
+    job.start("mlp-128-64", settings(epochs=50), data, "partial", keep_partial=True)
+    wait_until(lambda: len(job.state.history.get("loss", [])) >= 1, what="one epoch")
     job.stop()
     state = job.wait(60)
     assert state.status == "stopped" and state.card is not None
-    assert state.card.stopped_early and "partial" in Registry(tmp_path / "models", shipped=None).names()
+    assert state.card.stopped_early and "partial" in registry(tmp_path).names()
 
 
-def test_stop_can_discard(job, tiny_data, tmp_path):
-    job.start("mlp-128-64", settings(epochs=50), tiny_data, "discarded", keep_partial=False)
-    wait_for(job, lambda s: s.step > 0)
-    job.stop()
+def test_stop_can_discard(job, data, tmp_path):
+    started = job.start("mlp-128-64", settings(epochs=50), data, "discarded", keep_partial=False)
+    wait_until(lambda: job.state.step > 0, what="the first batches")
+    assert job.stop(started.run_id)
     state = job.wait(60)
     assert state.status == "stopped" and "nothing was saved" in state.message
-    assert Registry(tmp_path / "models", shipped=None).names() == []
+    assert registry(tmp_path).names() == []
 
 
-def test_failure_is_reported_not_raised(job, tiny_data, monkeypatch):
-    def broken(*args, **kwargs):
+def test_failure_is_reported_not_raised(job, data, monkeypatch):
+    def broken(context):
         raise RuntimeError("out of memory, pretend")
-    monkeypatch.setattr(jobs, "train", broken)
-    job.start("mlp-128-64", settings(), tiny_data, "doomed")
+
+    monkeypatch.setitem(runkinds.KINDS, "train", broken)
+    job.start("mlp-128-64", settings(), data, "doomed")
     state = job.wait(30)
     assert state.status == "failed" and "out of memory" in state.message
-    job.start("mlp-128-64", settings(), tiny_data, "after failure")  # the slot is free again
-    job.wait(30)
+    monkeypatch.setitem(runkinds.KINDS, "train", runkinds.run_training)
+    job.start("mlp-128-64", settings(), data, "after failure")  # the slot is free again
+    assert job.wait(120).status == "done"
+
+
+def test_unknown_kind_is_refused(job):
+    with pytest.raises(DigitLabError, match="cannot run 'dance'"):
+        job.start_run("dance", owner="me", preset="", name="x", settings={}, epochs=1)
 
 
 def test_stop_when_idle_is_harmless(job):
     assert job.stop() is False and job.state.status == "idle"
+
+
+def test_two_slots_run_side_by_side(tmp_path, monkeypatch, data):
+    env = configure_runs(monkeypatch, tmp_path / "runs")
+    monkeypatch.setenv("DIGITLAB_MODELS", str(tmp_path / "models"))
+    monkeypatch.setenv("DIGITLAB_SHIPPED", "")
+    monkeypatch.setenv("DIGITLAB_WORKERS", "2")
+    with InProcessWorker(env["DIGITLAB_QUEUE"], slots=2):
+        job = TrainingJob()
+        job.start("mlp-128-64", settings(epochs=50), data, "one", owner="a")
+        job.start("logistic", settings(epochs=50), data, "two", owner="b")
+        wait_until(lambda: [s.status for s in job.store.active()] == ["running", "running"], what="both running")
+        assert [s.owner for s in job.others("a")] == ["b"]
+        with pytest.raises(TrainingBusyError):
+            job.start("logistic", settings(), data, "three", owner="c")

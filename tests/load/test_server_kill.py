@@ -1,7 +1,10 @@
-"""SIGKILL the real Streamlit server while it trains and while it saves a model.
+"""SIGKILL the training worker (while it trains, while it saves) and the Streamlit server (while a run trains).
 
-Afterwards the registry (what every page lists) must be consistent: no
-half-written model, nothing listed that cannot load, no folder reported as a problem.
+A run started from the Train page executes in the worker the server started.
+Killing the worker must mark the run failed with a sentence and leave no
+half-written model: nothing listed that cannot load, no folder reported as a
+problem. Killing the web server must not touch the run at all: it goes on in
+the worker, and any server shows it and can stop it.
 """
 
 from __future__ import annotations
@@ -23,15 +26,14 @@ sys.path.insert(0, str(BENCHMARKS))
 import classroom_load  # noqa: E402
 
 from mnist_core.registry import Registry  # noqa: E402
+from mnist_core.runs import RunStore  # noqa: E402
+from tests.runtools import wait_until  # noqa: E402
 
 pytestmark = pytest.mark.slow
 
 
-def kill_when(stage: str, epochs: int, images: int | None, workdir: Path, delay: float = 0.0) -> str:
-    """Start a Train-page run on a fresh server, SIGKILL the server at `stage`; return the last progress seen."""
-    server = classroom_load.Server(workdir, classroom_load.mnist_path(), shipped=None, session_ttl=10,
-                                   log=lambda *_: None)
-    server.start()
+def drive_to(stage: str, server: classroom_load.Server, epochs: int, images: int | None) -> str:
+    """Start a Train-page run and refresh its live view until `stage` ("fitting" or "saving"); the progress seen."""
     trainer = classroom_load.Trainer(server.port, epochs=epochs, images=images, log=lambda *_: None)
 
     async def drive() -> str:
@@ -50,18 +52,13 @@ def kill_when(stage: str, epochs: int, images: int | None, workdir: Path, delay:
                 return result.progress[-1]
         raise AssertionError("the run never reached its saving step")
 
-    try:
-        with ThreadPoolExecutor(max_workers=1) as pool:  # Playwright may hold an event loop on this thread
-            seen = pool.submit(asyncio.run, drive()).result()
-        time.sleep(delay)
-        os.killpg(server.pid, signal.SIGKILL)
-        server.proc.wait(15)
-        return seen
-    finally:
-        server.stop()
+    with ThreadPoolExecutor(max_workers=1) as pool:  # Playwright may hold an event loop on this thread
+        return pool.submit(asyncio.run, drive()).result()
 
 
 def assert_registry_consistent(root: Path) -> list[str]:
+    if not root.exists():
+        return []
     registry = Registry(root, shipped=None)
     cards, problems = registry.scan()
     assert problems == [], problems
@@ -71,25 +68,62 @@ def assert_registry_consistent(root: Path) -> list[str]:
 
 
 @pytest.fixture
-def workdir():
+def server():
     if classroom_load.mnist_path() is None:
         if os.environ.get("CI"):
             pytest.fail("CI must provide MNIST through MNIST_NPZ")
         pytest.skip("real MNIST not available (set MNIST_NPZ)")
     with tempfile.TemporaryDirectory(prefix="digitlab-kill-") as folder:
-        yield Path(folder)
+        server = classroom_load.Server(Path(folder), classroom_load.mnist_path(), shipped=None, session_ttl=10,
+                                       log=lambda *_: None)
+        server.start()
+        try:
+            yield server
+        finally:
+            server.stop()  # also ends the worker it started
 
 
-def test_server_killed_while_training_saves_nothing_half_done(workdir):
-    seen = kill_when("fitting", epochs=30, images=None, workdir=workdir)
+def kill_worker(server) -> None:
+    pid = server.worker_pid()
+    assert pid is not None, "no training worker runs for this server"
+    os.kill(pid, signal.SIGKILL)
+
+
+def test_worker_killed_while_training_fails_the_run_and_saves_nothing(server):
+    seen = drive_to("fitting", server, epochs=30, images=None)
     assert "Epoch" in seen
-    models = workdir / "models"
-    assert not models.exists() or assert_registry_consistent(models) == []
+    kill_worker(server)
+    store = RunStore(server.db_url)
+    state = wait_until(lambda: (s := store.latest()) and not s.active and s, 30, "the run to be marked failed")
+    assert state.status == "failed" and "killed" in state.message, state
+    assert assert_registry_consistent(server.models_dir) == []
 
 
 @pytest.mark.parametrize("delay", [0.0, 0.8])
-def test_server_killed_while_saving_leaves_a_whole_model_or_none(workdir, delay):
-    seen = kill_when("saving", epochs=1, images=2000, workdir=workdir, delay=delay)
+def test_worker_killed_while_saving_leaves_a_whole_model_or_none(server, delay):
+    seen = drive_to("saving", server, epochs=1, images=2000)
     assert "saving" in seen
-    names = assert_registry_consistent(workdir / "models") if (workdir / "models").exists() else []
+    time.sleep(delay)
+    kill_worker(server)
+    store = RunStore(server.db_url)
+    state = wait_until(lambda: (s := store.latest()) and not s.active and s, 30, "the run to end")
+    names = assert_registry_consistent(server.models_dir)
     assert len(names) <= 1  # the run's model is either complete and loadable, or not there at all
+    assert state.status in ("failed", "done"), state
+    if state.status == "done":
+        assert names == [state.name]
+
+
+def test_server_killed_while_training_leaves_the_run_going(server):
+    seen = drive_to("fitting", server, epochs=30, images=None)
+    assert "Epoch" in seen
+    os.killpg(server.pid, signal.SIGKILL)
+    server.proc.wait(15)
+    store = RunStore(server.db_url)
+    before = store.latest()
+    assert before.status == "running"
+    wait_until(lambda: store.latest().fraction > before.fraction, 60, "the run to go on without its server")
+    assert store.request_stop(before.run_id)  # Stop from anywhere else (another replica, here the test)
+    state = wait_until(lambda: (s := store.latest()) and not s.active and s, 60, "the run to stop")
+    assert state.status == "stopped" and "nothing was saved" in state.message  # the Trainer unticks "keep"
+    assert assert_registry_consistent(server.models_dir) == []

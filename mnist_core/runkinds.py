@@ -1,0 +1,85 @@
+"""What the worker can run: one function per kind of run, registered in ``KINDS``.
+
+A kind receives a :class:`RunContext` (the order from the database, a
+progress listener, the stop event, and the registry) and returns a
+:class:`RunOutcome`. Adding a kind (fine-tuning, hyper-parameter search) means
+writing such a function and adding one line to ``KINDS``; the queue, the run
+store, the heartbeat and the pages stay as they are. Heavy imports (Keras)
+happen inside the functions, so a web server can import this module to check
+a kind's name without loading TensorFlow.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Callable
+
+from .registry import ModelCard, Registry, configured_registry
+from .runs import RunOrder
+
+if TYPE_CHECKING:
+    from .training import TrainingListener
+
+
+@dataclass(frozen=True)
+class RunOutcome:
+    status: str  # done, stopped, failed
+    message: str
+    card: ModelCard | None = None
+
+
+@dataclass
+class RunContext:
+    """Everything a kind needs; ``begin_saving`` returns False if the run is no longer this worker's."""
+
+    order: RunOrder
+    listener: TrainingListener
+    stop: threading.Event
+    begin_saving: Callable[[], bool]
+    registry: Callable[[], Registry] = configured_registry
+
+
+LOST = "This run was given up while it trained (its worker had stopped answering); nothing was saved."
+
+
+def load_run_data(options: dict):
+    """The dataset the page used, if this machine has that file; otherwise this worker's own MNIST."""
+    from .data import load_mnist
+
+    path = options.get("data")
+    return load_mnist(path) if path and Path(path).is_file() else load_mnist()
+
+
+def run_training(ctx: RunContext) -> RunOutcome:
+    """A preset trained from scratch, scored and saved (stopped runs keep what they learned if asked)."""
+    from .settings import TrainSettings
+    from .training import train
+    from .registry import taken_note
+    from .workflow import evaluate_and_save
+
+    order = ctx.order
+    settings = TrainSettings.from_dict(order.settings)
+    data = load_run_data(order.options)
+    result = train(order.preset, settings, data, listener=ctx.listener, stop=ctx.stop)
+    keep_partial = bool(order.options.get("keep_partial", True))
+    if result.stopped_early and (not keep_partial or result.epochs_done == 0):
+        return RunOutcome("stopped", "Stopped; nothing was saved." if not keep_partial else
+                          "Stopped before the first epoch finished; nothing was saved.")
+    if not ctx.begin_saving():
+        return RunOutcome("failed", LOST)
+    # a name taken while this trained (another server, the CLI) must not throw the run away
+    card = evaluate_and_save(result, data, ctx.registry(), order.name, rename_if_taken=True)
+    status = "stopped" if result.stopped_early else "done"
+    note = f" after {result.epochs_done} of {settings.epochs} epochs" if result.stopped_early else ""
+    message = f"Saved {card.name!r}{note}: test accuracy {card.test_accuracy:.2%}."
+    if card.name != order.name:
+        message = f"{taken_note(order.name, card.name)} {message}"
+    return RunOutcome(status, message, card)
+
+
+# kind -> function. "finetune" (mnist_core/finetune.py) and "tune" (hyper-parameter search) go here.
+KINDS: dict[str, Callable[[RunContext], RunOutcome]] = {
+    "train": run_training,
+}
