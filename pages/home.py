@@ -31,7 +31,7 @@ with left:
     if job.active:
         st.info(widgets.esc(job.describe()), icon="⏳")
     widgets.show_problems(problems)
-    manage_models(cards)
+    manage_models(cards, problems)
 
 with right:
     st.subheader("Explore")

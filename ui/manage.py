@@ -1,13 +1,14 @@
-"""Renaming and deleting trained models (shipped ones are read-only)."""
+"""Renaming and deleting trained models (shipped ones are read-only), and clearing out broken ones."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Sequence
 
 import streamlit as st
 
 from mnist_core.errors import DigitLabError
-from mnist_core.registry import ModelCard
+from mnist_core.registry import ModelCard, Problem
 
 from . import resources
 from .helpers import esc
@@ -40,8 +41,37 @@ def _delete(name: str) -> None:
     ss.manage_message = ("success", f"Deleted {name!r}.")
 
 
-def manage_models(cards: Sequence[ModelCard]) -> None:
-    """An expander to rename or delete the models trained here."""
+def _delete_broken(name: str) -> None:
+    try:
+        resources.get_registry().delete(name)
+    except DigitLabError as exc:
+        ss.manage_message = ("error", str(exc))
+        return
+    ss.manage_message = ("success", f"Deleted the broken model folder {name!r}.")
+
+
+def broken_folders(problems: Sequence[Problem]) -> list[str]:
+    """Names of the unreadable folders among the trained models (shipped ones are not ours to delete)."""
+    root = Path(resources.models_root())
+    return [Path(p.folder).name for p in problems if Path(p.folder).parent == root]
+
+
+def _broken_section(problems: Sequence[Problem]) -> None:
+    """Broken folders are listed above as warnings; here they can be cleared out."""
+    broken = broken_folders(problems)
+    if not broken:
+        return
+    st.markdown("**Broken model folders** (listed above; nothing can use them)")
+    confirm = st.checkbox("Yes, delete a broken folder for good", key="manage_broken_confirm")
+    for i, name in enumerate(broken):
+        cols = st.columns([3, 1], vertical_alignment="center")
+        cols[0].markdown(esc(name))
+        cols[1].button("Delete", key=f"manage_broken_{i}", on_click=_delete_broken, args=(name,),
+                       disabled=not confirm, width="stretch")
+
+
+def manage_models(cards: Sequence[ModelCard], problems: Sequence[Problem] = ()) -> None:
+    """An expander to rename or delete the models trained here, and to delete broken folders."""
     mine = [c for c in cards if not c.shipped]
     with st.expander("🗂️ Manage trained models", key="manage_models"):
         kind, text = ss.pop("manage_message", (None, ""))
@@ -49,6 +79,7 @@ def manage_models(cards: Sequence[ModelCard]) -> None:
             st.error(esc(text), icon="🚫")
         elif kind == "success":
             st.success(esc(text), icon="✅")
+        _broken_section(problems)
         if not mine:
             st.caption("Models you train appear here; the shipped model cannot be renamed or deleted.")
             return

@@ -207,3 +207,16 @@ def test_a_dot_and_a_solid_picture_are_not_guessed(app_env):
         at.file_uploader(key="draw_upload").upload(name, _png(picture), "image/png").run()
         assert not at.exception, at.exception
         assert "No digit found" in page_text(at) and "Prediction:" not in page_text(at), name
+
+
+def test_a_broken_folder_can_be_deleted_from_home(copied_models):
+    shutil.copytree(copied_models / LOGISTIC, copied_models / BROKEN)
+    _truncated(copied_models / BROKEN)
+    at = open_page("home")
+    assert at.button(key="manage_broken_0").disabled  # nothing is deleted without the tick
+    at.checkbox(key="manage_broken_confirm").check().run()
+    at.button(key="manage_broken_0").click().run()
+    assert not at.exception
+    assert not (copied_models / BROKEN).exists() and (copied_models / LOGISTIC).is_dir()
+    assert "Deleted the broken model folder" in page_text(at).replace("\\", "")
+    assert not any(BROKEN in w.value for w in at.warning)
