@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from sqlalchemy import JSON, DateTime, Integer, LargeBinary, SmallInteger, String
+from sqlalchemy import JSON, DateTime, Float, Integer, LargeBinary, SmallInteger, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from .database import Base
@@ -38,3 +38,45 @@ class Drawing(Base):
     model_version: Mapped[str] = mapped_column(String(64), default="")
     pixels: Mapped[bytes] = mapped_column(LargeBinary)  # 28x28 uint8, what the network saw
     image_png: Mapped[bytes | None] = mapped_column(LargeBinary)  # the canvas image, size-capped
+
+
+class ClassSetting(Base):
+    """One teacher setting (limits, the class's default model), stored as JSON so replicas agree."""
+
+    __tablename__ = "class_settings"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[object] = mapped_column(JSON)
+    updated: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
+
+
+class AuditEvent(Base):
+    """Who unlocked, locked or changed what, and when: the class's paper trail."""
+
+    __tablename__ = "audit_events"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    created: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
+    browser: Mapped[str] = mapped_column(String(64), default="")
+    action: Mapped[str] = mapped_column(String(32))
+    detail: Mapped[str] = mapped_column(String(500), default="")
+
+
+class UnlockAttempts(Base):
+    """Wrong teacher-key guesses per browser (or address): the wait grows with each one."""
+
+    __tablename__ = "unlock_attempts"
+
+    who: Mapped[str] = mapped_column(String(80), primary_key=True)
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    last_failure: Mapped[float] = mapped_column(Float, default=0.0)  # unix time
+
+
+class ModelOwner(Base):
+    """Which browser started the run that made a model: for "most models per pupil"."""
+
+    __tablename__ = "model_owners"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    owner: Mapped[str] = mapped_column(String(64), index=True)
+    created: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
