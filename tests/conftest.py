@@ -10,6 +10,15 @@ import pytest
 
 
 
+@pytest.fixture(autouse=True)
+def class_database(tmp_path_factory, monkeypatch):
+    """Every test gets its own class database and one-person mode; nothing touches ~/.digitlab."""
+    folder = tmp_path_factory.mktemp("classdb")
+    monkeypatch.setenv("DIGITLAB_DB", f"sqlite:///{folder}/class.db")
+    monkeypatch.delenv("DIGITLAB_TEACHER_KEY", raising=False)
+    return folder
+
+
 @pytest.fixture(scope="session")
 def tiny_data():
     """800 train / 300 test synthetic pen digits: MNIST-shaped, made in a second, no file needed."""
