@@ -57,6 +57,12 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("name")
     sub.add_parser("presets", help="list the networks that can be trained")
     _drawings_parser(sub)
+    p = sub.add_parser("finetune", help="teach a model the class's handwriting (all stored drawings + MNIST replay)")
+    p.add_argument("--from", dest="base", default=None, help="model to start from (default: the shipped model)")
+    p.add_argument("--name", required=True, help="name of the new model")
+    p.add_argument("--epochs", type=int, help="passes over the mix (default 4)")
+    p.add_argument("--data", help="path to mnist.npz")
+    p.add_argument("--db", help="SQLAlchemy URL of the drawings' database (default: $DIGITLAB_DB)")
     return parser
 
 
@@ -314,9 +320,33 @@ def cmd_drawings(args: argparse.Namespace) -> int:
     return 1 if missing else 0
 
 
+def cmd_finetune(args: argparse.Namespace) -> int:
+    from .data import load_mnist
+    from .finetune import FinetuneSettings, describe, finetune_and_save
+    from .registry import DEFAULT_MODEL
+    from .training import TrainingListener
+
+    settings = FinetuneSettings() if args.epochs is None else FinetuneSettings(epochs=args.epochs)
+    data = load_mnist(args.data)
+    bar = _TerminalBar()
+    listener = TrainingListener()
+    listener.on_start, listener.on_batch, listener.on_epoch = bar.on_start, bar.on_batch, bar.on_epoch
+    try:
+        card = finetune_and_save(_registry(args), args.base or DEFAULT_MODEL, args.name, data, settings.check(),
+                                 listener, threading.Event(), url=args.db)
+    except KeyboardInterrupt:
+        sys.stderr.write("\ninterrupted: nothing was saved\n")
+        return 130
+    scores = card.metrics["finetune"]
+    print(f"saved {card.name!r} (from {scores['base']!r}, {scores['trained_on']} drawings trained on, "
+          f"{card.train_seconds:.0f}s of training)")
+    print(describe(scores))
+    return 0
+
+
 COMMANDS = {"train": cmd_train, "evaluate": cmd_evaluate, "predict": cmd_predict, "models": cmd_models,
             "rename": cmd_rename, "delete": cmd_delete, "presets": cmd_presets,
-            "drawings": cmd_drawings}
+            "drawings": cmd_drawings, "finetune": cmd_finetune}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -112,6 +112,45 @@ class TrainingJob:
         )
         self._thread.start()
 
+    def start_work(self, work: Callable[[TrainingListener, threading.Event], ModelCard | None], *, preset: str,
+                   name: str, epochs: int, owner: str = "") -> None:
+        """Run other training-like work (fine-tuning) in the same slot, with progress and Stop.
+
+        ``work(listener, stop)`` saves its own model and returns its card, or None when stopped
+        before anything was worth keeping.
+        """
+        with self._lock:
+            if self._state.active:
+                raise TrainingBusyError(f"A training run is already going: {self._state.describe()}")
+            self._stop = threading.Event()
+            self._state = JobState(status="running", owner=owner, preset=preset, name=name, epochs=epochs,
+                                   epoch=1, started=time.time())
+        self._thread = threading.Thread(target=self._run_work, args=(work, self._stop),
+                                        name="digitlab-training", daemon=True)
+        self._thread.start()
+
+    def _run_work(self, work: Callable[[TrainingListener, threading.Event], ModelCard | None],
+                  stop: threading.Event) -> None:
+        try:
+            card = work(_Listener(self), stop)
+        except Exception as exc:  # the same reporting as a training run
+            self._failed(exc)
+            return
+        if card is None:
+            self._update(status="stopped", finished=time.time(), message="Stopped; nothing was saved.")
+            return
+        self._update(status="stopped" if card.stopped_early else "done", finished=time.time(), card=card,
+                     message=f"Saved {card.name!r}: test accuracy {card.test_accuracy:.2%}.")
+
+    def _failed(self, exc: Exception) -> None:
+        if isinstance(exc, DigitLabError):
+            log.warning("training failed: %s", exc)
+            self._update(status="failed", finished=time.time(), message=str(exc))
+        else:  # never let a training bug take the server down
+            log.exception("training crashed")
+            self._update(status="failed", finished=time.time(),
+                         message=f"Training failed: {type(exc).__name__}: {exc}")
+
     def stop(self) -> bool:
         """Ask the run to stop after the current batch; True if one was running."""
         with self._lock:

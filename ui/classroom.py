@@ -164,3 +164,96 @@ def limits() -> Limits:
 
 def forget_limits_cache() -> None:
     _limits.clear()
+
+
+# ---- the Train page's Start and Stop --------------------------------------------------
+def check_start(preset: str, settings, available: int, trained_names: list[str]) -> None:
+    """Raise PermissionDenied with the reason when this browser may not start this run."""
+    from mnist_core import class_settings
+    from mnist_core.estimate import estimate_seconds
+
+    current = role()
+    if not current.class_mode:
+        return
+    mine = class_settings.models_of(owner(), trained_names)
+    roles.check_start(preset, estimate_seconds(preset, settings, available), current, limits(),
+                      own_models=len(mine), total_models=len(trained_names))
+
+
+def record_start(name: str) -> None:
+    """Remember who started the run that will save ``name`` (for "models per pupil")."""
+    from mnist_core import class_settings
+
+    try:
+        class_settings.record_owner(name, owner())
+    except Exception as exc:  # the run goes on; only the per-pupil count misses it
+        log.warning("model owner not recorded: %s", exc)
+
+
+def can_stop(run_owner: str) -> bool:
+    return roles.can_stop(run_owner, owner(), role())
+
+
+def limits_note(preset: str) -> None:
+    """What a pupil may start, shown beside the Start button in class mode."""
+    current = role()
+    if not current.class_mode or current.teacher:
+        return
+    rules = limits()
+    allowed = "allowed" if preset in rules.allowed_presets else "not allowed for pupils"
+    st.caption(f"Class limits: runs up to {rules.max_minutes:g} minutes, {rules.models_per_pupil} models per "
+               f"pupil; this network is {allowed}.")
+
+
+# ---- models: rename, delete, the class default ---------------------------------------------
+def require(action: str) -> None:
+    roles.require(action, role())
+
+
+def model_renamed(old: str, new: str) -> None:
+    from mnist_core import class_settings
+
+    try:
+        class_settings.rename_owner(old, new)
+        if class_default() == old:
+            roles.set_class_default(new, role(), browser=browser_id())
+    except DigitLabError:
+        raise
+    except Exception as exc:
+        log.warning("owner of %s not renamed: %s", old, exc)
+
+
+def model_deleted(name: str) -> None:
+    from mnist_core import class_settings
+
+    try:
+        class_settings.forget_owner(name)
+    except Exception as exc:
+        log.warning("owner of %s not forgotten: %s", name, exc)
+
+
+@st.cache_data(ttl=3, show_spinner=False)
+def _class_default(url: str) -> str | None:
+    return roles.class_default(url)
+
+
+def class_default() -> str | None:
+    """The teacher's choice of model for everyone, or None (then the shipped default)."""
+    from mnist_core.database import database_url
+
+    try:
+        return _class_default(database_url())
+    except Exception as exc:
+        log.warning("class default unavailable: %s", exc)
+        return None
+
+
+def set_class_default(name: str | None, metrics: dict | None = None) -> None:
+    roles.set_class_default(name, role(), metrics, browser=browser_id())
+    _class_default.clear()
+
+
+def stop_run(job) -> None:
+    """The Stop button: checked again at the click, so a stale page cannot stop someone else's run."""
+    if can_stop(job.state.owner):
+        job.stop()

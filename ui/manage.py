@@ -9,7 +9,7 @@ import streamlit as st
 from mnist_core.errors import DigitLabError
 from mnist_core.registry import ModelCard
 
-from . import resources
+from . import classroom, resources
 from .helpers import esc
 from .widgets import ACTIVE_MODEL_KEY, model_label
 
@@ -19,7 +19,9 @@ ss = st.session_state
 def _rename(old: str) -> None:
     new = ss.get("manage_new_name", "")
     try:
+        classroom.require("rename_model")
         resources.get_registry().rename(old, new)
+        classroom.model_renamed(old, new.strip())
     except DigitLabError as exc:
         ss.manage_message = ("error", str(exc))
         return
@@ -30,7 +32,9 @@ def _rename(old: str) -> None:
 
 def _delete(name: str) -> None:
     try:
+        classroom.require("delete_model")
         resources.get_registry().delete(name)
+        classroom.model_deleted(name)
     except DigitLabError as exc:
         ss.manage_message = ("error", str(exc))
         return
@@ -52,13 +56,17 @@ def manage_models(cards: Sequence[ModelCard]) -> None:
         if not mine:
             st.caption("Models you train appear here; the shipped model cannot be renamed or deleted.")
             return
+        locked = not classroom.role().unrestricted
+        if locked:
+            st.caption("🔒 Renaming and deleting models needs the teacher: ask them to unlock this browser.")
         by_name = {c.name: c for c in mine}
         name = st.selectbox("Model", list(by_name), key="manage_pick", format_func=lambda n: model_label(by_name[n]))
         cols = st.columns([3, 1], vertical_alignment="bottom")
         cols[0].text_input("New name", key="manage_new_name", max_chars=64,
                            help="Letters, digits, spaces, '-', '_' or '.'.")
-        cols[1].button("Rename", key="manage_rename", on_click=_rename, args=(name,), width="stretch")
+        cols[1].button("Rename", key="manage_rename", on_click=_rename, args=(name,), width="stretch",
+                       disabled=locked)
         cols = st.columns([3, 1], vertical_alignment="bottom")
         confirm = cols[0].checkbox("Yes, delete this model for good", key="manage_confirm")
-        cols[1].button("Delete", key="manage_delete", on_click=_delete, args=(name,), disabled=not confirm,
+        cols[1].button("Delete", key="manage_delete", on_click=_delete, args=(name,), disabled=not confirm or locked,
                        width="stretch", type="primary")

@@ -12,7 +12,7 @@ from mnist_core.errors import DatasetError, DigitLabError
 from mnist_core.presets import PRESETS
 from mnist_core.registry import DEFAULT_MODEL, ModelCard
 
-from . import charts, resources
+from . import charts, classroom, resources
 from .helpers import esc, format_when, guess, percent, pixelate
 
 ACTIVE_MODEL_KEY = "model_name"  # every page reads the active model from here
@@ -25,6 +25,7 @@ PAGES = {
     "mistakes": "pages/mistakes.py",
     "dataset": "pages/dataset.py",
     "look_inside": "pages/look_inside.py",
+    "class": "pages/class_.py",
 }
 
 
@@ -39,7 +40,8 @@ def resolve_active(cards: Sequence[ModelCard]) -> ModelCard | None:
     chosen = st.session_state.get(ACTIVE_MODEL_KEY)
     if chosen in by_name:
         return by_name[chosen]
-    card = by_name.get(DEFAULT_MODEL) or (cards[0] if cards else None)
+    card = by_name.get(classroom.class_default() or DEFAULT_MODEL) or by_name.get(DEFAULT_MODEL) or (
+        cards[0] if cards else None)
     if card is not None:
         st.session_state[ACTIVE_MODEL_KEY] = card.name
     return card

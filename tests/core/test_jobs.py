@@ -77,3 +77,31 @@ def test_failure_is_reported_not_raised(job, tiny_data, monkeypatch):
 
 def test_stop_when_idle_is_harmless(job):
     assert job.stop() is False and job.state.status == "idle"
+
+
+def test_start_work_runs_a_callable_in_the_slot_with_progress_and_stop(tmp_path):
+    import threading
+
+    job = jobs.TrainingJob(lambda: Registry(tmp_path, shipped=None))
+    release = threading.Event()
+
+    def work(listener, stop):
+        listener.on_start(2, 10)
+        listener.on_batch(0, 5, 10, {"loss": 1.0})
+        release.wait(10)
+        return None if stop.is_set() else "unreachable"
+
+    job.start_work(work, preset="finetune", name="tuned", epochs=2, owner="Visitor a")
+    with pytest.raises(TrainingBusyError):
+        job.start_work(work, preset="finetune", name="other", epochs=1)
+    assert job.state.owner == "Visitor a" and job.state.active
+    assert job.stop()
+    release.set()
+    state = job.wait(10)
+    assert state.status == "stopped" and "nothing was saved" in state.message
+
+    def broken(listener, stop):
+        raise ValueError("boom")
+
+    job.start_work(broken, preset="finetune", name="x", epochs=1)
+    assert job.wait(10).status == "failed" and "boom" in job.state.message
