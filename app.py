@@ -26,5 +26,6 @@ pages = [
     st.Page("pages/mistakes.py", title="Mistakes", icon="🔍", url_path="mistakes"),
     st.Page("pages/dataset.py", title="Dataset", icon="🗂️", url_path="dataset"),
     st.Page("pages/look_inside.py", title="Look inside", icon="🔬", url_path="look_inside"),
+    st.Page("pages/class.py", title="Class", icon="🏫", url_path="class"),
 ]
 st.navigation(pages, position="top").run()

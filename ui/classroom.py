@@ -96,9 +96,10 @@ def role() -> Role:
 
 def _address() -> str | None:
     try:
-        return st.context.ip_address
+        address = st.context.ip_address
     except Exception:
         return None
+    return address if isinstance(address, str) and address else None
 
 
 def _unlock(input_key: str) -> None:

@@ -25,7 +25,7 @@ PAGES = {
     "mistakes": "pages/mistakes.py",
     "dataset": "pages/dataset.py",
     "look_inside": "pages/look_inside.py",
-    "class": "pages/class_.py",
+    "class": "pages/class.py",
 }
 
 
