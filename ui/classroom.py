@@ -57,10 +57,15 @@ def ensure_identity() -> None:
         ss.owner = _owner_label(ss.browser_id)
         ss.owner_for = ss.browser_id
     if _cookie() is None:
-        st.html("<style>.st-key-digitlab_identity {display: none;}</style>")
-        with st.container(key="digitlab_identity"):
-            st.html(_COOKIE_JS.format(name=COOKIE, value=ss.browser_id, age=COOKIE_DAYS * 86400),
-                    unsafe_allow_javascript=True)
+        with st.container(key="digitlab_identity"):  # hidden by ui/style.py
+            st.html(_cookie_script(ss.browser_id), unsafe_allow_javascript=True)
+
+
+def _cookie_script(value: str) -> str:
+    """The one piece of JavaScript Digit Lab sends: store this browser's id (32 hex digits, nothing else)."""
+    if not ID_PATTERN.match(value):
+        raise ValueError("a browser id is 32 hex digits")
+    return _COOKIE_JS.format(name=COOKIE, value=value, age=COOKIE_DAYS * 86400)
 
 
 def _owner_label(browser: str) -> str:

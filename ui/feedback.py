@@ -29,17 +29,6 @@ ss = st.session_state
 PENDING = "feedback_pending"
 NOTE = "feedback_note"
 
-CSS = """<style>
-.st-key-feedback button {
-  min-height: 3rem;
-  min-width: 3rem;
-  font-size: 1.3rem;
-  font-weight: 700;
-}
-.st-key-feedback [data-testid="stCaptionContainer"] p {
-  font-size: 1rem;
-}
-</style>"""
 
 
 @dataclass(frozen=True)
@@ -112,8 +101,7 @@ def show_notes() -> None:
 
 def feedback(answer: Answer, on_saved: Callable[[], None] | None = None) -> None:
     """The two choices under the answer; big buttons that wrap on a phone."""
-    st.html(CSS)
-    with st.container(key="feedback"):
+    with st.container(key="feedback"):  # big buttons: ui/style.py
         st.caption("Was it right? Your answer teaches the class's network.")
         with st.container(horizontal=True, gap="small"):
             st.button("✓ Right", key="feedback_right", type="primary", on_click=submit,
