@@ -33,22 +33,27 @@ def get_setting(key: str, default: Any = None, url: str | None = None) -> Any:
         return default if row is None else row.value
 
 
-def set_setting(key: str, value: Any, url: str | None = None) -> None:
-    """Insert or replace one setting (the last writer wins, which is what an edit means)."""
+def _upsert(table, key: str, url: str | None, **values: Any) -> None:
+    """Insert the row with primary key ``key`` or update it (the last writer wins, which is what an edit means)."""
     def write() -> None:
         for _ in range(3):
             try:
                 with session_scope(url) as session:
-                    row = session.get(ClassSetting, key)
+                    row = session.get(table, key)
                     if row is None:
-                        session.add(ClassSetting(key=key, value=value))
+                        session.add(table(**{table.__mapper__.primary_key[0].key: key}, **values))
                     else:
-                        row.value = value
+                        for name, value in values.items():
+                            setattr(row, name, value)
                 return
             except IntegrityError:  # another writer created it first: update theirs
                 continue
 
     with_retry(write)
+
+
+def set_setting(key: str, value: Any, url: str | None = None) -> None:
+    _upsert(ClassSetting, key, url, value=value)
 
 
 def setting_once(key: str, make: Any, url: str | None = None) -> Any:
@@ -98,15 +103,7 @@ def recent_events(limit: int = 20, url: str | None = None) -> list[Event]:
 # ---- who made which model --------------------------------------------------------------
 def record_owner(name: str, owner: str, url: str | None = None) -> None:
     """Note that ``owner`` started the run that will save ``name`` (a later run of that name takes it over)."""
-    def write() -> None:
-        with session_scope(url) as session:
-            row = session.get(ModelOwner, name)
-            if row is None:
-                session.add(ModelOwner(name=name, owner=owner))
-            else:
-                row.owner = owner
-
-    with_retry(write)
+    _upsert(ModelOwner, name, url, owner=owner)
 
 
 def owners(url: str | None = None) -> dict[str, str]:

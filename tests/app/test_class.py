@@ -131,9 +131,8 @@ def test_pupil_start_is_refused_beyond_the_limits(app_env, class_mode):
     assert not resources.training_job().state.active
 
 
-@pytest.fixture
-def someone_elses_run(app_env):
-    """A run in the server's slot owned by another browser, until the test ends."""
+def _hold_the_slot(owner: str, name: str):
+    """Occupy the server's training slot as ``owner`` until Stop or release; returns (job, release)."""
     from ui import resources
 
     job = resources.training_job()
@@ -145,7 +144,14 @@ def someone_elses_run(app_env):
             stop.wait(0.05)
         return None
 
-    job.start_work(work, preset="cnn-quick", name="their model", epochs=1, owner="Visitor 000000")
+    job.start_work(work, preset="cnn-quick", name=name, epochs=1, owner=owner)
+    return job, release
+
+
+@pytest.fixture
+def someone_elses_run(app_env):
+    """A run in the server's slot owned by another browser, until the test ends."""
+    job, release = _hold_the_slot("Visitor 000000", "their model")
     yield job
     release.set()
     job.wait(10)
@@ -164,19 +170,8 @@ def test_pupil_cannot_stop_someone_elses_run_but_the_teacher_can(someone_elses_r
 
 
 def test_your_own_run_can_be_stopped_by_you(app_env, class_mode):
-    from ui import resources
-
     at = open_page("train")
-    job = resources.training_job()
-    release = threading.Event()
-
-    def work(listener, stop):
-        listener.on_start(1, 100)
-        while not stop.is_set() and not release.is_set():
-            stop.wait(0.05)
-        return None
-
-    job.start_work(work, preset="cnn-quick", name="mine", epochs=1, owner=at.session_state["owner"])
+    job, release = _hold_the_slot(at.session_state["owner"], "mine")
     try:
         at.run()
         at.button(key="stop_training").click().run()

@@ -11,7 +11,7 @@ import pytest
 from mnist_core import drawings
 
 from . import harness
-from .conftest import failed, save_failure_artifacts
+from .conftest import failed, save_failure_artifacts, serve
 
 pytestmark = pytest.mark.browser
 KEY = "a teacher key for the browser test"
@@ -73,15 +73,7 @@ def test_mark_wrong_see_it_on_the_class_page_export_and_reimport(page, app_serve
 
 @pytest.fixture(scope="module")
 def class_server(tmp_path_factory, shipped_dir, mnist_file):
-    base = tmp_path_factory.mktemp("class-server")
-    server = harness.AppServer(base / "models", shipped_dir=shipped_dir, mnist=mnist_file,
-                               log_path=base / "streamlit.log", extra_env={"DIGITLAB_TEACHER_KEY": KEY})
-    server.start()
-    try:
-        server.wait_healthy(timeout=90)
-        yield server
-    finally:
-        server.stop()
+    yield from serve(tmp_path_factory.mktemp("class-server"), shipped_dir, mnist_file, {"DIGITLAB_TEACHER_KEY": KEY})
 
 
 def _context_page(browser, request, server):
