@@ -20,6 +20,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import subprocess
 import sys
 import tempfile
@@ -38,6 +39,12 @@ from class_writers import class_of  # noqa: E402
 from mnist_core.data import find_dataset  # noqa: E402
 
 BASE = "digitlab-default"
+
+
+def cpu_seconds() -> float:
+    """CPU time used by finished child processes so far (user + system)."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 def cli(env: dict, *args: str) -> tuple[str, float]:
@@ -118,8 +125,10 @@ def main() -> None:
           f"{sum(map(len, files.values()))} drawings added with the CLI in {add_seconds:.0f} s")
     print("  " + stats.strip().splitlines()[0])
 
+    cpu = cpu_seconds()
     out, took = cli(env, "finetune", "--from", BASE, "--name", "class-tuned", *epochs)
-    print(f"fine-tune (CLI, wall {took:.0f} s):\n  " + "\n  ".join(out.strip().splitlines()))
+    print(f"fine-tune (CLI, wall {took:.0f} s, {cpu_seconds() - cpu:.0f} CPU seconds):\n  "
+          + "\n  ".join(out.strip().splitlines()))
     card = json.loads((models / "class-tuned" / "card.json").read_text())
 
     x, y, who = test_set(writers, args.test_per_digit, seed=5000)
@@ -140,11 +149,14 @@ def main() -> None:
     if extra_per_digit > 0:
         add_all(env, write_drawings(writers, extra_per_digit, pictures, seed=20))
     stats, _ = cli(env, "drawings", "stats")
+    cpu = cpu_seconds()
     out, took = cli(env, "finetune", "--from", BASE, "--name", "class-tuned-500", *epochs)
+    cpu = cpu_seconds() - cpu
     card500 = json.loads((models / "class-tuned-500" / "card.json").read_text())
     print(f"timing: {stats.strip().splitlines()[0]}")
     print(f"  fine-tune on them: {card500['train_seconds']:.0f} s of training, {took:.0f} s for the whole CLI command "
-          f"(start-up, loading, training, scoring all 70,000 MNIST images, saving); goal < 120 s")
+          f"(start-up, loading, training, scoring all 70,000 MNIST images, saving), {cpu:.0f} CPU seconds; "
+          "goal < 120 s")
 
 
 if __name__ == "__main__":

@@ -195,3 +195,23 @@ def test_teacher_sets_limits_and_the_class_default(app_env, class_mode):
     assert roles.class_default() == LOGISTIC
     fresh = open_page("home")  # a new visitor draws with the class's default
     assert fresh.session_state["model_name"] == LOGISTIC
+
+
+def test_teacher_starts_teach_it_our_handwriting_in_the_training_slot(copied_models, some_drawings, class_mode):
+    from ui import resources
+
+    at = open_page("home")
+    _unlock(at, KEY)
+    at.switch_page("pages/class.py").run()
+    at.selectbox(key="finetune_base").set_value(QUICK).run()
+    at.text_input(key="finetune_name").set_value("our class").run()
+    at.number_input(key="finetune_epochs").set_value(1).run()
+    at.button(key="finetune_start").click().run()
+    assert not at.exception
+    state = resources.training_job().wait(300)
+    assert state.status == "done", state.message
+    card = Registry(copied_models, shipped=None).card("our class")
+    tuned = card.metrics["finetune"]
+    assert tuned["base"] == QUICK and tuned["held_out"] + tuned["trained_on"] == 24
+    at.run()
+    assert "held-out class drawings" in page_text(at)
