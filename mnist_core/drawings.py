@@ -163,7 +163,7 @@ def cap_png(image: np.ndarray | Image.Image | None, max_side: int = PNG_MAX_SIDE
     for colours in (None, 16, 4):
         candidate = picture if colours is None else picture.quantize(colours)
         buffer = io.BytesIO()
-        candidate.save(buffer, format="PNG", optimize=True)
+        candidate.save(buffer, format="PNG")
         if buffer.tell() <= max_bytes:
             return buffer.getvalue()
     return None  # a picture that will not shrink is not worth storing
