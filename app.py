@@ -6,13 +6,17 @@ shared Streamlit helpers in ui/, and all the real work in mnist_core.
 
 import streamlit as st
 
-from ui import style
+from ui import classroom, style
 from ui.boot import ensure_app
 
 ensure_app()  # leave Streamlit's pages-folder mode before anything is drawn
 
 st.set_page_config(page_title="Digit Lab", page_icon="🔢", layout="wide")
 style.inject()
+classroom.ensure_identity()  # this browser's anonymous id, for its drawings and its training runs
+if classroom.role().class_mode:
+    with st.sidebar:
+        classroom.teacher_panel("sidebar")
 
 pages = [
     st.Page("pages/home.py", title="Home", icon="🏠", url_path="", default=True),
@@ -22,5 +26,6 @@ pages = [
     st.Page("pages/mistakes.py", title="Mistakes", icon="🔍", url_path="mistakes"),
     st.Page("pages/dataset.py", title="Dataset", icon="🗂️", url_path="dataset"),
     st.Page("pages/look_inside.py", title="Look inside", icon="🔬", url_path="look_inside"),
+    st.Page("pages/class.py", title="Class", icon="🏫", url_path="class"),
 ]
 st.navigation(pages, position="top").run()

@@ -61,7 +61,43 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--if-free", action="store_true", help="exit quietly if a worker already runs for this queue")
     p.add_argument("--idle-exit", type=float, default=0.0, metavar="SECONDS",
                    help="exit after this long without a run (the app's own workers: 30 minutes; default: never)")
+    _drawings_parser(sub)
+    p = sub.add_parser("finetune", help="teach a model the class's handwriting (all stored drawings + MNIST replay)")
+    p.add_argument("--from", dest="base", default=None, help="model to start from (default: the shipped model)")
+    p.add_argument("--name", required=True, help="name of the new model")
+    p.add_argument("--epochs", type=int, help="passes over the mix (default 4)")
+    p.add_argument("--data", help="path to mnist.npz")
+    p.add_argument("--db", help="SQLAlchemy URL of the drawings' database (default: $DIGITLAB_DB)")
     return parser
+
+
+def _drawings_parser(sub) -> None:
+    """``drawings add|list|stats|export|import|delete``: the class's drawings in $DIGITLAB_DB."""
+    top = sub.add_parser("drawings", help="the class's labelled drawings (database: $DIGITLAB_DB)")
+    top.add_argument("--db", help="SQLAlchemy URL of the database (default: $DIGITLAB_DB, then ~/.digitlab/digitlab.db)")
+    actions = top.add_subparsers(dest="action", required=True)
+    p = actions.add_parser("add", help="add image files of one digit, preprocessed as on the Draw page")
+    p.add_argument("--digit", required=True, type=int, choices=range(10), metavar="D", help="what the images show")
+    p.add_argument("--model", help="also store this model's answer (default: no answer)")
+    p.add_argument("images", nargs="+")
+
+    def filters(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--digit", type=int, choices=range(10), metavar="D", help="only drawings of this digit")
+        p.add_argument("--wrong", action="store_true", help="only the ones the network got wrong")
+        p.add_argument("--model", help="only drawings answered by this model")
+
+    p = actions.add_parser("list", help="list stored drawings, newest first")
+    filters(p)
+    p.add_argument("--limit", type=int, default=50, help="at most this many (default 50; 0: all)")
+    actions.add_parser("stats", help="how many drawings, per digit, per model")
+    p = actions.add_parser("export", help="write the drawings as npz (MNIST's layout) or CSV")
+    p.add_argument("--out", required=True, help="file ending in .npz or .csv")
+    p.add_argument("--format", choices=["npz", "csv"], help="overrides the extension")
+    filters(p)
+    p = actions.add_parser("import", help="add drawings from an npz (x, y or MNIST's layout) or CSV file")
+    p.add_argument("files", nargs="+")
+    p = actions.add_parser("delete", help="remove drawings by id")
+    p.add_argument("ids", nargs="+", type=int)
 
 
 def _registry(args: argparse.Namespace, root: str | None = None):
@@ -220,8 +256,113 @@ def cmd_worker(args: argparse.Namespace) -> int:
     return run_worker(background=args.background, if_free=args.if_free, idle_exit=args.idle_exit)
 
 
+def _drawing_filter(args: argparse.Namespace):
+    from .drawings import Filter
+
+    return Filter(digit=args.digit, wrong_only=args.wrong, model_name=args.model)
+
+
+def _add_images(args: argparse.Namespace) -> int:
+    from . import drawings
+    from .preprocessing import open_image, preprocess
+
+    predictor = None
+    if args.model:
+        from .predictor import Predictor
+
+        predictor = Predictor(_load_named(args, args.model))
+    rows, failures = [], 0
+    for path in args.images:
+        try:
+            image = open_image(Path(path).read_bytes())
+            steps = preprocess(image)
+            if steps.is_empty:
+                raise DigitLabError(f"no digit found ({steps.reason})")
+        except (DigitLabError, OSError) as exc:
+            reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+            sys.stderr.write(f"{path}: {reason}\n")
+            failures += 1
+            continue
+        probs = predictor.probabilities(steps.model_input)[0] if predictor else None
+        rows.append(drawings.NewDrawing(
+            label=args.digit, pixels=steps.centred, source="cli",
+            predicted=None if probs is None else int(probs.argmax()), probabilities=probs,
+            model_name=args.model or "", client_key=drawings.content_key(args.digit, steps.centred, "cli"),
+            image_png=drawings.cap_png(image.convert("RGBA")),
+        ))
+    added, known = drawings.add_many(rows, args.db)
+    print(f"added {added} drawing{'s' * (added != 1)} of {args.digit}" + (f", {known} already stored" if known else ""))
+    return 1 if failures else 0
+
+
+def cmd_drawings(args: argparse.Namespace) -> int:
+    from . import drawings
+
+    if args.action == "add":
+        return _add_images(args)
+    if args.action == "list":
+        rows = drawings.query(_drawing_filter(args), limit=args.limit or None, url=args.db)
+        print(f"{'id':>6}  {'created':<19}  label  answer  {'model':<24} source")
+        for d in rows:
+            answer = "-" if d.predicted is None else str(d.predicted)
+            when = d.created.strftime("%Y-%m-%d %H:%M:%S") if d.created else ""
+            print(f"{d.id:>6}  {when:<19}  {d.label:>5}  {answer:>6}  {d.model_name[:24]:<24} {d.source}")
+        return 0
+    if args.action == "stats":
+        stats = drawings.stats(args.db)
+        print(f"{stats.total} drawings from {stats.browsers} browsers; the network got {stats.wrong} wrong")
+        print("per digit: " + "  ".join(f"{d}:{n}" for d, n in enumerate(stats.per_digit)))
+        for name, (n, right) in sorted(stats.per_model.items()):
+            print(f"{name:<40} {right}/{n} right ({right / n:.1%})")
+        return 0
+    if args.action == "export":
+        written = drawings.export(args.out, _drawing_filter(args), args.db, kind=args.format)
+        print(f"wrote {written} drawing{'s' * (written != 1)} to {args.out}")
+        return 0
+    if args.action == "import":
+        failures = 0
+        for path in args.files:
+            try:
+                added, known = drawings.import_file(path, args.db)
+            except DigitLabError as exc:
+                sys.stderr.write(f"{path}: {exc}\n")
+                failures += 1
+                continue
+            print(f"{path}: added {added}" + (f", {known} already stored" if known else ""))
+        return 1 if failures else 0
+    removed = drawings.delete(args.ids, args.db)
+    missing = len(set(args.ids)) - removed
+    print(f"deleted {removed} drawing{'s' * (removed != 1)}" + (f"; {missing} id(s) were not there" if missing else ""))
+    return 1 if missing else 0
+
+
+def cmd_finetune(args: argparse.Namespace) -> int:
+    from .data import load_mnist
+    from .finetune import FinetuneSettings, describe, finetune_and_save
+    from .registry import DEFAULT_MODEL
+    from .training import TrainingListener
+
+    settings = FinetuneSettings() if args.epochs is None else FinetuneSettings(epochs=args.epochs)
+    data = load_mnist(args.data)
+    bar = _TerminalBar()
+    listener = TrainingListener()
+    listener.on_start, listener.on_batch, listener.on_epoch = bar.on_start, bar.on_batch, bar.on_epoch
+    try:
+        card = finetune_and_save(_registry(args), args.base or DEFAULT_MODEL, args.name, data, settings.check(),
+                                 listener, threading.Event(), url=args.db)
+    except KeyboardInterrupt:
+        sys.stderr.write("\ninterrupted: nothing was saved\n")
+        return 130
+    scores = card.metrics["finetune"]
+    print(f"saved {card.name!r} (from {scores['base']!r}, {scores['trained_on']} drawings trained on, "
+          f"{card.train_seconds:.0f}s of training)")
+    print(describe(scores))
+    return 0
+
+
 COMMANDS = {"train": cmd_train, "evaluate": cmd_evaluate, "predict": cmd_predict, "models": cmd_models,
-            "rename": cmd_rename, "delete": cmd_delete, "presets": cmd_presets, "worker": cmd_worker}
+            "rename": cmd_rename, "delete": cmd_delete, "presets": cmd_presets, "worker": cmd_worker,
+            "drawings": cmd_drawings, "finetune": cmd_finetune}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -236,3 +377,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
     except BrokenPipeError:
         return 0
+    except Exception as exc:
+        if not type(exc).__module__.startswith("sqlalchemy"):
+            raise
+        reason = str(getattr(exc, "orig", None) or exc).splitlines()[0]
+        sys.stderr.write(f"error: the database could not be used ({reason}).\n")
+        return 1

@@ -59,7 +59,7 @@ class TrainingJob:
     def start(self, preset: str, settings: TrainSettings, data: MnistData, name: str, owner: str = "",
               keep_partial: bool = True) -> JobState:
         """Queue a training run, or raise TrainingBusyError naming who trains what."""
-        options = {"keep_partial": bool(keep_partial), "data": _data_file(data)}
+        options = {"keep_partial": bool(keep_partial), "data": data_file(data)}
         return self.start_run("train", owner=owner, preset=preset, name=name, settings=settings.to_dict(),
                               epochs=settings.epochs, options=options)
 
@@ -99,7 +99,7 @@ class TrainingJob:
             time.sleep(WAIT_POLL)
 
 
-def _data_file(data: MnistData) -> str | None:
+def data_file(data: MnistData) -> str | None:
     """The dataset file the page loaded, so the worker trains on the same data when it can read it."""
     try:
         return str(Path(data.source).resolve()) if Path(data.source).is_file() else None

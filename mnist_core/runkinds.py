@@ -79,7 +79,26 @@ def run_training(ctx: RunContext) -> RunOutcome:
     return RunOutcome(status, message, card)
 
 
+def run_finetune(ctx: RunContext) -> RunOutcome:
+    """A model taught the class's drawings (mnist_core.finetune), with before/after on its card."""
+    from .finetune import FinetuneSettings, describe, finetune_and_save
+    from .registry import taken_note
+
+    order = ctx.order
+    settings = FinetuneSettings(**order.settings).check()
+    data = load_run_data(order.options)
+    card = finetune_and_save(ctx.registry(), order.options["base"], order.name, data, settings, ctx.listener,
+                             ctx.stop, url=order.options.get("db"), before_save=ctx.begin_saving)
+    if card is None:
+        return RunOutcome("stopped", "Stopped before the first epoch finished; nothing was saved.")
+    message = f"Saved {card.name!r}: {describe(card.metrics['finetune'])}."
+    if card.name != order.name:
+        message = f"{taken_note(order.name, card.name)} {message}"
+    return RunOutcome("stopped" if card.stopped_early else "done", message, card)
+
+
 # kind -> function. "finetune" (mnist_core/finetune.py) and "tune" (hyper-parameter search) go here.
 KINDS: dict[str, Callable[[RunContext], RunOutcome]] = {
     "train": run_training,
+    "finetune": run_finetune,
 }

@@ -11,7 +11,7 @@ from streamlit_drawable_canvas import st_canvas
 
 from mnist_core.errors import ImageError
 from mnist_core.preprocessing import open_image, preprocess
-from ui import inside, resources, widgets
+from ui import feedback, inside, resources, widgets
 from ui.boot import ensure_app
 from ui.helpers import esc
 
@@ -52,6 +52,7 @@ def _upload_input():
 
 @st.fragment
 def draw_area(classroom: bool) -> None:
+    feedback.show_notes()
     cards, _ = resources.scan_models()
     canvas_col, result_col, seen_col = st.columns([1.25, 1.75, 0.9] if classroom else [1.05, 1.5, 1], gap="medium")
     with result_col:
@@ -110,6 +111,7 @@ def draw_area(classroom: bool) -> None:
         elif predictor is not None:
             probs = predictor.probabilities(steps.model_input)[0]
             widgets.prediction_result(probs, key="draw", chart_height=440 if classroom else 320)
+            feedback.feedback(feedback.answer_for(steps, probs, card.name, image, source), on_saved=_clear)
 
     with seen_col:
         st.markdown("**What the network sees**")

@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from ui import resources, widgets
+from ui import classroom, resources, widgets
 from ui.manage import manage_models
 from ui.boot import ensure_app
 
@@ -34,6 +34,7 @@ with left:
     manage_models(cards, problems)
 
 with right:
+    classroom.teacher_panel("home")
     st.subheader("Explore")
     entries = [
         ("draw", "Draw", "✏️", "Draw a digit and see the network's guess, live."),
@@ -42,6 +43,7 @@ with right:
         ("mistakes", "Mistakes", "🔍", "The test digits the model got most confidently wrong."),
         ("dataset", "Dataset", "🗂️", "What MNIST looks like, digit by digit."),
         ("look_inside", "Look inside", "🔬", "Saliency, weights and activations: how the network decides."),
+        ("class", "Class", "🏫", "The class's labelled drawings, how each model reads them, teaching it our handwriting."),
     ]
     for page, label, icon, blurb in entries:
         with st.container(border=True):

@@ -6,7 +6,6 @@ from the database, so every server replica shows it and can stop it.
 """
 
 import time
-import uuid
 
 import streamlit as st
 
@@ -15,7 +14,7 @@ from mnist_core.presets import PRESETS, build_model, get_preset, layer_table
 from mnist_core.registry import check_name, suggest_name
 from mnist_core.settings import ACTIVATIONS, OPTIMIZERS
 from mnist_core.estimate import estimate_seconds
-from ui import charts, resources, widgets
+from ui import charts, classroom, resources, widgets
 from ui.boot import ensure_app
 from ui.helpers import duration, esc, short_duration
 
@@ -29,7 +28,7 @@ DEFAULT_PRESET = "cnn-quick"  # the one that trains in about a minute: best for 
 RECENT_SECONDS = 120
 
 ss = st.session_state
-ss.setdefault("owner", f"Visitor {uuid.uuid4().hex[:4]}")
+ss.setdefault("owner", classroom.owner())  # the per-browser name: your run stays yours after a reload
 
 
 def _nearest(options, value):
@@ -103,9 +102,11 @@ def live_view() -> None:
     with right:
         st.plotly_chart(charts.history_figure({"": state.history}, "accuracy", live=live_acc, epochs=state.epochs), key="live_acc",
                         config={"displayModeBar": False})
-    if state.status in ("queued", "running"):
-        st.button("⏹️ Stop training", on_click=job.stop, args=(state.run_id,), key="stop_training",
+    if state.status in ("queued", "running") and classroom.can_stop(state.owner):
+        st.button("⏹️ Stop training", on_click=classroom.stop_run, args=(job, state.run_id), key="stop_training",
                   help="Stops after the current batch. What it learned so far is kept if that was chosen at Start.")
+    elif state.status in ("queued", "running"):
+        st.caption("🔒 Only the person who started this run, or the teacher, can stop it.")
     if not mine:
         st.caption("Only one network trains at a time here. Everything else keeps working meanwhile.")
 
@@ -222,8 +223,10 @@ def _start_clicked() -> None:
         problem = name_problem(name, {c.name for c in cards})
         if problem:
             raise ModelError(problem)
+        classroom.check_start(preset_name, settings, len(data.x_train), [c.name for c in cards if not c.shipped])
         resources.training_job().start(preset_name, settings, data, check_name(name), owner=ss.owner,
                                        keep_partial=ss.get("keep_partial", True))
+        classroom.record_start(check_name(name))
     except DigitLabError as exc:  # TrainingBusyError included: someone was faster
         ss.train_error = str(exc)
 
@@ -317,6 +320,7 @@ def settings_form(data, existing: set[str]) -> None:
         if problem:
             st.error(esc(problem), icon="✏️")
         st.checkbox("Keep what it learned so far when stopped", value=recalled("keep_partial", True), key="keep_partial")
+        classroom.limits_note(preset_name)
         st.button("▶️ Start training", type="primary", disabled=problem is not None, key="start_training",
                   on_click=_start_clicked)
         error = ss.pop("train_error", None)

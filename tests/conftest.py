@@ -11,18 +11,26 @@ import pytest
 
 
 @pytest.fixture(scope="session", autouse=True)
-def _own_database_and_queue(tmp_path_factory):
-    """No test touches ~/.digitlab, and no test process starts a training worker by itself.
+def _own_queue(tmp_path_factory):
+    """No test process starts a training worker by itself, nor touches ~/.digitlab's queue.
 
     Tests that need a worker run one (tests/runtools.py); servers started by the browser harness
     turn autostart back on for their own database and queue.
     """
-    folder = tmp_path_factory.mktemp("digitlab-state")
+    folder = tmp_path_factory.mktemp("digitlab-queue")
     with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("DIGITLAB_DB", f"sqlite:///{folder / 'digitlab.db'}")
         patch.setenv("DIGITLAB_QUEUE", f"sqlite:///{folder / 'queue.db'}")
         patch.setenv("DIGITLAB_WORKER_AUTOSTART", "0")
         yield folder
+
+
+@pytest.fixture(autouse=True)
+def class_database(tmp_path_factory, monkeypatch):
+    """Every test gets its own class database and one-person mode; nothing touches ~/.digitlab."""
+    folder = tmp_path_factory.mktemp("classdb")
+    monkeypatch.setenv("DIGITLAB_DB", f"sqlite:///{folder}/class.db")
+    monkeypatch.delenv("DIGITLAB_TEACHER_KEY", raising=False)
+    return folder
 
 
 @pytest.fixture(scope="session")

@@ -10,7 +10,7 @@ import streamlit as st
 from mnist_core.errors import DigitLabError
 from mnist_core.registry import ModelCard, Problem
 
-from . import resources
+from . import classroom, resources
 from .helpers import esc
 from .widgets import ACTIVE_MODEL_KEY, model_label
 
@@ -20,7 +20,9 @@ ss = st.session_state
 def _rename(old: str) -> None:
     new = ss.get("manage_new_name", "")
     try:
+        classroom.require("rename_model")
         resources.get_registry().rename(old, new)
+        classroom.model_renamed(old, new.strip())
     except DigitLabError as exc:
         ss.manage_message = ("error", str(exc))
         return
@@ -31,7 +33,9 @@ def _rename(old: str) -> None:
 
 def _delete(name: str) -> None:
     try:
+        classroom.require("delete_model")
         resources.get_registry().delete(name)
+        classroom.model_deleted(name)
     except DigitLabError as exc:
         ss.manage_message = ("error", str(exc))
         return
@@ -43,6 +47,7 @@ def _delete(name: str) -> None:
 
 def _delete_broken(name: str) -> None:
     try:
+        classroom.require("delete_model")
         resources.get_registry().delete(name)
     except DigitLabError as exc:
         ss.manage_message = ("error", str(exc))
@@ -56,7 +61,7 @@ def broken_folders(problems: Sequence[Problem]) -> list[str]:
     return [Path(p.folder).name for p in problems if Path(p.folder).parent == root]
 
 
-def _broken_section(problems: Sequence[Problem]) -> None:
+def _broken_section(problems: Sequence[Problem], locked: bool) -> None:
     """Broken folders are listed above as warnings; here they can be cleared out."""
     broken = broken_folders(problems)
     if not broken:
@@ -67,7 +72,7 @@ def _broken_section(problems: Sequence[Problem]) -> None:
         cols = st.columns([3, 1], vertical_alignment="center")
         cols[0].markdown(esc(name))
         cols[1].button("Delete", key=f"manage_broken_{i}", on_click=_delete_broken, args=(name,),
-                       disabled=not confirm, width="stretch")
+                       disabled=not confirm or locked, width="stretch")
 
 
 def manage_models(cards: Sequence[ModelCard], problems: Sequence[Problem] = ()) -> None:
@@ -79,17 +84,21 @@ def manage_models(cards: Sequence[ModelCard], problems: Sequence[Problem] = ()) 
             st.error(esc(text), icon="🚫")
         elif kind == "success":
             st.success(esc(text), icon="✅")
-        _broken_section(problems)
+        locked = not classroom.role().unrestricted
+        _broken_section(problems, locked)
         if not mine:
             st.caption("Models you train appear here; the shipped model cannot be renamed or deleted.")
             return
+        if locked:
+            st.caption("🔒 Renaming and deleting models needs the teacher: ask them to unlock this browser.")
         by_name = {c.name: c for c in mine}
         name = st.selectbox("Model", list(by_name), key="manage_pick", format_func=lambda n: model_label(by_name[n]))
         cols = st.columns([3, 1], vertical_alignment="bottom")
         cols[0].text_input("New name", key="manage_new_name", max_chars=64,
                            help="Letters, digits, spaces, '-', '_', '.' or brackets.")
-        cols[1].button("Rename", key="manage_rename", on_click=_rename, args=(name,), width="stretch")
+        cols[1].button("Rename", key="manage_rename", on_click=_rename, args=(name,), width="stretch",
+                       disabled=locked)
         cols = st.columns([3, 1], vertical_alignment="bottom")
         confirm = cols[0].checkbox("Yes, delete this model for good", key="manage_confirm")
-        cols[1].button("Delete", key="manage_delete", on_click=_delete, args=(name,), disabled=not confirm,
+        cols[1].button("Delete", key="manage_delete", on_click=_delete, args=(name,), disabled=not confirm or locked,
                        width="stretch", type="primary")

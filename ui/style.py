@@ -59,6 +59,16 @@ CSS = """
 .st-key-classroom_mode .st-key-draw_hint p {
   font-size: clamp(2rem, 4.5vw, 3.2rem);
 }
+/* Draw page feedback: big enough for a finger on a phone */
+.st-key-feedback button {
+  min-height: 3rem;
+  min-width: 3rem;
+  font-size: 1.3rem;
+  font-weight: 700;
+}
+.st-key-digitlab_identity {
+  display: none;
+}
 /* 28x28 digits must stay square-pixelled when the browser scales them */
 img {
   image-rendering: pixelated;

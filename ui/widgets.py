@@ -13,7 +13,7 @@ from mnist_core.preprocessing import WORKING_SIDE, display_image
 from mnist_core.presets import PRESETS
 from mnist_core.registry import DEFAULT_MODEL, ModelCard
 
-from . import charts, resources
+from . import charts, classroom, resources
 from .helpers import esc, format_when, guess, percent, pixelate
 
 ACTIVE_MODEL_KEY = "model_name"  # every page reads the active model from here
@@ -27,6 +27,7 @@ PAGES = {
     "mistakes": "pages/mistakes.py",
     "dataset": "pages/dataset.py",
     "look_inside": "pages/look_inside.py",
+    "class": "pages/class.py",
 }
 
 
@@ -45,7 +46,8 @@ def resolve_active(cards: Sequence[ModelCard]) -> ModelCard | None:
     chosen = st.session_state.get(ACTIVE_MODEL_KEY)
     if chosen in by_name:
         return by_name[chosen]
-    card = by_name.get(DEFAULT_MODEL) or (cards[0] if cards else None)
+    card = by_name.get(classroom.class_default() or DEFAULT_MODEL) or by_name.get(DEFAULT_MODEL) or (
+        cards[0] if cards else None)
     if chosen is not None:
         model_gone_notice(chosen, card)
     if card is None:

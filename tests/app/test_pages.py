@@ -6,7 +6,7 @@ import pytest
 
 from tests.app.apptools import LOGISTIC, QUICK, open_page, page_text
 
-PAGES = ["home", "draw", "train", "evaluate", "mistakes", "dataset", "look_inside"]
+PAGES = ["home", "draw", "train", "evaluate", "mistakes", "dataset", "look_inside", "class"]
 
 
 def _plotly(at, key):
@@ -33,7 +33,7 @@ def test_navigation_url_paths():
 
     source = (REPO / "app.py").read_text()
     paths = re.findall(r'url_path="([^"]*)"', source)
-    assert paths == ["", "draw", "train", "evaluate", "mistakes", "dataset", "look_inside"]
+    assert paths == ["", "draw", "train", "evaluate", "mistakes", "dataset", "look_inside", "class"]
 
 
 def test_home_shows_active_model_and_links(app_env):

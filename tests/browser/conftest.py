@@ -75,17 +75,21 @@ def shipped_dir(tmp_path_factory, mnist_file) -> Path:
     return harness.train_default_model(folder, mnist_file, log=folder / "train.log")
 
 
-@pytest.fixture(scope="session")
-def app_server(tmp_path_factory, shipped_dir, mnist_file):
-    base = tmp_path_factory.mktemp("digitlab-server")
+def serve(base: Path, shipped_dir: Path, mnist_file: Path, extra_env: dict[str, str] | None = None):
+    """Start an app server in ``base`` and yield it until the fixture using it ends."""
     server = harness.AppServer(base / "models", shipped_dir=shipped_dir, mnist=mnist_file,
-                               log_path=base / "streamlit.log")
+                               log_path=base / "streamlit.log", extra_env=extra_env)
     server.start()
     try:
         server.wait_healthy(timeout=90)
         yield server
     finally:
         server.stop()
+
+
+@pytest.fixture(scope="session")
+def app_server(tmp_path_factory, shipped_dir, mnist_file):
+    yield from serve(tmp_path_factory.mktemp("digitlab-server"), shipped_dir, mnist_file)
 
 
 @pytest.fixture(scope="session")

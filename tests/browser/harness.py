@@ -139,7 +139,8 @@ class AppServer:
         self.models_dir.mkdir(parents=True, exist_ok=True)
         env = {k: v for k, v in os.environ.items() if k.lower() not in PROXY_VARIABLES}  # loopback only
         env.update(DIGITLAB_MODELS=str(self.models_dir), DIGITLAB_OFFLINE="1", TF_CPP_MIN_LOG_LEVEL="2",
-                   PYTHONUNBUFFERED="1")
+                   PYTHONUNBUFFERED="1", DIGITLAB_DB=f"sqlite:///{self.models_dir.parent / 'class.db'}")
+        env.pop("DIGITLAB_TEACHER_KEY", None)  # one-person mode unless a test asks for a class
         if self.shipped_dir is not None:
             env["DIGITLAB_SHIPPED"] = str(self.shipped_dir)
         if self.mnist is not None:

@@ -1,7 +1,7 @@
 """Runs of the training worker: live state, stop flag, heartbeat.
 
 Revision ID: 0100_runs
-Revises: 0001
+Revises: 0002_class
 Create Date: 2026-11-22
 """
 
@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0100_runs"
-down_revision = "0001"
+down_revision = "0002_class"
 branch_labels = None
 depends_on = None
 

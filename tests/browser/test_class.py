@@ -1,0 +1,116 @@
+"""The class in a real browser: label a drawing, find it on the Class page, export and re-import it;
+and two browsers (two contexts) where only the owner, in any of their tabs, can stop a run."""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import pytest
+
+from mnist_core import drawings
+
+from . import harness
+from .conftest import failed, save_failure_artifacts, serve
+
+pytestmark = pytest.mark.browser
+KEY = "a teacher key for the browser test"
+
+
+def _class_db(server: harness.AppServer) -> str:
+    return f"sqlite:///{server.models_dir.parent / 'class.db'}"
+
+
+def _wait_count(url: str, count: int, timeout: float = 20.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if drawings.count(url=url) == count:
+            return
+        time.sleep(0.2)
+    raise AssertionError(f"expected {count} stored drawings, found {drawings.count(url=url)}")
+
+
+def _click(page, name: str, exact: bool = True) -> None:
+    harness.interact(page, page.get_by_role("button", name=name, exact=exact).first.click)
+
+
+def test_mark_wrong_see_it_on_the_class_page_export_and_reimport(page, app_server, tmp_path):
+    url = _class_db(app_server)
+    before = drawings.count(url=url)
+    harness.open_app_page(page, app_server.url, "/draw")
+    shown = harness.draw_digit(page, 1)
+    assert shown is not None, "the page gave no answer"
+    label = (shown + 1) % 10
+    page.get_by_role("button", name="✓ Right").wait_for()
+    assert page.get_by_text("Wrong, it is").count()
+    _click(page, str(label))
+    page.get_by_text(harness.HINT_TEXT).first.wait_for(timeout=30_000)  # a fresh canvas for the next one
+    _wait_count(url, before + 1)
+    [stored] = drawings.query(limit=1, with_png=True, url=url)
+    assert stored.label == label and stored.predicted == shown and stored.image_png and stored.browser
+
+    harness.interact(page, page.locator('[data-testid="stTopNavLink"]').filter(has_text="Class").first.click)
+    page.get_by_text(f"{label} · ✗ read {shown}").first.wait_for(timeout=30_000)
+    assert not harness.page_problems(page)
+
+    harness.interact(page, page.get_by_role("tab", name="Import / export").click)
+    with page.expect_download() as download_info:
+        page.get_by_role("button", name="npz").first.click()
+    exported = tmp_path / "class.npz"
+    download_info.value.save_as(exported)
+    with np.load(exported) as archive:
+        assert archive["x"].dtype == np.uint8 and archive["x"].shape[1:] == (28, 28)
+        assert archive["y"][-1] == label and len(archive["y"]) == before + 1
+
+    drawings.delete([stored.id], url=url)  # gone from the class ...
+    page.locator('[data-testid="stFileUploaderDropzoneInput"]').last.set_input_files(str(exported))
+    harness.wait_idle(page)
+    _click(page, "Import")
+    page.get_by_text("Imported 1 drawing").first.wait_for(timeout=30_000)
+    x, y, _ = drawings.arrays(url=url)  # ... and back, pixel for pixel
+    assert y[-1] == label and np.array_equal(x[-1], stored.pixels)
+
+
+@pytest.fixture(scope="module")
+def class_server(tmp_path_factory, shipped_dir, mnist_file):
+    yield from serve(tmp_path_factory.mktemp("class-server"), shipped_dir, mnist_file, {"DIGITLAB_TEACHER_KEY": KEY})
+
+
+def _context_page(browser, request, server):
+    page = harness.new_page(browser)
+    page.js_errors = []
+    request.addfinalizer(lambda: (save_failure_artifacts(request, page, server) if failed(request) else None,
+                                  page.context.close()))
+    return page
+
+
+def _train_text(page) -> str:
+    return page.locator('[data-testid="stMainBlockContainer"]').inner_text()
+
+
+def test_two_browsers_your_run_stays_yours_across_reload_and_tabs(browser, class_server, request):
+    pupil = _context_page(browser, request, class_server)
+    harness.open_app_page(pupil, class_server.url, "/train")
+    cookies = {c["name"]: c["value"] for c in pupil.context.cookies()}
+    assert len(cookies.get("digitlab_browser", "")) == 32, cookies
+    assert "Pupil mode" in pupil.locator("body").inner_text()
+
+    pupil.get_by_role("button", name="Start training").click()
+    pupil.get_by_text("You are training").first.wait_for(timeout=30_000)
+
+    pupil.reload()  # a reload keeps the run yours
+    pupil.get_by_text("You are training").first.wait_for(timeout=60_000)
+    second_tab = pupil.context.new_page()  # and so does a second tab of the same browser
+    second_tab.goto(class_server.url + "/train")  # (the live view reruns every second: no "idle" to wait for)
+    second_tab.get_by_text("You are training").first.wait_for(timeout=60_000)
+
+    other = _context_page(browser, request, class_server)  # another pupil's browser
+    other.goto(class_server.url + "/train")
+    other.get_by_text("is training").first.wait_for(timeout=60_000)
+    assert "You are training" not in _train_text(other)
+    assert other.get_by_role("button", name="Stop training").count() == 0
+    assert "Only the person who started this run" in _train_text(other)
+
+    second_tab.get_by_role("button", name="Stop training").click()
+    second_tab.get_by_text("Start training").first.wait_for(timeout=120_000)  # the run ended; the form is back
+    assert not harness.page_problems(second_tab)
