@@ -34,7 +34,7 @@ def _click(page, name: str, exact: bool = True) -> None:
     harness.interact(page, page.get_by_role("button", name=name, exact=exact).first.click)
 
 
-def test_mark_wrong_see_it_on_the_class_page_export_and_reimport(page, app_server, tmp_path):
+def test_mark_wrong_see_it_on_the_class_page_export_and_reimport(page, app_server, tmp_path, save_screenshot):
     url = _class_db(app_server)
     before = drawings.count(url=url)
     harness.open_app_page(page, app_server.url, "/draw")
@@ -52,6 +52,8 @@ def test_mark_wrong_see_it_on_the_class_page_export_and_reimport(page, app_serve
     harness.interact(page, page.locator('[data-testid="stTopNavLink"]').filter(has_text="Class").first.click)
     page.get_by_text(f"{label} · ✗ read {shown}").first.wait_for(timeout=30_000)
     assert not harness.page_problems(page)
+    page.wait_for_timeout(4500)  # the Draw page's "Saved" toast fades first
+    save_screenshot(page, "class")
 
     harness.interact(page, page.get_by_role("tab", name="Import / export").click)
     with page.expect_download() as download_info:
