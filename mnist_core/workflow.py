@@ -22,9 +22,15 @@ def card_for(result: TrainResult, metrics: dict, data: MnistData, name: str) -> 
 
 def evaluate_and_save(result: TrainResult, data: MnistData, registry: Registry, name: str,
                       overwrite: bool = False) -> ModelCard:
-    """Score the trained model once and store it with its card, atomically."""
-    evaluation, arrays = evaluate(Predictor(result.model), data)
+    """Calibrate and score the trained model once, and store it with its card, atomically."""
+    from .calibration import calibrate
+
+    predictor = Predictor(result.model)
+    calibration = calibrate(predictor)
+    predictor.temperature = calibration["temperature"]
+    evaluation, arrays = evaluate(predictor, data)
     card = card_for(result, evaluation.to_dict(), data, name)
+    card.calibration = calibration
     registry.save(name, result.model, card, arrays, overwrite=overwrite)
     return card
 
