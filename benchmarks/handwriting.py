@@ -26,7 +26,8 @@ from mnist_core.errors import DatasetError  # noqa: E402
 from mnist_core.handwriting_benchmark import (DigitSet, decline_rates, held_out_negatives,  # noqa: E402
                                               held_out_pen, score_set)
 from mnist_core.predictor import Predictor  # noqa: E402
-from mnist_core.registry import DEFAULT_MODEL, Registry  # noqa: E402
+from mnist_core.registry import (CARD_FILE, DEFAULT_MODEL, MODEL_FILE, ModelCard, Registry,  # noqa: E402
+                                 load_model_file)
 from mnist_core.usps import load_usps_part  # noqa: E402
 
 
@@ -46,19 +47,27 @@ def print_result(result) -> None:
               f"(of which read correctly by the classifier: {_pct(result.declined_but_right)})")
 
 
+def load_predictor(model: str, models_dir: str | None) -> Predictor:
+    """A registry name, or a model folder (model.keras + card.json) such as an older shipped model."""
+    folder = Path(model)
+    if (folder / MODEL_FILE).is_file():
+        card = ModelCard.from_json((folder / CARD_FILE).read_text(encoding="utf-8"))
+        return Predictor.for_card(load_model_file(folder / MODEL_FILE), card)
+    registry = Registry(models_dir)
+    return Predictor.for_card(registry.load(model), registry.card(model))
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--model", default=DEFAULT_MODEL)
+    parser.add_argument("--model", nargs="+", default=[DEFAULT_MODEL],
+                        help="model names or model folders (each is scored on the same sets)")
     parser.add_argument("--models-dir", default=None)
     parser.add_argument("--writers", type=int, default=60, help="held-out writers for the pen-digit sets")
     parser.add_argument("--detector", default=None, help="detector folder (default: the shipped one)")
     args = parser.parse_args()
     started = time.perf_counter()
-    registry = Registry(args.models_dir)
     detector = load_detector(args.detector)
-    predictor = Predictor.for_card(registry.load(args.model), registry.card(args.model))
-    print(f"model {args.model!r}, temperature {predictor.temperature:.3f}; "
-          f"detector {'none' if detector is None else f'threshold {detector.threshold:.4f}'}")
+    print(f"detector {'none' if detector is None else f'threshold {detector.threshold:.4f}'}")
     data = load_mnist()
     sets = [DigitSet("MNIST test", data.x_test, data.y_test)]
     try:
@@ -67,8 +76,11 @@ def main() -> int:
         print(f"(USPS skipped: {exc})")
     sets.append(held_out_pen(args.writers, 6, "canvas"))
     sets.append(held_out_pen(args.writers, 3, "scan"))
-    for digits in sets:
-        print_result(score_set(predictor, digits, detector))
+    for model in args.model:
+        predictor = load_predictor(model, args.models_dir)
+        print(f"\n==== model {model!r}, temperature {predictor.temperature:.3f}")
+        for digits in sets:
+            print_result(score_set(predictor, digits, detector))
     if detector is not None:
         negatives, names = held_out_negatives()
         overall, per_kind = decline_rates(detector, negatives, names)
