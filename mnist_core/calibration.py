@@ -97,21 +97,27 @@ def expected_calibration_error(probabilities: np.ndarray, labels: np.ndarray, bi
     return reliability(probabilities, labels, bins).ece
 
 
-def calibration_set(pen_digits: int = CALIBRATION_PEN_DIGITS) -> tuple[np.ndarray, np.ndarray, str]:
-    """Held-out fitting data in MNIST layout: calibration writers' digits, plus USPS's kept-out rows if present."""
+def calibration_parts(pen_digits: int = CALIBRATION_PEN_DIGITS) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """Held-out fitting data in MNIST layout, by source: calibration writers' digits, and USPS's kept-out rows."""
     from .errors import DatasetError
     from .handwriting import CALIBRATION_SEED, handwriting_mnist
 
-    x, y = handwriting_mnist(pen_digits, first_seed=CALIBRATION_SEED)
-    described = f"{len(y)} digits by generated calibration writers"
+    parts = {"digits by generated calibration writers": handwriting_mnist(pen_digits, first_seed=CALIBRATION_SEED)}
     try:
         from .usps import load_usps_part
 
-        ux, uy = load_usps_part("calibration")
-        x, y = np.concatenate([x, ux]), np.concatenate([y, uy])
-        described += f" and {len(uy)} USPS training rows kept out of training"
+        parts["USPS training rows kept out of training"] = load_usps_part("calibration")
     except DatasetError:
         pass
+    return parts
+
+
+def calibration_set(pen_digits: int = CALIBRATION_PEN_DIGITS) -> tuple[np.ndarray, np.ndarray, str]:
+    """All of :func:`calibration_parts` in one array, and a sentence saying what it is."""
+    parts = calibration_parts(pen_digits)
+    x = np.concatenate([x for x, _ in parts.values()])
+    y = np.concatenate([y for _, y in parts.values()])
+    described = " and ".join(f"{len(y)} {name}" for name, (_, y) in parts.items())
     return x, y, described
 
 

@@ -54,7 +54,7 @@ def _parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("train-detector", help="train the not-a-digit detector that gates every model")
     p.add_argument("--output", required=True, help="folder to write detector.keras and detector.json into")
-    p.add_argument("--epochs", type=int, default=4)
+    p.add_argument("--epochs", type=int, default=6)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--data", help="path to mnist.npz")
 

@@ -30,7 +30,7 @@ from typing import Callable
 import numpy as np
 from PIL import Image, ImageDraw, ImageFilter
 
-from .synthetic import STYLES, TEMPLATES, Style, Stroke, _arc, render
+from .synthetic import STYLES, TEMPLATES, Style, Stroke, _arc, position, render
 
 TRAIN_SEED = 0
 CALIBRATION_SEED = 3_000_000
@@ -272,14 +272,7 @@ def canvas_image(strokes: list[np.ndarray], style: Style, r: np.random.Generator
     brush = r.uniform(*style.brush)
     if brush < 1:  # brush given as a share of the canvas
         brush *= canvas
-    margin = height / 2 + brush
-    if style.corner:
-        cx = r.choice([margin, canvas - margin]) + r.uniform(-4, 4)
-        cy = r.choice([margin, canvas - margin]) + r.uniform(-4, 4)
-    else:
-        cx = canvas / 2 + r.uniform(-0.1, 0.1) * canvas
-        cy = canvas / 2 + r.uniform(-0.06, 0.06) * canvas
-    return render(strokes, canvas, height, brush, (cx, cy), style.mode)
+    return render(strokes, canvas, height, brush, position(style, height / 2 + brush, r, canvas), style.mode)
 
 
 def scan_image(strokes: list[np.ndarray], writer: Writer, r: np.random.Generator) -> np.ndarray:

@@ -7,22 +7,24 @@ import pytest
 from tests.app.apptools import QUICK, digit_png, open_page, page_text
 
 
-@pytest.fixture
-def declining(app_env, tmp_path, monkeypatch):
-    """A detector that finds nothing digit-like (score 2%, threshold 50%)."""
+def _use_constant_detector(tmp_path, monkeypatch, score: float) -> None:
+    """Point the app at a detector whose digit score is `score` for everything (threshold 50%)."""
     from tests.core.test_detector import constant_detector
 
-    constant_detector(0.02, threshold=0.5).save(tmp_path / "declines")
-    monkeypatch.setenv("DIGITLAB_DETECTOR", str(tmp_path / "declines"))
+    constant_detector(score, threshold=0.5).save(tmp_path / "detector")
+    monkeypatch.setenv("DIGITLAB_DETECTOR", str(tmp_path / "detector"))
+
+
+@pytest.fixture
+def declining(app_env, tmp_path, monkeypatch):
+    """A detector that finds nothing digit-like (score 2%)."""
+    _use_constant_detector(tmp_path, monkeypatch, 0.02)
     return app_env
 
 
 @pytest.fixture
 def accepting(app_env, tmp_path, monkeypatch):
-    from tests.core.test_detector import constant_detector
-
-    constant_detector(0.98, threshold=0.5).save(tmp_path / "accepts")
-    monkeypatch.setenv("DIGITLAB_DETECTOR", str(tmp_path / "accepts"))
+    _use_constant_detector(tmp_path, monkeypatch, 0.98)
     return app_env
 
 
