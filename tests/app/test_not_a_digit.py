@@ -65,3 +65,13 @@ def test_look_inside_shows_the_score_of_an_accepted_input(accepting):
     at.selectbox(key="pick_inside").set_value(QUICK).run()
     assert not at.exception
     assert "digit score of 98.0%" in page_text(at)
+
+
+def test_evaluate_shows_the_reliability_diagram_and_the_temperature(app_env):
+    at = open_page("evaluate")
+    at.selectbox(key="pick_evaluate").set_value(QUICK).run()
+    assert not at.exception
+    text = page_text(at)
+    assert "Calibration" in text and "Expected calibration error on the test set" in text
+    assert "fitted after training on" in text and "calibration writers" in text
+    assert any("eval_reliability" in str(chart.proto) for chart in at.get("plotly_chart"))
