@@ -78,3 +78,42 @@ def test_real_digits_are_rarely_declined_and_non_digits_mostly(shipped, real_dat
     negatives, _ = held_out_negatives(writers=20, per_writer=5)
     declined = predictor.detector.declines(predictor.detector.scores(negatives.astype(np.float32) / 255.0))
     assert declined.mean() >= 0.8
+
+
+def _drawing(lines, width=18):
+    from PIL import Image, ImageDraw
+
+    image = Image.new("RGB", (280, 280), "white")
+    draw = ImageDraw.Draw(image)
+    for line in lines:
+        draw.line(line, fill="black", width=width, joint="curve")
+    return np.asarray(image)
+
+
+NOT_DIGITS = {
+    "X": [[(60, 60), (220, 220)], [(220, 60), (60, 220)]],
+    "A": [[(60, 230), (140, 40), (220, 230)], [(95, 150), (185, 150)]],
+    "H": [[(80, 40), (80, 240)], [(200, 40), (200, 240)], [(80, 140), (200, 140)]],
+    "a line": [[(40, 140), (240, 150)]],
+    "triangle": [[(140, 40), (240, 230), (40, 230), (140, 40)]],
+}
+DIGITS = {
+    1: [[(140, 40), (140, 240)]],
+    7: [[(70, 50), (210, 50), (120, 240)]],
+    4: [[(170, 40), (70, 170), (220, 170)], [(170, 40), (170, 240)]],
+}
+
+
+@pytest.mark.parametrize("name", NOT_DIGITS)
+def test_the_issue_examples_are_declined(shipped, name):
+    reading = shipped[1].read(_drawing(NOT_DIGITS[name]))
+    assert reading.digit is None and reading.reason == "not a digit", reading.digit_score
+    assert len(reading.probabilities) == 10
+
+
+@pytest.mark.parametrize("digit", DIGITS)
+def test_plain_digits_are_still_read(shipped, digit):
+    european_one = [[(80, 110), (150, 40), (150, 240)], [(100, 240), (200, 240)]]
+    for strokes in (DIGITS[digit], european_one if digit == 1 else DIGITS[digit]):
+        reading = shipped[1].read(_drawing(strokes))
+        assert reading.digit == digit and reading.reason == ""
