@@ -28,11 +28,17 @@ def accepting(app_env, tmp_path, monkeypatch):
     return app_env
 
 
-def test_draw_says_plainly_that_it_is_not_a_digit(declining, mnist):
+def _draw_page_with_upload(image28):
+    """The Draw page with the tiny CNN picked and a picture of ``image28`` uploaded."""
     at = open_page("draw")
     at.selectbox(key="pick_draw").set_value(QUICK).run()
-    at.file_uploader(key="draw_upload").upload("x.png", digit_png(mnist.x_test[0]), "image/png").run()
+    at.file_uploader(key="draw_upload").upload("picture.png", digit_png(image28), "image/png").run()
     assert not at.exception
+    return at
+
+
+def test_draw_says_plainly_that_it_is_not_a_digit(declining, mnist):
+    at = _draw_page_with_upload(mnist.x_test[0])
     text = page_text(at)
     assert "That does not look like a digit" in text
     assert "Prediction:" not in text  # the best guess is shown small, never as the answer
@@ -42,10 +48,7 @@ def test_draw_says_plainly_that_it_is_not_a_digit(declining, mnist):
 
 
 def test_draw_still_answers_a_digit_with_the_detector_on(accepting, mnist):
-    at = open_page("draw")
-    at.selectbox(key="pick_draw").set_value(QUICK).run()
-    at.file_uploader(key="draw_upload").upload("seven.png", digit_png(mnist.x_test[0]), "image/png").run()
-    assert not at.exception
+    at = _draw_page_with_upload(mnist.x_test[0])
     text = page_text(at)
     assert any(str(m.value).startswith("Prediction: ") for m in at.markdown)
     assert "does not look like a digit" not in text
