@@ -1,4 +1,4 @@
-"""Server work per drawing: canvas RGBA -> probabilities, warm.
+"""Server work per drawing: canvas RGBA -> probabilities and the not-a-digit check, warm.
 
     python benchmarks/predict_latency.py [--model NAME] [--runs 300]
 
@@ -19,6 +19,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import numpy as np
 
+from mnist_core.detector import load_detector
 from mnist_core.predictor import Predictor
 from mnist_core.preprocessing import preprocess
 from mnist_core.registry import DEFAULT_MODEL, Registry
@@ -44,23 +45,27 @@ def main() -> int:
     parser.add_argument("--model", default=DEFAULT_MODEL)
     parser.add_argument("--runs", type=int, default=300)
     args = parser.parse_args()
-    model = Registry().load(args.model)
-    predictor = Predictor(model)
+    registry = Registry()
+    model = registry.load(args.model)
+    predictor = Predictor.for_card(model, registry.card(args.model), load_detector())
     rng = np.random.default_rng(0)
     canvases = [sample_canvas(d % 10, STYLES["large-centred"], rng) for d in range(20)]
     for canvas in canvases[:5]:
         predictor.classify(canvas)  # warm up: trace the function, fill caches
     it = iter(range(10**9))
-    full = timed(lambda: predictor.classify(canvases[next(it) % 20]), args.runs)
+    full = timed(lambda: predictor.read(canvases[next(it) % 20]), args.runs)
     prep = timed(lambda: preprocess(canvases[next(it) % 20]), args.runs)
     x = preprocess(canvases[0]).model_input
     net = timed(lambda: predictor.probabilities(x), args.runs)
     model.predict(x, verbose=0)
     keras_predict = timed(lambda: model.predict(x, verbose=0), max(20, args.runs // 10))
     print(f"model {args.model!r}, {args.runs} warm runs")
-    summary("canvas -> probabilities (Digit Lab path)", full)
+    gate = "with" if predictor.detector is not None else "without"
+    summary(f"canvas -> answer (Digit Lab path, {gate} the not-a-digit check)", full)
     summary("  of which preprocessing", prep)
     summary("  of which network (traced tf.function)", net)
+    if predictor.detector is not None:
+        summary("  of which not-a-digit detector", timed(lambda: predictor.detector.scores(x), args.runs))
     summary("network via model.predict (for comparison)", keras_predict)
     return 0
 

@@ -19,6 +19,7 @@ from .errors import DigitLabError
 PRESET_OPTIONS = {
     "epochs": int, "batch_size": int, "learning_rate": float, "optimizer": str, "dropout": float,
     "activation": str, "validation_split": float, "seed": int, "train_limit": int, "synthetic_fraction": float,
+    "pen_fraction": float,
 }
 
 
@@ -38,6 +39,8 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--hidden-units", help="comma-separated sizes, e.g. 128,64")
     p.add_argument("--augment", action=argparse.BooleanOptionalAction, default=None)
     p.add_argument("--lr-schedule", action=argparse.BooleanOptionalAction, default=None)
+    p.add_argument("--usps-train", action=argparse.BooleanOptionalAction, default=None)
+    p.add_argument("--from", dest="start_from", help="continue from this model (name, folder or .keras file)")
     p.add_argument("--overwrite", action="store_true", help="replace a model of the same name")
     p.add_argument("--output", help="save into this folder instead of the registry (used for the shipped model)")
 
@@ -48,6 +51,12 @@ def _parser() -> argparse.ArgumentParser:
     p = sub.add_parser("predict", help="classify image files; one JSON line per image")
     p.add_argument("images", nargs="+")
     p.add_argument("--model", default=None, help="model name (default: the shipped model)")
+
+    p = sub.add_parser("train-detector", help="train the not-a-digit detector that gates every model")
+    p.add_argument("--output", required=True, help="folder to write detector.keras and detector.json into")
+    p.add_argument("--epochs", type=int, default=6)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--data", help="path to mnist.npz")
 
     sub.add_parser("models", help="list the models in the registry")
     p = sub.add_parser("rename", help="rename a trained model")
@@ -112,7 +121,9 @@ def _settings(args: argparse.Namespace):
     changes = {k: getattr(args, k) for k in PRESET_OPTIONS if getattr(args, k) is not None}
     if args.hidden_units is not None:
         changes["hidden_units"] = [u for u in args.hidden_units.split(",") if u.strip()]
-    for flag in ("augment", "lr_schedule"):
+    if args.start_from is not None:
+        changes["start_from"] = args.start_from
+    for flag in ("augment", "lr_schedule", "usps_train"):
         if getattr(args, flag) is not None:
             changes[flag] = getattr(args, flag)
     return get_preset(args.preset).defaults.with_changes(**changes)
@@ -174,21 +185,23 @@ def cmd_train(args: argparse.Namespace) -> int:
     return 0
 
 
-def _load_named(args: argparse.Namespace, name: str | None):
+def _load_predictor(args: argparse.Namespace, name: str | None, detector=None):
+    """The model with its card's temperature (and the not-a-digit gate, if given)."""
+    from .predictor import Predictor
     from .registry import DEFAULT_MODEL
 
     registry = _registry(args)
-    return registry.load(name or DEFAULT_MODEL)
+    name = name or DEFAULT_MODEL
+    return Predictor.for_card(registry.load(name), registry.card(name), detector)
 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
     from .data import load_mnist
     from .evaluation import evaluate, format_confusion, format_report
-    from .predictor import Predictor
 
-    model = _load_named(args, args.model)
+    predictor = _load_predictor(args, args.model)
     data = load_mnist(args.data)
-    result, _ = evaluate(Predictor(model), data)
+    result, _ = evaluate(predictor, data)
     print(f"test accuracy  {result.test_accuracy:.4f}   test loss  {result.test_loss:.4f}")
     print(f"train accuracy {result.train_accuracy:.4f}   train loss {result.train_loss:.4f}\n")
     print(format_report(result.report) + "\n")
@@ -197,24 +210,47 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
 
 
 def cmd_predict(args: argparse.Namespace) -> int:
-    from .predictor import Predictor
+    from .detector import load_detector
     from .preprocessing import open_image
 
-    predictor = Predictor(_load_named(args, args.model))
+    predictor = _load_predictor(args, args.model, load_detector())
     failures = 0
     for path in args.images:
         try:
             data = Path(path).read_bytes()
-            _, probs = predictor.classify(open_image(data))
+            reading = predictor.read(open_image(data))
         except (DigitLabError, OSError) as exc:
             reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
             sys.stderr.write(f"{path}: {reason}\n")
             failures += 1
             continue
-        digit = None if probs is None else int(probs.argmax())
-        probabilities = [0.0] * 10 if probs is None else [round(float(p), 6) for p in probs]
-        print(json.dumps({"path": path, "digit": digit, "probabilities": probabilities}), flush=True)
+        print(json.dumps(prediction_line(path, reading)), flush=True)
     return 1 if failures else 0
+
+
+def prediction_line(path: str, reading) -> dict:
+    """One image's JSON line: "reason" (and the detector's score) appear only when no digit is named."""
+    probs = reading.probabilities
+    line = {"path": path, "digit": reading.digit,
+            "probabilities": [0.0] * 10 if probs is None else [round(float(p), 6) for p in probs]}
+    if reading.digit is None:
+        line["reason"] = reading.reason
+        if reading.digit_score is not None:
+            line["digit_score"] = round(reading.digit_score, 4)
+    return line
+
+
+def cmd_train_detector(args: argparse.Namespace) -> int:
+    from .data import load_mnist
+    from .detector import train_detector
+
+    if not 1 <= args.epochs <= 50:
+        raise DigitLabError(f"epochs must be between 1 and 50, got {args.epochs}.")
+    data = load_mnist(args.data)
+    detector = train_detector(data.x_train, data.y_train, epochs=args.epochs, seed=args.seed)
+    folder = detector.save(args.output)
+    print(f"saved the detector to {folder} (threshold {detector.threshold:.4f}, {detector.card['trained_on']})")
+    return 0
 
 
 def cmd_models(args: argparse.Namespace) -> int:
@@ -360,8 +396,9 @@ def cmd_finetune(args: argparse.Namespace) -> int:
     return 0
 
 
-COMMANDS = {"train": cmd_train, "evaluate": cmd_evaluate, "predict": cmd_predict, "models": cmd_models,
-            "rename": cmd_rename, "delete": cmd_delete, "presets": cmd_presets, "worker": cmd_worker,
+COMMANDS = {"train": cmd_train, "train-detector": cmd_train_detector, "evaluate": cmd_evaluate,
+            "predict": cmd_predict, "models": cmd_models, "rename": cmd_rename, "delete": cmd_delete,
+            "presets": cmd_presets, "worker": cmd_worker,
             "drawings": cmd_drawings, "finetune": cmd_finetune}
 
 

@@ -29,6 +29,7 @@ SAMPLE_SECONDS = {
     "mlp-128-64": 8e-6,
     "cnn-quick": 4e-4,
     "cnn-accurate": 1.5e-3,
+    "cnn-handwriting": 1.5e-3,
 }
 # seconds per image to predict (evaluation after training, validation each epoch)
 PREDICT_SECONDS = {
@@ -38,7 +39,10 @@ PREDICT_SECONDS = {
     "mlp-128-64": 4.5e-6,
     "cnn-quick": 1.1e-4,
     "cnn-accurate": 6e-4,
+    "cnn-handwriting": 6e-4,
 }
+GENERATE_SECONDS = 6e-3  # drawing and preprocessing one generated writer's digit
+USPS_TRAIN_ROWS = 6291
 DEFAULT_SAMPLE = {"dense": 1e-5, "conv": 1e-3}
 DEFAULT_PREDICT = {"dense": 5e-6, "conv": 4e-4}
 
@@ -61,7 +65,8 @@ def estimate_seconds(preset_name: str, settings: TrainSettings, available: int =
     preset = get_preset(preset_name)
     kind = preset.kind
     images = min(settings.train_limit or available, available)
-    images = int(images * (1 + settings.synthetic_fraction))
+    generated = int(images * (settings.synthetic_fraction + settings.pen_fraction))
+    images = images + generated + (USPS_TRAIN_ROWS if settings.usps_train else 0)
     val = int(images * settings.validation_split)
     fit = images - val
     steps = -(-fit // settings.batch_size)
@@ -70,4 +75,4 @@ def estimate_seconds(preset_name: str, settings: TrainSettings, available: int =
         per_image *= AUGMENT_FACTOR
     predict = PREDICT_SECONDS.get(preset_name, DEFAULT_PREDICT[kind])
     epoch = steps * STEP_SECONDS[kind] + fit * per_image + val * predict
-    return STARTUP_SECONDS + settings.epochs * epoch + SCORED_IMAGES * predict
+    return STARTUP_SECONDS + generated * GENERATE_SECONDS + settings.epochs * epoch + SCORED_IMAGES * predict

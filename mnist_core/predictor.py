@@ -11,31 +11,42 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from .calibration import apply_temperature
+from .detector import Detector, Reading, judge, read
 from .preprocessing import Preprocessed, preprocess
 
 
 class Predictor:
     """Wraps a model: probabilities that sum to 1 for any preset, sigmoid or softmax."""
 
-    def __init__(self, model: keras.Model) -> None:
+    def __init__(self, model: keras.Model, temperature: float = 1.0, detector: Detector | None = None) -> None:
         self.model = model
+        self.detector = detector  # the not-a-digit gate; None: every drawing is read as a digit
+        self.temperature = float(temperature)  # fitted after training (calibration.py); 1.0 = as trained
         self._forward = tf.function(
             lambda x: model(x, training=False),
             input_signature=[tf.TensorSpec([None, 28, 28, 1], tf.float32)],
         )
         self._sigmoid = getattr(model.layers[-1], "activation", None) is keras.activations.sigmoid
 
-    def probabilities(self, inputs: np.ndarray) -> np.ndarray:
-        """(N, 28, 28[, 1]) floats in [0, 1] -> (N, 10) probabilities."""
+    @classmethod
+    def for_card(cls, model: keras.Model, card, detector: Detector | None = None) -> "Predictor":
+        """A predictor with the temperature stored on the model's card (and the not-a-digit gate, if given)."""
+        return cls(model, temperature=card.temperature, detector=detector)
+
+    def probabilities(self, inputs: np.ndarray, calibrated: bool = True) -> np.ndarray:
+        """(N, 28, 28[, 1]) floats in [0, 1] -> (N, 10) probabilities (temperature-scaled unless told not to)."""
         batch = np.asarray(inputs, dtype=np.float32).reshape(-1, 28, 28, 1)
         out = self._forward(tf.constant(batch)).numpy().astype(np.float64)
         if self._sigmoid:  # a one-vs-rest sigmoid layer: renormalise so the bars sum to 1
-            out = out / np.maximum(out.sum(axis=1, keepdims=True), 1e-12)
+            return out / np.maximum(out.sum(axis=1, keepdims=True), 1e-12)
+        if calibrated and self.temperature != 1.0:
+            out = apply_temperature(out, self.temperature)
         return out
 
-    def predict_batch(self, inputs: np.ndarray, batch_size: int = 1000) -> np.ndarray:
+    def predict_batch(self, inputs: np.ndarray, batch_size: int = 1000, calibrated: bool = True) -> np.ndarray:
         """Probabilities for many images, in chunks to bound memory."""
-        parts = [self.probabilities(inputs[i:i + batch_size]) for i in range(0, len(inputs), batch_size)]
+        parts = [self.probabilities(inputs[i:i + batch_size], calibrated) for i in range(0, len(inputs), batch_size)]
         return np.concatenate(parts) if parts else np.zeros((0, 10))
 
     def classify(self, image) -> tuple[Preprocessed, np.ndarray | None]:
@@ -44,3 +55,17 @@ class Predictor:
         if steps.is_empty:
             return steps, None
         return steps, self.probabilities(steps.model_input)[0]
+
+    def read_steps(self, steps: Preprocessed) -> Reading:
+        """A preprocessed drawing -> the answer: a digit, "empty" or "not a digit" (with the best guess)."""
+        probs = None if steps.is_empty else self.probabilities(steps.model_input)[0]
+        return read(steps, probs, self.detector)
+
+    def read(self, image) -> Reading:
+        """Canvas or uploaded image -> the answer, as :meth:`read_steps`."""
+        return self.read_steps(preprocess(image))
+
+    def read_input(self, image28: np.ndarray) -> Reading:
+        """An input already in MNIST layout (a test image) -> the answer, as :meth:`read_steps`."""
+        inputs = np.asarray(image28, dtype=np.float32).reshape(1, 28, 28, 1)
+        return judge(inputs, self.probabilities(inputs)[0], self.detector)

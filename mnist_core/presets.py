@@ -137,6 +137,17 @@ PRESETS: dict[str, Preset] = {
             ),
             build_cnn_accurate,
         ),
+        Preset(
+            "cnn-handwriting", "Handwriting CNN",
+            "The accurate CNN, continued on MNIST plus generated writers' pen digits (canvas and scanned) and "
+            "USPS: reads more handwriting styles. Use with --from to continue from a trained accurate CNN.",
+            "conv", "sparse",
+            TrainSettings(
+                epochs=4, batch_size=128, hidden_units=(128,), dropout=0.4, learning_rate=4e-4, augment=True,
+                validation_split=0.0, pen_fraction=0.7, usps_train=True, lr_schedule=True,
+            ),
+            build_cnn_accurate,
+        ),
     ]
 }
 DEFAULT_PRESET = "cnn-accurate"

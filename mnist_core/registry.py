@@ -70,6 +70,7 @@ class ModelCard:
     epochs_done: int
     stopped_early: bool = False
     parameters: int = 0
+    calibration: dict[str, Any] = field(default_factory=dict)  # {"temperature": T, ...}; empty: uncalibrated
     format: int = CARD_FORMAT
     shipped: bool = field(default=False, compare=False)
 
@@ -90,6 +91,12 @@ class ModelCard:
     @property
     def test_accuracy(self) -> float | None:
         return self.metrics.get("test_accuracy")
+
+    @property
+    def temperature(self) -> float:
+        """The softmax temperature fitted after training (1.0: none)."""
+        value = self.calibration.get("temperature", 1.0) if isinstance(self.calibration, dict) else 1.0
+        return float(value) if isinstance(value, (int, float)) and 0.05 <= value <= 20 else 1.0
 
 
 def user_models_dir() -> Path:
@@ -479,3 +486,13 @@ def load_model_file(path: Path):
         return keras.models.load_model(path, compile=False, safe_mode=True)
     except Exception as exc:  # Keras raises many types for corrupt or foreign files
         raise ModelError(f"The model file {path.parent.name}/{path.name} could not be loaded ({type(exc).__name__}).") from exc
+
+
+def load_model_from(source: str):
+    """A model by registry name, model folder or .keras file: where training may continue from."""
+    path = Path(source).expanduser()
+    if path.is_file():
+        return load_model_file(path)
+    if (path / MODEL_FILE).is_file():
+        return load_model_file(path / MODEL_FILE)
+    return Registry().load(source)

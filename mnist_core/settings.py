@@ -24,6 +24,7 @@ BOUNDS: dict[str, tuple[float, float]] = {
     "seed": (0, 2**31 - 1),
     "train_limit": (100, 60_000),
     "synthetic_fraction": (0.0, 0.5),
+    "pen_fraction": (0.0, 1.0),
 }
 MAX_LAYERS = 6
 MAX_UNITS = 2048
@@ -46,6 +47,9 @@ class TrainSettings:
     train_limit: int | None = None  # use only the first N training images (quick demos)
     synthetic_fraction: float = 0.0  # extra synthetic pen-style digits, as a share of the training set
     lr_schedule: bool = False  # cosine decay to 5% of the rate over the run
+    pen_fraction: float = 0.0  # generated writers' digits (canvas and scan), as a share of the training set
+    usps_train: bool = False  # add USPS's training rows (other writers' scans)
+    start_from: str | None = None  # a model name, folder or .keras file whose weights training continues from
     extra: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -59,7 +63,7 @@ class TrainSettings:
         unknown = sorted(set(changes) - known)
         if unknown:
             raise SettingsError(f"Unknown setting(s): {', '.join(unknown)}. Known: {', '.join(sorted(known))}.")
-        clean = {k: v for k, v in changes.items() if v is not None or k == "train_limit"}
+        clean = {k: v for k, v in changes.items() if v is not None or k in ("train_limit", "start_from")}
         updated = replace(self, **clean)
         return validate(updated)
 
@@ -91,6 +95,10 @@ def validate(settings: TrainSettings) -> TrainSettings:
     validation_split = float(_number("validation_split", settings.validation_split, False))
     seed = int(_number("seed", settings.seed, True))
     synthetic = float(_number("synthetic_fraction", settings.synthetic_fraction, False))
+    pen = float(_number("pen_fraction", settings.pen_fraction, False))
+    start_from = settings.start_from
+    if start_from is not None and (not isinstance(start_from, str) or not start_from.strip()):
+        raise SettingsError(f"start_from must be a model name or path, got {start_from!r}.")
     limit = settings.train_limit
     if limit is not None:
         limit = int(_number("train_limit", limit, True))
@@ -103,6 +111,7 @@ def validate(settings: TrainSettings) -> TrainSettings:
         settings, epochs=epochs, batch_size=batch_size, learning_rate=learning_rate, dropout=dropout,
         validation_split=validation_split, seed=seed, train_limit=limit, hidden_units=units,
         synthetic_fraction=synthetic, augment=bool(settings.augment), lr_schedule=bool(settings.lr_schedule),
+        pen_fraction=pen, usps_train=bool(settings.usps_train), start_from=start_from,
     )
 
 

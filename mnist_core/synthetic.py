@@ -182,19 +182,24 @@ def render(strokes: list[np.ndarray], canvas: int, height_px: float, brush: floa
     return np.asarray(image)
 
 
-def sample_canvas(digit: int, style: Style, r: np.random.Generator, canvas: int = 280) -> np.ndarray:
-    """One synthetic drawing of `digit` in `style`, at canvas resolution."""
-    templates = TEMPLATES[digit]
-    strokes = _jitter(templates[r.integers(len(templates))](r), r)
-    height = r.uniform(*style.height) * canvas
-    margin = height / 2 + 6
+def position(style: Style, margin: float, r: np.random.Generator, canvas: int) -> tuple[float, float]:
+    """Where the digit's centre goes: near the middle, or in a corner for the small-corner style."""
     if style.corner:
         cx = r.choice([margin, canvas - margin]) + r.uniform(-4, 4)
         cy = r.choice([margin, canvas - margin]) + r.uniform(-4, 4)
     else:
         cx = canvas / 2 + r.uniform(-0.1, 0.1) * canvas
         cy = canvas / 2 + r.uniform(-0.06, 0.06) * canvas
-    return render(strokes, canvas, height, r.uniform(*style.brush), (cx, cy), style.mode)
+    return float(cx), float(cy)
+
+
+def sample_canvas(digit: int, style: Style, r: np.random.Generator, canvas: int = 280) -> np.ndarray:
+    """One synthetic drawing of `digit` in `style`, at canvas resolution."""
+    templates = TEMPLATES[digit]
+    strokes = _jitter(templates[r.integers(len(templates))](r), r)
+    height = r.uniform(*style.height) * canvas
+    centre = position(style, height / 2 + 6, r, canvas)
+    return render(strokes, canvas, height, r.uniform(*style.brush), centre, style.mode)
 
 
 def synthetic_mnist(count: int, seed: int, canvas: int = 140) -> tuple[np.ndarray, np.ndarray]:

@@ -108,9 +108,50 @@ def prepare_arrays(preset: Preset, settings: TrainSettings, data: MnistData) -> 
         rng = np.random.default_rng(settings.seed)
         order = rng.permutation(len(x) + count)
         x, y = np.concatenate([x, sx])[order], np.concatenate([y, sy])[order]
+    x, y = _add_other_writers(x, y, settings)
     inputs = to_model_input(x)
     labels = keras.utils.to_categorical(y, 10) if preset.loss == "categorical" else y.astype(np.int64)
     return inputs, labels
+
+
+def _add_other_writers(x: np.ndarray, y: np.ndarray, settings: TrainSettings) -> tuple[np.ndarray, np.ndarray]:
+    """Generated writers' pen digits and USPS's training rows, shuffled into the MNIST ones."""
+    extra_x, extra_y = [x], [y]
+    if settings.pen_fraction > 0:
+        from .handwriting import TRAIN_SEED, handwriting_mnist
+
+        px, py = handwriting_mnist(int(len(x) * settings.pen_fraction), first_seed=TRAIN_SEED + settings.seed)
+        extra_x.append(px)
+        extra_y.append(py)
+    if settings.usps_train:
+        from .usps import load_usps_part
+
+        ux, uy = load_usps_part("train")
+        extra_x.append(ux)
+        extra_y.append(uy)
+    if len(extra_x) == 1:
+        return x, y
+    x, y = np.concatenate(extra_x), np.concatenate(extra_y)
+    order = np.random.default_rng(settings.seed + 2).permutation(len(x))
+    return x[order], y[order]
+
+
+def initial_model(preset: Preset, settings: TrainSettings) -> keras.Model:
+    """A fresh network, or the weights of `settings.start_from` to continue from (same architecture)."""
+    model = preset.build(settings)
+    if settings.start_from is None:
+        return model
+    from .registry import load_model_from
+
+    source = load_model_from(settings.start_from)
+    try:
+        model.set_weights(source.get_weights())
+    except ValueError as exc:
+        raise SettingsError(
+            f"{settings.start_from!r} is not a {preset.name} network with these settings, so training cannot "
+            "continue from it."
+        ) from exc
+    return model
 
 
 def _datasets(x: np.ndarray, y: np.ndarray, settings: TrainSettings) -> tuple[Any, Any, int]:
@@ -146,7 +187,7 @@ def train(preset_name: str, settings: TrainSettings | None, data: MnistData,
     keras.utils.set_random_seed(settings.seed)
     x, y = prepare_arrays(preset, settings, data)
     train_data, val, steps = _datasets(x, y, settings)
-    model = preset.build(settings)
+    model = initial_model(preset, settings)
     compile_for(model, preset, settings, steps * settings.epochs)
     listener = listener or TrainingListener()
     listener.on_start(settings.epochs, steps)

@@ -22,13 +22,19 @@ def card_for(result: TrainResult, metrics: dict, data: MnistData, name: str) -> 
 
 def evaluate_and_save(result: TrainResult, data: MnistData, registry: Registry, name: str,
                       overwrite: bool = False, rename_if_taken: bool = False) -> ModelCard:
-    """Score the trained model once and store it with its card, atomically.
+    """Calibrate and score the trained model once, and store it with its card, atomically.
 
     With ``rename_if_taken`` a name taken while the model trained does not throw
     the run away: the card comes back with the free name it was saved under.
     """
-    evaluation, arrays = evaluate(Predictor(result.model), data)
+    from .calibration import calibrate
+
+    predictor = Predictor(result.model)
+    calibration = calibrate(predictor)
+    predictor.temperature = calibration["temperature"]
+    evaluation, arrays = evaluate(predictor, data)
     card = card_for(result, evaluation.to_dict(), data, name)
+    card.calibration = calibration
     registry.save(name, result.model, card, arrays, overwrite=overwrite, rename_if_taken=rename_if_taken)
     return card
 

@@ -2,7 +2,8 @@
 
 Browser-test contract: a recognised digit shows one element with the text
 "Prediction: 7" and one with "98% sure"; an empty canvas shows "Draw a digit"
-and no "Prediction:" anywhere.
+and no "Prediction:" anywhere; a drawing the not-a-digit detector declines
+shows "That does not look like a digit", the best guess small, and no "Prediction:".
 """
 
 import numpy as np
@@ -109,9 +110,14 @@ def draw_area(classroom: bool) -> None:
         elif card is None:
             widgets.no_models_message()
         elif predictor is not None:
-            probs = predictor.probabilities(steps.model_input)[0]
-            widgets.prediction_result(probs, key="draw", chart_height=440 if classroom else 320)
-            feedback.feedback(feedback.answer_for(steps, probs, card.name, image, source), on_saved=_clear)
+            reading = predictor.read_steps(steps)
+            declined = reading.reason == "not a digit"
+            if declined:
+                widgets.not_a_digit_result(reading, key="draw", chart_height=260 if classroom else 200)
+            else:
+                widgets.prediction_result(reading.probabilities, key="draw", chart_height=440 if classroom else 320)
+            feedback.feedback(feedback.answer_for(steps, reading.probabilities, card.name, image, source,
+                                                  declined=declined), on_saved=_clear)
 
     with seen_col:
         st.markdown("**What the network sees**")

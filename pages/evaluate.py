@@ -117,6 +117,31 @@ def report_section(ev: Evaluation) -> None:
                         key="eval_per_digit", config={"displayModeBar": False})
 
 
+def calibration_section(card, data) -> None:
+    """Reliability diagram: is "NN% sure" right NN% of the time on the test set?"""
+    from mnist_core.calibration import reliability
+
+    probs = resources.get_test_probabilities(card.name)
+    if probs is None or len(probs) != len(data.y_test):
+        return
+    rel = reliability(probs, data.y_test.astype(int))
+    st.subheader("Calibration")
+    left, right = st.columns([1.2, 1], gap="large")
+    with left:
+        st.plotly_chart(charts.reliability_figure(rel), key="eval_reliability", config={"displayModeBar": False})
+    with right:
+        st.markdown(f"Expected calibration error on the test set: **{rel.ece:.2%}**.")
+        temperature = card.temperature
+        fitted = card.calibration.get("fitted_on") if isinstance(card.calibration, dict) else None
+        if fitted:
+            st.caption(f"Answers are grouped by how sure the model said it was; a calibrated model's points lie "
+                       f"on the diagonal. Its confidence is softened by a temperature of {temperature:.2f}, "
+                       f"fitted after training on {esc(fitted)}.")
+        else:
+            st.caption("Answers are grouped by how sure the model said it was; a calibrated model's points lie "
+                       "on the diagonal. This model has no fitted temperature.")
+
+
 def compare_section(card, ev: Evaluation, cards) -> None:
     st.subheader("Compare with another model")
     other_card = widgets.second_model_picker(cards, card.name, key="eval_other", label="Second model")
@@ -157,4 +182,5 @@ curves({"": card.history}, key="eval")
 data = widgets.require_data()
 confusion_section(card, ev, data)
 report_section(ev)
+calibration_section(card, data)
 compare_section(card, ev, cards)

@@ -50,6 +50,8 @@ with left:
 with right:
     probs = predictor.probabilities(image)[0]
     widgets.probability_chart(probs, key="inside_bars", height=230, true_digit=true_digit)
+    if image.any():
+        inside.digit_check_view(predictor.read_input(image))
 
 why, arch, weights, acts, history = st.tabs(
     ["Why this answer", "Architecture", "First-layer weights", "Activations", "Training history"])

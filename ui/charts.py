@@ -144,3 +144,22 @@ def per_digit_bars(series: dict[str, Sequence[float]], title: str = "Accuracy pe
     else:
         fig.update_yaxes(rangemode="tozero")
     return _base(fig, height)
+
+
+def reliability_figure(reliability, height: int = 360) -> go.Figure:
+    """A reliability diagram: per confidence bin, how often the answer was right, against the diagonal."""
+    mids = [(lo + hi) / 2 for lo, hi in zip(reliability.edges[:-1], reliability.edges[1:])]
+    shown = [(m, c, a, n) for m, c, a, n in zip(mids, reliability.confidence, reliability.accuracy,
+                                                  reliability.count) if n]
+    fig = go.Figure()
+    fig.add_trace(go.Scatter(x=[0, 1], y=[0, 1], mode="lines", name="perfectly calibrated",
+                             line=dict(color=OTHER, dash="dash")))
+    fig.add_trace(go.Scatter(
+        x=[c for _, c, _, _ in shown], y=[a for _, _, a, _ in shown], mode="lines+markers", name="this model",
+        marker=dict(color=WINNER, size=[6 + 14 * (n / max(x[3] for x in shown)) ** 0.5 for *_, n in shown]),
+        line=dict(color=WINNER), customdata=[n for *_, n in shown],
+        hovertemplate="said %{x:.1%} sure, right %{y:.1%} of %{customdata:,} answers<extra></extra>",
+    ))
+    fig.update_xaxes(range=[0, 1.02], tickformat=".0%", title="confidence")
+    fig.update_yaxes(range=[0, 1.02], tickformat=".0%", title="accuracy")
+    return _base(fig, height)

@@ -42,10 +42,12 @@ class Answer:
     image: Any  # the canvas (RGBA array) or the uploaded picture
     browser: str
     source: str = "draw"
+    declined: bool = False  # the page said "that does not look like a digit"
 
     @property
-    def predicted(self) -> int:
-        return int(np.argmax(self.probabilities))
+    def predicted(self) -> int | None:
+        """The digit the page showed; None when it declined to name one."""
+        return None if self.declined else int(np.argmax(self.probabilities))
 
     def client_key(self) -> str:
         """The same drawing from the same browser is stored once, however often it is tapped."""
@@ -102,11 +104,15 @@ def show_notes() -> None:
 def feedback(answer: Answer, on_saved: Callable[[], None] | None = None) -> None:
     """The two choices under the answer; big buttons that wrap on a phone."""
     with st.container(key="feedback"):  # big buttons: ui/style.py
-        st.caption("Was it right? Your answer teaches the class's network.")
-        with st.container(horizontal=True, gap="small"):
-            st.button("✓ Right", key="feedback_right", type="primary", on_click=submit,
-                      args=(answer, answer.predicted, on_saved), help="Save this drawing as the digit it showed.")
-        st.caption("✗ Wrong, it is …")
+        if answer.predicted is None:  # nothing to confirm: only "it is a digit, this one"
+            st.caption("Was it a digit after all? Your answer teaches the class's network.")
+            st.caption("✗ Wrong, it is …")
+        else:
+            st.caption("Was it right? Your answer teaches the class's network.")
+            with st.container(horizontal=True, gap="small"):
+                st.button("✓ Right", key="feedback_right", type="primary", on_click=submit,
+                          args=(answer, answer.predicted, on_saved), help="Save this drawing as the digit it showed.")
+            st.caption("✗ Wrong, it is …")
         with st.container(horizontal=True, gap="small", key="feedback_digits"):
             for digit in range(10):
                 st.button(str(digit), key=f"feedback_wrong_{digit}", on_click=submit,
@@ -114,7 +120,7 @@ def feedback(answer: Answer, on_saved: Callable[[], None] | None = None) -> None
                           help=f"It is a {digit}: save it with that label.")
 
 
-def answer_for(steps, probs, card_name: str, image, source: str) -> Answer:
+def answer_for(steps, probs, card_name: str, image, source: str, declined: bool = False) -> Answer:
     """Bundle what the Draw page has on screen."""
     try:
         version = str(resources.model_version(card_name))
@@ -122,4 +128,4 @@ def answer_for(steps, probs, card_name: str, image, source: str) -> Answer:
         version = ""
     return Answer(pixels=steps.centred, probabilities=np.asarray(probs, np.float64), model_name=card_name,
                   model_version=version, image=image, browser=classroom.browser_id(),
-                  source="upload" if source == "upload" else "draw")
+                  source="upload" if source == "upload" else "draw", declined=declined)

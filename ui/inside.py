@@ -200,3 +200,16 @@ def output_scores(result: dict) -> None:
                          config={"displayModeBar": False})
     st.caption("Softmax turns any scores into probabilities that add up to 100%: the biggest score wins, "
                "and big gaps between scores become near-certainty.")
+
+
+def digit_check_view(reading) -> None:
+    """Is it a digit at all? The detector's verdict, its score and, for a declined input, why."""
+    from mnist_core.detector import explain
+
+    if reading.digit_score is None:
+        return
+    with st.container(key="digit_check"):
+        if reading.reason == "not a digit":
+            st.warning(f"**Not a digit.** {explain(reading)}", icon="🤷")
+        else:
+            st.caption(explain(reading))

@@ -19,6 +19,7 @@ import streamlit as st
 
 from mnist_core.data import MnistData, load_mnist
 from mnist_core.database import database_url
+from mnist_core.detector import Detector, detector_folder, load_detector
 from mnist_core.errors import ModelError
 from mnist_core.inspection import Inspector
 from mnist_core.jobs import TrainingJob
@@ -71,11 +72,24 @@ def _folder_mtime(registry: Registry, name: str) -> int:
 
 # ---- models ----------------------------------------------------------------
 @st.cache_resource(max_entries=6, show_spinner="Loading the model…")
-def _predictor(root: str, shipped: str | None, name: str, mtime: int) -> Predictor:
-    model = _registry(root, shipped).load(name)
-    predictor = Predictor(model)
+def _predictor(root: str, shipped: str | None, name: str, mtime: int, detector: str | None) -> Predictor:
+    registry = _registry(root, shipped)
+    predictor = Predictor.for_card(registry.load(name), registry.card(name), _detector(detector))
     predictor.probabilities(np.zeros((1, 28, 28, 1), np.float32))  # trace once, so the first stroke is fast
     return predictor
+
+
+@st.cache_resource(show_spinner=False)
+def _detector(folder: str | None) -> Detector | None:
+    detector = load_detector(folder) if folder else None
+    if detector is not None:
+        detector.scores(np.zeros((1, 28, 28, 1), np.float32))  # trace once
+    return detector
+
+
+def _detector_key() -> str | None:
+    folder = detector_folder()
+    return str(folder) if folder is not None else None
 
 
 def model_version(name: str) -> int:
@@ -85,12 +99,12 @@ def model_version(name: str) -> int:
 
 def get_predictor(name: str) -> Predictor:
     """The loaded model for ``name``; raises ModelError with a user-facing sentence."""
-    return _predictor(models_root(), shipped_root(), name, model_version(name))
+    return _predictor(models_root(), shipped_root(), name, model_version(name), _detector_key())
 
 
 @st.cache_resource(max_entries=6, show_spinner=False)
 def _inspector(root: str, shipped: str | None, name: str, mtime: int) -> Inspector:
-    return Inspector(_predictor(root, shipped, name, mtime).model)
+    return Inspector(_predictor(root, shipped, name, mtime, _detector_key()).model)
 
 
 def get_inspector(name: str) -> Inspector:

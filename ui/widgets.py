@@ -220,6 +220,16 @@ def prediction_result(probs, key: str = "result", chart_height: int = 320) -> No
     probability_chart(probs, key=f"{key}_bars", height=chart_height)
 
 
+def not_a_digit_result(reading, key: str = "result", chart_height: int = 200) -> None:
+    """A declined drawing: say so plainly, and show the best guess small (never as "Prediction: N")."""
+    g = guess(reading.probabilities)
+    with st.container(key="not_a_digit"):
+        st.markdown("### That does not look like a digit")
+    st.caption(f"Best guess, if it is one: {g.digit} ({percent(g.confidence)}). "
+               f"Digit score {percent(reading.digit_score)}: Look inside explains why.")
+    probability_chart(reading.probabilities, key=f"{key}_bars", height=chart_height)
+
+
 def empty_hint(reason: str, source: str = "canvas") -> None:
     """What an empty canvas shows: a friendly hint, never a guess."""
     with st.container(key="draw_hint"):

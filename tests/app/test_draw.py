@@ -15,7 +15,8 @@ def _expected(models_dir, image28):
     from mnist_core.preprocessing import open_image
     from mnist_core.registry import Registry
 
-    predictor = Predictor(Registry(models_dir, shipped=None).load(QUICK))
+    registry = Registry(models_dir, shipped=None)
+    predictor = Predictor.for_card(registry.load(QUICK), registry.card(QUICK))  # with its fitted temperature
     _, probs = predictor.classify(open_image(digit_png(image28)))
     return guess(probs)
 

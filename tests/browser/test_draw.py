@@ -92,3 +92,19 @@ def test_screenshot_with_a_recognised_digit(fresh_canvas, save_screenshot):
     assert harness.draw_digit(page, 3) == 3
     save_screenshot(page, "draw")
     assert not page.js_errors, page.js_errors
+
+
+def test_a_drawing_that_is_not_a_digit_is_declined(fresh_canvas):
+    """An X drawn with the mouse: "That does not look like a digit", no "Prediction:", then Clear still works."""
+    page = fresh_canvas
+    box = harness.canvas_box(page)
+    left, top, side = box["x"], box["y"], box["width"]
+    since = harness.mark(page)
+    harness.draw_stroke(page, [(left + 0.2 * side, top + 0.2 * side), (left + 0.8 * side, top + 0.8 * side)])
+    harness.draw_stroke(page, [(left + 0.8 * side, top + 0.2 * side), (left + 0.2 * side, top + 0.8 * side)])
+    assert harness.wait_for_prediction(page, since) is None
+    body = page.locator("body").inner_text()
+    assert "That does not look like a digit" in body and "Best guess, if it is one:" in body
+    assert "Prediction:" not in body and page.locator(".st-key-prediction").count() == 0
+    harness.clear_canvas(page)
+    assert harness.draw_digit(page, 7) == 7

@@ -181,3 +181,43 @@ def test_train_refuses_a_bad_name_before_training(models_dir, tmp_path, capsys, 
     assert main(["train", "--name", name, "--data", str(tmp_path / "none.npz")]) == 1
     err = capsys.readouterr().err
     assert "not a valid model name" in err and err.count("\n") == 1
+def test_predict_says_why_no_digit_was_named(trained, tmp_path, monkeypatch, capsys):
+    from tests.core.test_detector import constant_detector
+
+    constant_detector(0.02, threshold=0.5).save(tmp_path / "declines-all")
+    monkeypatch.setenv("DIGITLAB_DETECTOR", str(tmp_path / "declines-all"))
+    scribble = Image.new("L", (200, 200), 255)
+    ImageDraw.Draw(scribble).line([(20, 20), (180, 180)], fill=0, width=14)
+    ImageDraw.Draw(scribble).line([(180, 20), (20, 180)], fill=0, width=14)
+    scribble.save(tmp_path / "x.png")
+    Image.new("L", (200, 200), 255).save(tmp_path / "blank.png")
+    assert main(["predict", str(tmp_path / "x.png"), str(tmp_path / "blank.png"), "--model", trained]) == 0
+    declined, empty = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert declined["digit"] is None and declined["reason"] == "not a digit"
+    assert len(declined["probabilities"]) == 10 and abs(sum(declined["probabilities"]) - 1) < 1e-3
+    assert declined["digit_score"] == pytest.approx(0.02, abs=1e-3)
+    assert empty == {"path": str(tmp_path / "blank.png"), "digit": None, "probabilities": [0.0] * 10,
+                     "reason": "empty"}
+
+
+def test_predict_names_a_digit_without_a_reason(trained, tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("DIGITLAB_DETECTOR", "")
+    digit = Image.new("L", (200, 200), 255)
+    ImageDraw.Draw(digit).line([(100, 20), (100, 180)], fill=0, width=16)
+    digit.save(tmp_path / "one.png")
+    assert main(["predict", str(tmp_path / "one.png"), "--model", trained]) == 0
+    line = json.loads(capsys.readouterr().out)
+    assert set(line) == {"path", "digit", "probabilities"} and isinstance(line["digit"], int)
+
+
+def test_train_continues_from_another_model(npz, models_dir, trained):
+    assert main(["train", "--preset", "mlp-128-64", "--epochs", "1", "--from", trained, "--name", "continued",
+                 "--data", str(npz)]) == 0
+    card = Registry(models_dir).card("continued")
+    assert card.settings["start_from"] == trained and card.temperature > 0
+    assert card.calibration["temperature"] == pytest.approx(card.temperature, abs=1e-3)
+
+
+def test_train_from_a_different_network_is_one_sentence(npz, models_dir, trained, capsys):
+    assert main(["train", "--preset", "cnn-quick", "--epochs", "1", "--from", trained, "--data", str(npz)]) == 1
+    assert "cannot continue from it" in capsys.readouterr().err

@@ -7,7 +7,7 @@ import tensorflow as tf
 from mnist_core.augment import augment_batch
 from mnist_core.errors import SettingsError
 from mnist_core.presets import PRESETS, get_preset
-from mnist_core.training import TrainingListener, train
+from mnist_core.training import TrainingListener, prepare_arrays, train
 
 
 class Recorder(TrainingListener):
@@ -28,8 +28,9 @@ class Recorder(TrainingListener):
 
 
 def quick(name, **changes):
+    """Small and fast: no extra synthetic, generated or USPS digits unless a test asks for them."""
     return get_preset(name).defaults.with_changes(**{"epochs": 1, "batch_size": 64, "synthetic_fraction": 0.0,
-                                                     **changes})
+                                                     "pen_fraction": 0.0, "usps_train": False, **changes})
 
 
 def test_progress_is_reported_per_batch_and_epoch(tiny_data):
@@ -104,3 +105,27 @@ def test_augmentation_keeps_shape_range_and_varies():
     assert not np.allclose(out[0], out[1])
     np.testing.assert_allclose(out, augment_batch(tf.constant(images), seed).numpy())
     assert abs(out.sum() / images.sum() - 1) < 0.5  # ink is moved and re-stroked, not lost
+
+
+def test_generated_writers_and_usps_join_the_training_set(tiny_data, monkeypatch):
+    import mnist_core.usps as usps
+
+    monkeypatch.setattr(usps, "load_usps_part", lambda part: (np.zeros((30, 28, 28), np.uint8), np.zeros(30, np.uint8)))
+    settings = quick("mlp-128-64", train_limit=200, pen_fraction=0.5, usps_train=True)
+    x, y = prepare_arrays(get_preset("mlp-128-64"), settings, tiny_data)
+    assert 200 + 90 + 30 <= len(x) <= 200 + 100 + 30 and len(x) == len(y)
+
+
+def test_continuing_from_a_model_starts_from_its_weights(tiny_data, tmp_path):
+    from mnist_core.registry import Registry
+    from mnist_core.workflow import train_and_save
+
+    registry = Registry(tmp_path, shipped=None)
+    first = quick("mlp-128-64", train_limit=300)
+    train_and_save("mlp-128-64", first, tiny_data, registry, "base")
+    base = registry.load("base")
+    cont = train("mlp-128-64", quick("mlp-128-64", train_limit=300, learning_rate=1e-5, start_from=str(tmp_path / "base")),
+                 tiny_data)
+    fresh = train("mlp-128-64", quick("mlp-128-64", train_limit=300, learning_rate=1e-5, seed=7), tiny_data)
+    drift = lambda m: max(float(np.abs(a - b).max()) for a, b in zip(m.get_weights(), base.get_weights()))
+    assert drift(cont.model) < 0.01 < 0.05 < drift(fresh.model)

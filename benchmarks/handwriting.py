@@ -1,0 +1,95 @@
+"""Handwriting the model was not tuned on: per-digit accuracy, calibration and not-a-digit figures.
+
+    python benchmarks/handwriting.py [--model NAME] [--writers 60]
+
+Prints, for MNIST test, USPS test and held-out generated writers (canvas in
+six styles, and scanned): accuracy, per-digit accuracy, the worst confusions,
+expected calibration error before and after the model's temperature, and how
+many real digits the not-a-digit detector declines (false rejects); then the
+share of held-out letters, shapes and scribbles it declines, per kind.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+from mnist_core.data import load_mnist  # noqa: E402
+from mnist_core.detector import load_detector  # noqa: E402
+from mnist_core.errors import DatasetError  # noqa: E402
+from mnist_core.handwriting_benchmark import (DigitSet, decline_rates, held_out_negatives,  # noqa: E402
+                                              held_out_pen, score_set)
+from mnist_core.predictor import Predictor  # noqa: E402
+from mnist_core.registry import (CARD_FILE, DEFAULT_MODEL, MODEL_FILE, ModelCard, Registry,  # noqa: E402
+                                 load_model_file)
+from mnist_core.usps import load_usps_part  # noqa: E402
+
+
+def _pct(value: float | None) -> str:
+    return "   -  " if value is None else f"{value:6.2%}"
+
+
+def print_result(result) -> None:
+    digits = " ".join(f"{d}:{a:.1%}" for d, a in enumerate(result.per_digit))
+    print(f"\n{result.name} ({result.count} digits): accuracy {result.accuracy:.2%}, "
+          f"worst digit {min(result.per_digit):.1%}")
+    print(f"  per digit  {digits}")
+    print("  confusions " + ", ".join(f"{t}->{p} x{n}" for t, p, n in result.confusions))
+    print(f"  ECE {result.ece_raw:.4f} raw -> {result.ece_calibrated:.4f} with the temperature")
+    if result.declined is not None:
+        print(f"  declined as not a digit: {_pct(result.declined)} "
+              f"(of which read correctly by the classifier: {_pct(result.declined_but_right)})")
+
+
+def load_predictor(model: str, models_dir: str | None) -> Predictor:
+    """A registry name, or a model folder (model.keras + card.json) such as an older shipped model."""
+    folder = Path(model)
+    if (folder / MODEL_FILE).is_file():
+        card = ModelCard.from_json((folder / CARD_FILE).read_text(encoding="utf-8"))
+        return Predictor.for_card(load_model_file(folder / MODEL_FILE), card)
+    registry = Registry(models_dir)
+    return Predictor.for_card(registry.load(model), registry.card(model))
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--model", nargs="+", default=[DEFAULT_MODEL],
+                        help="model names or model folders (each is scored on the same sets)")
+    parser.add_argument("--models-dir", default=None)
+    parser.add_argument("--writers", type=int, default=60, help="held-out writers for the pen-digit sets")
+    parser.add_argument("--detector", default=None, help="detector folder (default: the shipped one)")
+    args = parser.parse_args()
+    started = time.perf_counter()
+    detector = load_detector(args.detector)
+    print(f"detector {'none' if detector is None else f'threshold {detector.threshold:.4f}'}")
+    data = load_mnist()
+    sets = [DigitSet("MNIST test", data.x_test, data.y_test)]
+    try:
+        sets.append(DigitSet("USPS test", *load_usps_part("test")))
+    except DatasetError as exc:
+        print(f"(USPS skipped: {exc})")
+    sets.append(held_out_pen(args.writers, 6, "canvas"))
+    sets.append(held_out_pen(args.writers, 3, "scan"))
+    for model in args.model:
+        predictor = load_predictor(model, args.models_dir)
+        print(f"\n==== model {model!r}, temperature {predictor.temperature:.3f}")
+        for digits in sets:
+            print_result(score_set(predictor, digits, detector))
+    if detector is not None:
+        negatives, names = held_out_negatives()
+        overall, per_kind = decline_rates(detector, negatives, names)
+        print(f"\nheld-out letters, shapes and scribbles ({len(names)}): {overall:.1%} declined")
+        weakest = sorted(per_kind.items(), key=lambda kv: kv[1])[:12]
+        print("  least declined: " + ", ".join(f"{k} {v:.0%}" for k, v in weakest))
+    print(f"\n({time.perf_counter() - started:.0f} s)")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

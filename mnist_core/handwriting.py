@@ -1,0 +1,361 @@
+"""Generated handwriting: pen digits from simulated writers, as canvas drawings and as scans.
+
+`synthetic.py` jitters one template per sample. Real people are more
+consistent within themselves and more varied between each other: a writer
+always crosses their 7s, or draws a European 1 with a long flag and a base,
+slants everything the same way and presses harder at the start of a stroke.
+So each :class:`Writer` (made from a seed) fixes a style (slant, proportions,
+roundness, wobble, elastic distortion, pressure, stroke order and one or two
+preferred variants per digit) and then writes many digits in it.
+
+Every digit can be rendered two ways:
+
+* :func:`canvas_image`: as the Draw page's canvas returns it (RGBA, uniform
+  brush, any of the drawn-benchmark styles);
+* :func:`scan_image`: as a grayscale scan of pen on paper (dark ink on light,
+  varying pressure, blur, uneven paper, noise).
+
+Writer seeds decide what a set is for: training uses seeds below
+:data:`HELD_OUT_SEED`, calibration uses :data:`CALIBRATION_SEED` and up, and the
+held-out benchmark :data:`HELD_OUT_SEED` and up, so no reported figure comes
+from a writer the model or its temperature was fitted on.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Callable
+
+import numpy as np
+from PIL import Image, ImageDraw, ImageFilter
+
+from .synthetic import STYLES, TEMPLATES, Style, Stroke, _arc, position, render
+
+TRAIN_SEED = 0
+CALIBRATION_SEED = 3_000_000
+HELD_OUT_SEED = 2_000_000
+CANVAS = 280
+TRAIN_CANVAS = 140  # smaller canvases preprocess faster and look the same at 28x28
+Variant = Callable[[np.random.Generator], list[Stroke]]
+
+
+# ---- the styles MNIST lacks, stroke by stroke ------------------------------
+def _one_long_flag(r: np.random.Generator) -> list[Stroke]:
+    """European 1: a long flag from well down the left, sometimes curved."""
+    x0, y0 = 0.3 - r.uniform(0.25, 0.42), r.uniform(0.25, 0.5)
+    mid = (0.3 - (0.3 - x0) * 0.5, y0 * 0.4 + r.uniform(-0.04, 0.02))
+    return [[(x0, y0), mid, (0.3, 0.0), (0.3 + r.uniform(-0.04, 0.04), 1.0)]]
+
+
+def _one_long_flag_base(r: np.random.Generator) -> list[Stroke]:
+    half = r.uniform(0.15, 0.32)
+    return _one_long_flag(r) + [[(0.3 - half, 1.0), (0.3 + half * r.uniform(0.8, 1.2), 1.0 + r.uniform(-0.03, 0.03))]]
+
+
+def _one_curved(r: np.random.Generator) -> list[Stroke]:
+    bow = r.uniform(-0.06, 0.06)
+    return [[(0.26, 0.08), (0.3, 0.0), (0.3 + bow, 0.5), (0.3, 1.0)]]
+
+
+def _two_angular(r: np.random.Generator) -> list[Stroke]:
+    """A 2 with a flat top and a straight diagonal, like a Z with a rounded corner."""
+    top = _arc(0.3, 0.22, 0.26, 0.22, 200, 360)
+    return [top + [(0.56, 0.3), (0.02, 1.0), (0.62 + r.uniform(-0.05, 0.08), 0.98)]]
+
+
+def _two_curly(r: np.random.Generator) -> list[Stroke]:
+    top = _arc(0.3, 0.3, 0.28, 0.3, 180, 400)
+    base = [(0.08, 0.9), (0.02, 1.0), (0.2, 0.96), (0.62, 1.0 + r.uniform(-0.05, 0.02))]
+    return [top + base]
+
+
+def _three_pointed(r: np.random.Generator) -> list[Stroke]:
+    upper = _arc(0.28, 0.24, 0.26, 0.24, 200, 440)
+    lower = _arc(0.28, 0.73, 0.3, 0.27, 280, 520)
+    return [upper + [(0.14, 0.48)] + lower]
+
+
+def _four_open_parallel(r: np.random.Generator) -> list[Stroke]:
+    """Open 4 like a 'y' without the tail: a short upright left, a bar, a long upright right."""
+    bar = r.uniform(0.48, 0.62)
+    left = 0.06 + r.uniform(-0.04, 0.06)
+    right = 0.48 + r.uniform(-0.04, 0.06)
+    return [[(left, 0.0), (left + r.uniform(-0.04, 0.04), bar), (right + 0.12, bar)],
+            [(right, r.uniform(-0.02, 0.15)), (right - r.uniform(0, 0.05), 1.0)]]
+
+
+def _four_one_stroke(r: np.random.Generator) -> list[Stroke]:
+    """A closed 4 in one movement: down the diagonal, along the bar, back up and down the stem."""
+    bar = r.uniform(0.55, 0.7)
+    return [[(0.42, 0.0), (0.0, bar), (0.62, bar)], [(0.44, 0.15), (0.44, 1.0)]]
+
+
+def _four_tall_stem(r: np.random.Generator) -> list[Stroke]:
+    bar = r.uniform(0.55, 0.68)
+    return [[(0.3, 0.05), (0.0, bar), (0.6, bar)], [(0.45, -0.05), (0.45, 1.0)]]
+
+
+def _five_one_stroke(r: np.random.Generator) -> list[Stroke]:
+    belly = _arc(0.28, 0.68, 0.3, 0.3, 240, 510 + r.uniform(-15, 15))
+    return [[(0.6, 0.0), (0.1, 0.0), (0.06, 0.42)] + belly]
+
+
+def _six_straight(r: np.random.Generator) -> list[Stroke]:
+    loop = _arc(0.3, 0.76, 0.26, 0.23, 180, 540 + r.uniform(-25, 5))
+    return [[(0.44, 0.0), (0.1, 0.45), (0.04, 0.76)] + loop]
+
+
+def _seven_crossed_serif(r: np.random.Generator) -> list[Stroke]:
+    y = r.uniform(0.45, 0.58)
+    return [[(0.0, r.uniform(0.1, 0.2)), (0.0, 0.0), (0.6, 0.0), (0.24, 1.0)],
+            [(0.42 - 0.38 * y - r.uniform(0.05, 0.2), y), (0.42 - 0.38 * y + r.uniform(0.25, 0.35), y)]]
+
+
+def _seven_curved(r: np.random.Generator) -> list[Stroke]:
+    stem = [(0.6, 0.0), (0.46, 0.35), (0.36, 0.7), (0.33 + r.uniform(-0.05, 0.05), 1.0)]
+    return [[(0.0, 0.03), (0.3, -0.01)] + stem]
+
+
+def _seven_looped(r: np.random.Generator) -> list[Stroke]:
+    """A 7 whose crossbar is made in the same movement: down the stem, a small loop, across."""
+    y = r.uniform(0.45, 0.55)
+    x = 0.6 - 0.38 * y
+    loop = _arc(x - 0.04, y - 0.02, 0.06, 0.05, 0, 300, 10)
+    return [[(0.0, 0.0), (0.6, 0.0), (x, y)] + loop + [(x - 0.2, y + 0.02), (x + 0.16, y)],
+            [(x, y), (0.22, 1.0)]]
+
+
+def _seven_hooked_top(r: np.random.Generator) -> list[Stroke]:
+    start = _arc(0.06, 0.08, 0.06, 0.07, 180, 300, 8)
+    return [start + [(0.6, 0.0), (0.24 + r.uniform(-0.08, 0.08), 1.0)]]
+
+
+def _eight_one_stroke(r: np.random.Generator) -> list[Stroke]:
+    """A figure of eight in one movement (Gerono's lemniscate), the top loop narrower."""
+    top = r.uniform(0.55, 0.85)
+    ts = np.linspace(0, 2 * math.pi, 40) + r.uniform(-0.3, 0.3)
+    pts = []
+    for t in ts:
+        y = 0.5 - 0.5 * math.sin(t)
+        width = 0.6 * (top if y < 0.5 else 1.0)
+        pts.append((0.3 + width * math.sin(t) * math.cos(t), y))
+    return [pts]
+
+
+def _eight_s_and_back(r: np.random.Generator) -> list[Stroke]:
+    s = _arc(0.3, 0.25, 0.2, 0.25, 0, -270)[::-1] + _arc(0.3, 0.74, 0.27, 0.26, 270, 90 + 360)[::-1]
+    return [s[::-1] + [(0.5, 0.18)]]
+
+
+def _nine_hooked(r: np.random.Generator) -> list[Stroke]:
+    """A 9 whose tail hooks back to the left at the bottom."""
+    tail = [(0.57, 0.27), (0.55, 0.8)] + _arc(0.4, 0.8, 0.15, 0.2, 0, 170 + r.uniform(-20, 20), 10)
+    return [_arc(0.3, 0.27, 0.27, 0.27, 0, 360), tail]
+
+
+def _nine_one_stroke(r: np.random.Generator) -> list[Stroke]:
+    """Around the head counter-clockwise from its right, then straight on down the tail."""
+    head = _arc(0.3, 0.26, 0.27, 0.26, 20, -340 + r.uniform(-20, 10))
+    return [head + [(0.54 + r.uniform(-0.1, 0.04), 1.0)]]
+
+
+def _nine_small_head(r: np.random.Generator) -> list[Stroke]:
+    ry = r.uniform(0.17, 0.23)
+    head = _arc(0.3, ry, 0.24, ry, 0, 360)
+    return [head, [(0.54, ry), (0.5 + r.uniform(-0.12, 0.02), 1.0)]]
+
+
+def _zero_overlap(r: np.random.Generator) -> list[Stroke]:
+    return [_arc(0.3, 0.5, 0.25 + r.uniform(-0.06, 0.04), 0.5, -100, 290 + r.uniform(0, 40))]
+
+
+VARIANTS: dict[int, list[Variant]] = {
+    0: [*TEMPLATES[0], _zero_overlap],
+    1: [*TEMPLATES[1], _one_long_flag, _one_long_flag_base, _one_curved],
+    2: [*TEMPLATES[2], _two_angular, _two_curly],
+    3: [*TEMPLATES[3], _three_pointed],
+    4: [*TEMPLATES[4], _four_open_parallel, _four_one_stroke, _four_tall_stem],
+    5: [*TEMPLATES[5], _five_one_stroke],
+    6: [*TEMPLATES[6], _six_straight],
+    7: [*TEMPLATES[7], _seven_crossed_serif, _seven_curved, _seven_looped, _seven_hooked_top],
+    8: [*TEMPLATES[8], _eight_one_stroke, _eight_s_and_back],
+    9: [*TEMPLATES[9], _nine_hooked, _nine_one_stroke, _nine_small_head],
+}
+
+
+# ---- writers ------------------------------------------------------------------
+@dataclass(frozen=True)
+class Writer:
+    """One person's hand: the same slant, proportions, pressure and habits in every digit."""
+
+    seed: int
+    slant: float  # horizontal shift per unit height (positive leans right)
+    aspect: float  # width relative to the template
+    rotation: float  # degrees
+    wobble: float  # hand tremor, as a share of the height
+    elastic: float  # amplitude of smooth distortion
+    pressure: float  # how much the stroke width varies along a stroke (scans)
+    reverse_strokes: float  # chance to draw a stroke the other way round
+    habits: dict[int, np.ndarray] = field(default_factory=dict, compare=False)  # digit -> variant weights
+
+    @classmethod
+    def from_seed(cls, seed: int) -> "Writer":
+        r = np.random.default_rng(seed)
+        habits = {}
+        for digit, variants in VARIANTS.items():
+            weights = np.full(len(variants), 0.15 / len(variants))
+            weights[r.integers(len(variants))] += 0.85 * r.uniform(0.6, 1.0)
+            habits[digit] = weights / weights.sum()
+        return cls(seed, slant=float(r.uniform(-0.15, 0.5)), aspect=float(r.uniform(0.6, 1.35)),
+                   rotation=float(r.uniform(-8, 8)), wobble=float(r.uniform(0.002, 0.014)),
+                   elastic=float(r.uniform(0.0, 0.05)), pressure=float(r.uniform(0.0, 0.5)),
+                   reverse_strokes=float(r.uniform(0, 0.5)), habits=habits)
+
+    def strokes(self, digit: int, r: np.random.Generator) -> list[np.ndarray]:
+        """One digit in this hand: points centred near (0, 0), height about 1, y down."""
+        variants = VARIANTS[digit]
+        strokes = variants[r.choice(len(variants), p=self.habits[digit])](r)
+        return self.shape(strokes, r)
+
+    def shape(self, strokes: list[Stroke], r: np.random.Generator) -> list[np.ndarray]:
+        """Apply this writer's slant, proportions, tremor and distortion (with a little per-sample play)."""
+        slant = self.slant + r.normal(0, 0.06)
+        aspect = self.aspect * r.uniform(0.9, 1.1)
+        angle = math.radians(self.rotation + r.normal(0, 3))
+        cos, sin = math.cos(angle), math.sin(angle)
+        phases = r.uniform(0, 2 * math.pi, 4)
+        freqs = r.uniform(2.0, 5.0, 4)
+        amp = self.elastic * r.uniform(0.5, 1.5)
+        out = []
+        for stroke in strokes:
+            pts = _resample(np.asarray(stroke, dtype=np.float64), 0.03)
+            pts = pts + _smooth_noise(len(pts), self.wobble, r) + r.normal(0, 0.012, (1, 2))
+            dx = amp * np.sin(freqs[0] * pts[:, 1] + phases[0]) * np.cos(freqs[1] * pts[:, 0] + phases[1])
+            dy = amp * np.sin(freqs[2] * pts[:, 0] + phases[2]) * np.cos(freqs[3] * pts[:, 1] + phases[3])
+            x = (pts[:, 0] + dx - 0.3) * aspect + slant * (0.5 - pts[:, 1])
+            y = pts[:, 1] + dy - 0.5
+            shaped = np.stack([cos * x - sin * y, sin * x + cos * y], axis=1)
+            out.append(shaped[::-1] if r.random() < self.reverse_strokes else shaped)
+        if len(out) > 1 and r.random() < self.reverse_strokes:
+            out = out[::-1]  # another stroke order
+        return out
+
+
+def _resample(points: np.ndarray, step: float) -> np.ndarray:
+    """Points every `step` along the polyline, so tremor and distortion bend straight strokes too."""
+    if len(points) < 2:
+        return points
+    seg = np.linalg.norm(np.diff(points, axis=0), axis=1)
+    dist = np.concatenate([[0.0], np.cumsum(seg)])
+    if dist[-1] <= 0:
+        return points
+    # keep the original corners as well as the evenly spaced points
+    ts = np.union1d(np.linspace(0, dist[-1], max(2, int(dist[-1] / step) + 1)), dist)
+    return np.stack([np.interp(ts, dist, points[:, 0]), np.interp(ts, dist, points[:, 1])], axis=1)
+
+
+def _smooth_noise(n: int, scale: float, r: np.random.Generator) -> np.ndarray:
+    """Tremor: white noise smoothed along the stroke."""
+    noise = r.normal(0, scale, (n + 4, 2))
+    kernel = np.array([1, 2, 3, 2, 1], dtype=np.float64) / 9 * 1.7
+    return np.stack([np.convolve(noise[:, k], kernel, mode="valid") for k in range(2)], axis=1)[:n]
+
+
+# ---- rendering -------------------------------------------------------------
+TRAIN_STYLE = Style("train", (0.3, 0.9), (0.015, 0.16))  # brush as a share of the canvas side
+
+
+def canvas_image(strokes: list[np.ndarray], style: Style, r: np.random.Generator, canvas: int = CANVAS) -> np.ndarray:
+    """Strokes as the Draw page's canvas returns them (RGBA uint8), in one of the drawn-benchmark styles."""
+    height = r.uniform(*style.height) * canvas
+    brush = r.uniform(*style.brush)
+    if brush < 1:  # brush given as a share of the canvas
+        brush *= canvas
+    return render(strokes, canvas, height, brush, position(style, height / 2 + brush, r, canvas), style.mode)
+
+
+def scan_image(strokes: list[np.ndarray], writer: Writer, r: np.random.Generator) -> np.ndarray:
+    """Strokes as a grayscale scan of pen or pencil on paper (uint8, dark ink on light)."""
+    height = r.uniform(28, 90)
+    side = int(height * r.uniform(1.3, 1.8))
+    pen = max(1.0, height * r.uniform(0.04, 0.13))
+    points = np.concatenate(strokes)
+    span = max(float(np.ptp(points[:, 1])), 1e-3)
+    mid = (points.max(axis=0) + points.min(axis=0)) / 2
+    offset = np.array([side / 2, side / 2]) + r.uniform(-0.08, 0.08, 2) * side
+    scale = 4  # draw big, then reduce: anti-aliased edges like a real scan
+    ink = Image.new("L", (side * scale, side * scale), 0)
+    draw = ImageDraw.Draw(ink)
+    for stroke in strokes:
+        pts = ((stroke - mid) * (height / span) + offset) * scale
+        _pressure_line(draw, pts, pen * scale, writer.pressure, r)
+    ink = ink.resize((side, side), Image.Resampling.BOX).filter(ImageFilter.GaussianBlur(r.uniform(0.2, 1.0)))
+    darkness = np.asarray(ink, np.float32) / 255.0 * r.uniform(0.55, 1.0)
+    paper = r.uniform(0.75, 1.0) + np.linspace(0, r.uniform(-0.08, 0.08), side)[None, :]
+    gray = paper * (1 - darkness) + r.normal(0, r.uniform(0.0, 0.04), (side, side))
+    return np.clip(gray * 255, 0, 255).astype(np.uint8)
+
+
+def _pressure_line(draw: ImageDraw.ImageDraw, pts: np.ndarray, width: float, pressure: float,
+                   r: np.random.Generator) -> None:
+    """A stroke whose width follows the pen's pressure: lighter at the ends, wavering in between."""
+    n = len(pts)
+    t = np.linspace(0, 1, n)
+    profile = 1 - pressure * (np.exp(-t * 12) * 0.6 + np.exp(-(1 - t) * 8) * 0.8)
+    profile *= 1 + pressure * 0.3 * np.sin(t * r.uniform(3, 9) + r.uniform(0, 6))
+    for k in range(n - 1):
+        w = max(1.0, width * float(profile[k]))
+        (x0, y0), (x1, y1) = pts[k], pts[k + 1]
+        draw.line([(x0, y0), (x1, y1)], fill=255, width=int(round(w)))
+        draw.ellipse([x1 - w / 2, y1 - w / 2, x1 + w / 2, y1 + w / 2], fill=255)
+
+
+# ---- data sets --------------------------------------------------------------
+def writer_digits(first_seed: int, writers: int, per_digit: int, kinds: tuple[str, ...] = ("canvas", "scan"),
+                  canvas: int = TRAIN_CANVAS, styles: tuple[Style, ...] | None = None):
+    """Yield (writer seed, kind, style name, digit, image) for `writers` writers from `first_seed`.
+
+    Each writer writes every digit `per_digit` times per kind; canvas styles
+    cycle through `styles` (default: the varied training style).
+    """
+    styles = styles or (TRAIN_STYLE,)
+    for seed in range(first_seed, first_seed + writers):
+        writer = Writer.from_seed(seed)
+        r = np.random.default_rng(seed + 7_919)
+        for k in range(per_digit):
+            for digit in range(10):
+                for kind in kinds:
+                    strokes = writer.strokes(digit, r)
+                    if kind == "scan":
+                        yield seed, kind, "scan", digit, scan_image(strokes, writer, r)
+                    else:
+                        style = styles[(k * 10 + digit) % len(styles)]
+                        yield seed, kind, style.name, digit, canvas_image(strokes, style, r, canvas)
+
+
+def to_mnist_layout(images) -> tuple[np.ndarray, np.ndarray]:
+    """Preprocess canvas or scan images the way the app does: uint8 (N, 28, 28) and an emptiness mask."""
+    from .preprocessing import preprocess
+
+    out, empty = [], []
+    for image in images:
+        steps = preprocess(image)
+        out.append(np.round(steps.centred * 255).astype(np.uint8))
+        empty.append(steps.is_empty)
+    return np.asarray(out, np.uint8).reshape(-1, 28, 28), np.asarray(empty, bool)
+
+
+def handwriting_mnist(count: int, first_seed: int = TRAIN_SEED, per_writer: int = 40) -> tuple[np.ndarray, np.ndarray]:
+    """`count` digits (about half canvas, half scan) from consecutive writers, in MNIST layout, with labels."""
+    per_digit = max(1, per_writer // 20)
+    writers = int(math.ceil(count / (per_digit * 20)))
+    items = list(writer_digits(first_seed, writers, per_digit))[:count]
+    images, empty = to_mnist_layout(item[4] for item in items)
+    labels = np.array([item[3] for item in items], np.uint8)
+    return images[~empty], labels[~empty]
+
+
+def benchmark_styles() -> tuple[Style, ...]:
+    """The six canvas styles of the drawn-digit benchmark."""
+    return tuple(STYLES.values())

@@ -1,0 +1,91 @@
+"""Measuring a model on handwriting it was not tuned on.
+
+The sets: MNIST test, USPS test, digits by generated writers whose seeds
+start at :data:`handwriting.HELD_OUT_SEED` (training, calibration and the
+detector's threshold never use them) drawn on the canvas in the six drawn-
+benchmark styles and as scans, and non-digits drawn by those same held-out
+writers. ``benchmarks/handwriting.py`` prints these figures.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .calibration import apply_temperature, expected_calibration_error
+from .handwriting import HELD_OUT_SEED, CANVAS, benchmark_styles, to_mnist_layout, writer_digits
+from .not_digits import non_digits
+
+
+@dataclass
+class DigitSet:
+    """A labelled set in MNIST layout: what is reported on."""
+
+    name: str
+    x: np.ndarray  # uint8 (N, 28, 28)
+    y: np.ndarray
+
+    @property
+    def inputs(self) -> np.ndarray:
+        return (self.x.astype(np.float32) / 255.0)[..., None]
+
+
+@dataclass
+class SetResult:
+    name: str
+    accuracy: float
+    per_digit: list[float]
+    count: int
+    declined: float | None = None  # share of these digits the detector declined
+    declined_but_right: float | None = None  # declined although the classifier read them correctly
+    ece_raw: float | None = None
+    ece_calibrated: float | None = None
+    confusions: list[tuple[int, int, int]] = field(default_factory=list)  # (true, predicted, count), worst first
+
+
+def held_out_pen(writers: int = 60, per_digit: int = 6, kind: str = "canvas") -> DigitSet:
+    """Held-out writers' digits: on the canvas (cycling through the six styles) or scanned."""
+    items = list(writer_digits(HELD_OUT_SEED, writers, per_digit, kinds=(kind,), canvas=CANVAS,
+                               styles=benchmark_styles()))
+    x, empty = to_mnist_layout(item[4] for item in items)
+    y = np.array([item[3] for item in items], np.uint8)
+    return DigitSet(f"held-out writers, {kind}", x[~empty], y[~empty])
+
+
+def held_out_negatives(writers: int = 100, per_writer: int = 10) -> tuple[np.ndarray, list[str]]:
+    """Non-digits by the held-out writers (canvas styles and scans): inputs and what each one is."""
+    items = list(non_digits(HELD_OUT_SEED, writers, per_writer, canvas=CANVAS, styles=benchmark_styles()))
+    x, empty = to_mnist_layout(item[3] for item in items)
+    names = [item[1] for item, e in zip(items, empty) if not e]
+    return x[~empty], names
+
+
+def score_set(predictor, digits: DigitSet, detector=None) -> SetResult:
+    raw = predictor.predict_batch(digits.inputs, calibrated=False)
+    probs = apply_temperature(raw, predictor.temperature)
+    predicted = probs.argmax(axis=1)
+    labels = digits.y.astype(np.int64)
+    right = predicted == labels
+    per_digit = [float(right[labels == d].mean()) if (labels == d).any() else float("nan") for d in range(10)]
+    pairs: dict[tuple[int, int], int] = {}
+    for t, p in zip(labels[~right], predicted[~right]):
+        pairs[(int(t), int(p))] = pairs.get((int(t), int(p)), 0) + 1
+    confusions = sorted(((t, p, n) for (t, p), n in pairs.items()), key=lambda c: -c[2])[:5]
+    result = SetResult(digits.name, float(right.mean()), per_digit, len(labels), confusions=confusions,
+                       ece_raw=expected_calibration_error(raw, labels),
+                       ece_calibrated=expected_calibration_error(probs, labels))
+    if detector is not None:
+        declined = detector.declines(detector.scores(digits.inputs))
+        result.declined = float(declined.mean())
+        result.declined_but_right = float((declined & right).mean())
+    return result
+
+
+def decline_rates(detector, negatives: np.ndarray, names: list[str]) -> tuple[float, dict[str, float]]:
+    """Overall share of non-digits declined, and per kind (letter X, triangle, ...)."""
+    declined = detector.declines(detector.scores((negatives.astype(np.float32) / 255.0)[..., None]))
+    per_kind: dict[str, list[int]] = {}
+    for name, d in zip(names, declined):
+        per_kind.setdefault(name, []).append(int(d))
+    return float(declined.mean()), {k: float(np.mean(v)) for k, v in sorted(per_kind.items())}

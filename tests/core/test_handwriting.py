@@ -1,0 +1,70 @@
+"""The generated writers: consistent hands, every style variant, canvas and scan renderings."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from mnist_core.handwriting import (CALIBRATION_SEED, HELD_OUT_SEED, VARIANTS, Writer, canvas_image,
+                                    handwriting_mnist, scan_image, to_mnist_layout, writer_digits)
+from mnist_core.preprocessing import preprocess
+from mnist_core.synthetic import STYLES
+
+
+def test_every_digit_has_the_styles_mnist_lacks():
+    names = {d: {v.__name__ for v in VARIANTS[d]} for d in VARIANTS}
+    assert {"_one_long_flag", "_one_long_flag_base", "_one_plain"} <= names[1]
+    assert {"_seven_crossbar", "_seven_looped"} <= names[7]
+    assert {"_nine_straight", "_nine_curled", "_nine_hooked"} <= names[9]
+    assert {"_four_open", "_four_closed"} <= names[4]
+    assert {"_two", "_two_loop"} <= names[2]
+
+
+@pytest.mark.parametrize("digit", range(10))
+def test_every_variant_renders_as_a_digit_sized_input(digit):
+    r = np.random.default_rng(digit)
+    writer = Writer.from_seed(digit)
+    for variant in VARIANTS[digit]:
+        strokes = writer.shape(variant(r), r)
+        for image in (canvas_image(strokes, STYLES["large-centred"], r), scan_image(strokes, writer, r)):
+            steps = preprocess(image)
+            assert not steps.is_empty, variant.__name__
+            assert steps.centred.max() > 0.5 and max(steps.scaled.shape) == 20
+
+
+def test_a_writer_is_the_same_person_every_time():
+    a, b = Writer.from_seed(123), Writer.from_seed(123)
+    assert (a.slant, a.aspect, a.pressure) == (b.slant, b.aspect, b.pressure)
+    assert all(np.array_equal(a.habits[d], b.habits[d]) for d in range(10))
+    assert Writer.from_seed(124).slant != a.slant
+    # a writer mostly keeps to one variant of each digit
+    assert all(weights.max() > 0.5 for weights in a.habits.values())
+
+
+def test_scan_is_dark_ink_on_light_grayscale_paper():
+    r = np.random.default_rng(0)
+    writer = Writer.from_seed(5)
+    scan = scan_image(writer.strokes(4, r), writer, r)
+    assert scan.ndim == 2 and scan.dtype == np.uint8
+    border = np.concatenate([scan[0], scan[-1], scan[:, 0], scan[:, -1]])
+    assert np.median(border) > 150 and scan.min() < np.median(border) - 60
+
+
+def test_writer_sets_are_deterministic_and_labelled():
+    first = list(writer_digits(10, 2, 1, kinds=("canvas",), canvas=96))
+    again = list(writer_digits(10, 2, 1, kinds=("canvas",), canvas=96))
+    assert [item[3] for item in first] == list(range(10)) * 2
+    assert all(np.array_equal(x[4], y[4]) for x, y in zip(first, again))
+    images, empty = to_mnist_layout(item[4] for item in first)
+    assert images.shape == (20, 28, 28) and images.dtype == np.uint8 and not empty.any()
+
+
+def test_handwriting_mnist_gives_mnist_layout_digits():
+    x, y = handwriting_mnist(60, first_seed=7)
+    assert x.shape[1:] == (28, 28) and len(x) == len(y) and len(y) >= 55
+    assert set(np.unique(y)) == set(range(10))
+
+
+def test_seed_ranges_for_training_calibration_and_report_do_not_overlap():
+    # training draws writers from 0 upwards (a few thousand at most), the detector from 100,000 and 200,000
+    assert 300_000 < HELD_OUT_SEED < CALIBRATION_SEED
