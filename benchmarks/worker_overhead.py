@@ -56,8 +56,19 @@ def worker_fit(job, totals: list[float]):
     return fit
 
 
+def own_session() -> None:
+    """Put this process in a session (so a scheduler autogroup) of its own, as the worker is: otherwise, on
+    Linux with autogroups, the plain fits share their CPU with the terminal's other jobs and the worker not."""
+    try:
+        os.setsid()
+    except OSError:
+        print("note: could not leave the terminal's session (run `setsid python benchmarks/worker_overhead.py` "
+              "for a fair comparison on a busy machine)", flush=True)
+
+
 def main() -> int:
     args = options(__doc__)
+    own_session()
     workdir = Path(tempfile.mkdtemp(prefix="digitlab-worker-bench-"))
     os.environ.update(DIGITLAB_DB=f"sqlite:///{workdir / 'runs.db'}",
                       DIGITLAB_QUEUE=f"sqlite:///{workdir / 'queue.db'}",

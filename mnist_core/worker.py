@@ -143,13 +143,32 @@ def nice_level() -> int:
         raise DigitLabError(f"{NICE_ENV} must be a whole number from 0 to 19, got {raw!r}.") from None
 
 
+def lower_priority(nice: int) -> None:
+    """``os.nice`` for this process, and the same for its scheduler autogroup where Linux has one.
+
+    With autogroups on (the default on desktop and many server kernels) the CPU is first shared
+    fairly between sessions, and a process's nice value only counts inside its own session: a
+    worker in its own session at nice 10 would still take half the machine from the web server.
+    Raising the autogroup's nice value (allowed without privileges) makes the whole worker yield.
+    Only a session leader does it (the detached worker, a systemd service): a worker run from a
+    terminal must not slow down the terminal's whole session.
+    """
+    os.nice(nice)
+    autogroup = "/proc/self/autogroup"
+    if nice and os.getsid(0) == os.getpid() and os.path.exists(autogroup):
+        try:
+            with open(autogroup, "w") as handle:
+                handle.write(str(nice))
+        except OSError as exc:
+            log.info("could not lower the worker's autogroup priority: %s", exc)
+
+
 def daemonize(log_file: str) -> None:
-    """Fork away from the caller (a web server) so the worker outlives it and is never its zombie."""
+    """Fork away from the caller (a web server) into a session of its own, so the worker outlives it,
+    is never its zombie (the launcher exits at once) and has its own scheduler autogroup."""
     if os.fork() > 0:
         os._exit(0)
     os.setsid()
-    if os.fork() > 0:
-        os._exit(0)
     null = os.open(os.devnull, os.O_RDONLY)
     out = os.open(log_file, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
     os.dup2(null, 0)
@@ -207,7 +226,7 @@ def run_worker(background: bool = False, if_free: bool = False, idle_exit: float
         launch_marker(url).unlink(missing_ok=True)  # launched: the next one may be started when this one ends
         logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s",
                             stream=sys.stderr, force=True)
-        os.nice(nice)
+        lower_priority(nice)
         from . import training  # noqa: F401 - load TensorFlow now, not when the first run waits for it
 
         store = RunStore()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 import pytest
 
@@ -40,6 +41,9 @@ def test_worker_process_trains_saves_and_runs_niced(setup, tmp_path):
         assert state.card.name == "from the worker" and len(state.history["loss"]) == 2
         assert "from the worker" in registry.names()
         assert os.getpriority(os.PRIO_PROCESS, worker.pid) > os.getpriority(os.PRIO_PROCESS, 0)
+        autogroup = Path(f"/proc/{worker.pid}/autogroup")  # its own session: nice must count there too
+        if autogroup.exists() and Path("/proc/sys/kernel/sched_autogroup_enabled").read_text().strip() == "1":
+            assert autogroup.read_text().split()[-1] == "10", autogroup.read_text()
         assert job.state_for("pupil 7").card is not None  # the page adopts the model from this state
 
 
