@@ -19,6 +19,7 @@ OTHER = "rgba(128, 128, 128, 0.45)"
 SECOND = "#F39C12"  # a second series (validation, compared model)
 TRAIN = WINNER
 DIGITS = [str(d) for d in range(10)]
+PERCENT_TICKS = [0, 0.25, 0.5, 0.75, 1.0]  # a percentage axis never shows a tick above 100%
 
 
 def _base(fig: go.Figure, height: int, font_size: int = 16) -> go.Figure:
@@ -30,23 +31,38 @@ def _base(fig: go.Figure, height: int, font_size: int = 16) -> go.Figure:
 
 
 def probability_bars(probs: Sequence[float], height: int = 320, title: str | None = None,
-                     highlight: int | None = None, true_digit: int | None = None) -> go.Figure:
-    """Ten bars, the winner highlighted, y fixed to 0..1 so bars compare across strokes."""
+                     highlight: int | None = None, true_digit: int | None = None,
+                     font_size: int = 17) -> go.Figure:
+    """Ten bars, the winner highlighted, y fixed to 0..1 so bars compare across strokes.
+
+    Redrawn on every stroke, so the figure is written as a plain spec and wrapped without
+    Plotly's validation (16 ms of the server's time per stroke, holding the GIL while the
+    answer waits to be sent); the spec is ours and fixed, so there is nothing to validate.
+    """
     probs = np.asarray(probs, dtype=float)
     winner = int(np.argmax(probs)) if highlight is None else highlight
     colours = [WINNER if d == winner else OTHER for d in range(10)]
     if true_digit is not None and true_digit != winner:
         colours[true_digit] = SECOND
     labels = [percent(p) if p >= 0.005 else "" for p in probs]  # same rounding as the "NN% sure" text
-    fig = go.Figure(go.Bar(
-        x=DIGITS, y=probs, marker_color=colours, text=labels, textposition="outside",
-        cliponaxis=False, hovertemplate="digit %{x}: %{y:.1%}<extra></extra>",
-    ))
-    fig.update_yaxes(range=[0, 1.12], tickformat=".0%", tickvals=[0, 0.25, 0.5, 0.75, 1.0], title=None)
-    fig.update_xaxes(type="category", title=None, tickfont=dict(size=22))
-    _base(fig, height, font_size=17)
-    fig.update_layout(showlegend=False, title=title, margin=dict(l=10, r=10, t=40 if title else 10, b=10))
-    return fig
+    spec = {
+        "data": [{
+            "type": "bar", "x": DIGITS, "y": probs.tolist(), "marker": {"color": colours}, "text": labels,
+            "textposition": "outside", "cliponaxis": False, "textfont": {"size": font_size},
+            "hovertemplate": "digit %{x}: %{y:.1%}<extra></extra>",
+        }],
+        "layout": {
+            "height": height, "font": {"size": font_size}, "showlegend": False,
+            "margin": {"l": 10, "r": 10, "t": 40 if title else 10, "b": 10},
+            "title": {"text": title} if title else None,
+            "yaxis": {"range": [0, 1.12], "tickformat": ".0%", "tickvals": PERCENT_TICKS,
+                      "tickfont": {"size": font_size}},
+            "xaxis": {"type": "category", "tickfont": {"size": int(font_size * 1.3)}, "fixedrange": True},
+        },
+    }
+    if not title:
+        del spec["layout"]["title"]
+    return go.Figure(spec, _validate=False)
 
 
 def history_figure(histories: dict[str, dict[str, list[float]]], metric: str, height: int = 320,

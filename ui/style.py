@@ -48,16 +48,69 @@ CSS = """
 [data-testid="stImageCaption"] {
   font-size: 0.95rem !important;
 }
-/* Classroom mode: readable from the back of a room */
-.st-key-classroom_mode .st-key-prediction p {
+/* Classroom mode: readable from the back of a room. The page's "Classroom mode" toggle (key
+   "classroom") switches these on, so the canvas's place in the page never changes. */
+body:has(.st-key-classroom input:checked) .st-key-prediction p {
   font-size: clamp(3rem, 5.2vw, 6rem);
   white-space: nowrap;
 }
-.st-key-classroom_mode .st-key-confidence p {
+body:has(.st-key-classroom input:checked) .st-key-confidence p,
+body:has(.st-key-classroom input:checked) .st-key-draw_hint p {
   font-size: clamp(2rem, 4.5vw, 3.2rem);
 }
-.st-key-classroom_mode .st-key-draw_hint p {
-  font-size: clamp(2rem, 4.5vw, 3.2rem);
+body:has(.st-key-classroom input:checked) .st-key-draw_hint [data-testid="stCaptionContainer"] p {
+  font-size: 1.2rem;
+}
+body:has(.st-key-classroom input:checked) [data-testid="stMainBlockContainer"] {
+  padding: 4rem 1.5rem 1.5rem !important;
+}
+body:has(.st-key-classroom input:checked) .st-key-draw_title h1 {
+  font-size: 1.8rem;
+  padding: 0;
+}
+body:has(.st-key-classroom input:checked) .stButton button p {
+  font-size: 1.3rem;
+}
+/* Desktop and phone: the Draw page uses the width it measured (ui/layout.py's SIDE_PAD) */
+@media (min-width: 640px) {
+  body:has(.st-key-draw_title) [data-testid="stMainBlockContainer"] {
+    padding-left: 2rem;
+    padding-right: 2rem;
+  }
+}
+@media (max-width: 639px) {
+  [data-testid="stMainBlockContainer"] {
+    padding-left: 1rem !important;
+    padding-right: 1rem !important;
+  }
+  .st-key-draw_title h1 {
+    font-size: 1.8rem;
+    padding: 0;
+  }
+}
+.st-key-draw_title h1 {
+  padding-bottom: 0;
+}
+/* The viewport probe (ui/browser.py) draws nothing */
+.st-key-dl_probe_box {
+  display: none;
+}
+/* While a stroke is drawn and just after it, the answer may still change: say so, softly.
+   The text stays in place; only its look changes (ui/browser.py sets these classes). */
+.st-key-prediction p {
+  transition: opacity 0.3s;
+}
+body.dl-drawing .st-key-prediction p,
+body.dl-settling .st-key-prediction p {
+  opacity: 0.5;
+  transition: opacity 0.1s;
+}
+body.dl-drawing .st-key-confidence p::after,
+body.dl-settling .st-key-confidence p::after {
+  content: " · still drawing?";
+  font-size: 0.6em;
+  font-weight: 500;
+  opacity: 0.8;
 }
 /* 28x28 digits must stay square-pixelled when the browser scales them */
 img {

@@ -50,7 +50,7 @@ def set_active(name: str) -> None:
 
 
 def model_label(card: ModelCard) -> str:
-    acc = f"{card.test_accuracy:.1%}" if card.test_accuracy is not None else "not scored"
+    acc = percent(card.test_accuracy, 1) if card.test_accuracy is not None else "not scored"
     extra = " · shipped" if card.shipped else ""
     return f"{card.name} ({acc}{extra})"
 
@@ -145,7 +145,7 @@ def model_card(card: ModelCard, title: str | None = None) -> None:
         st.markdown(f"**{esc(preset_title(card.preset))}** network")
         cols = st.columns(3)
         acc = card.test_accuracy
-        cols[0].metric("Test accuracy", f"{acc:.2%}" if acc is not None else "—")
+        cols[0].metric("Test accuracy", percent(acc, 2) if acc is not None else "—")
         cols[1].metric("Epochs", f"{card.epochs_done}")
         cols[2].metric("Parameters", f"{card.parameters:,}" if card.parameters else "—")
         facts = [f"trained {format_when(card.created)}"]
@@ -164,13 +164,14 @@ def digit_image(image: np.ndarray, caption: str | None = None, scale: int = 10, 
     st.image(pixelate(image, scale), caption=caption, width=width)
 
 
-def probability_chart(probs, key: str, height: int = 320, true_digit: int | None = None) -> None:
-    st.plotly_chart(charts.probability_bars(probs, height=height, true_digit=true_digit), key=key,
-                    config={"displayModeBar": False})
+def probability_chart(probs, key: str, height: int = 320, true_digit: int | None = None,
+                      font_size: int = 17) -> None:
+    st.plotly_chart(charts.probability_bars(probs, height=height, true_digit=true_digit, font_size=font_size),
+                    key=key, config={"displayModeBar": False})
 
 
-def prediction_result(probs, key: str = "result", chart_height: int = 320) -> None:
-    """The big answer: 'Prediction: 7', 'NN% sure', a 'not sure' note, and the ten bars."""
+def answer_text(probs) -> None:
+    """The big answer: 'Prediction: 7', 'NN% sure' and, when unsure, what else it might be."""
     g = guess(probs)
     with st.container(key="prediction"):
         st.markdown(g.headline)
@@ -181,6 +182,11 @@ def prediction_result(probs, key: str = "result", chart_height: int = 320) -> No
             f"**Not sure.** It might also be a {g.runner_up} ({percent(g.runner_up_confidence)}). "
             "Try drawing bigger, in the middle, with one clear stroke.", icon="🤔",
         )
+
+
+def prediction_result(probs, key: str = "result", chart_height: int = 320) -> None:
+    """The answer and its ten bars, one under the other."""
+    answer_text(probs)
     probability_chart(probs, key=f"{key}_bars", height=chart_height)
 
 
