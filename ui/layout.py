@@ -92,7 +92,8 @@ def draw_layout(viewport: Viewport | None, classroom: bool) -> DrawLayout:
 def _phone(width: int, height: int, classroom: bool) -> DrawLayout:
     # One column: title row, toolbar, canvas, Clear, then the answer; keep the answer on the first screen.
     usable = width - 2 * SIDE_PAD["phone"] - 8
-    below = 64 + 56 + 42 + 58 + answer_height(width, classroom=False)  # top, title, toolbar, Clear, answer
+    # top, page icons, title, toolbar, Clear, answer
+    below = 62 + 50 + 56 + 42 + 58 + answer_height(width, classroom=False)
     side = _bucket(min(usable, height - below), 20, 200, 480)
     return DrawLayout("phone", side, chart_height=260, seen_width=min(usable, 224), columns=(1.0,),
                       chart_font=15)

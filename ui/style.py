@@ -91,6 +91,27 @@ body:has(.st-key-classroom input:checked) .stButton button p {
 .st-key-draw_title h1 {
   padding-bottom: 0;
 }
+/* Phones: every page one tap away (ui/widgets.py's phone_nav), the icons big enough for a finger */
+.st-key-phone_nav {
+  display: none !important;
+}
+@media (max-width: 639px) {
+  .st-key-phone_nav {
+    display: flex !important;
+    justify-content: space-between;
+    flex-wrap: nowrap;
+  }
+  .st-key-phone_nav [data-testid="stPageLink"] p {
+    display: none;
+  }
+  .st-key-phone_nav [data-testid="stPageLink"] a {
+    font-size: 1.5rem;
+    padding: 0.1rem 0.3rem;
+  }
+  [data-testid="stMainBlockContainer"] {
+    padding-top: 3.9rem !important;
+  }
+}
 /* The viewport probe (ui/browser.py) draws nothing */
 .st-key-dl_probe_box {
   display: none;

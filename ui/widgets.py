@@ -32,6 +32,13 @@ def link(page: str, label: str, icon: str | None = None) -> None:
     st.page_link(PAGES[page], label=label, icon=icon)
 
 
+def phone_nav(pages) -> None:
+    """A row of page icons, shown only on narrow screens (ui/style.py), so no page hides behind a menu."""
+    with st.container(horizontal=True, key="phone_nav", gap="small"):
+        for page in pages:
+            st.page_link(page, label=page.title)  # ui/style.py shows only the icon
+
+
 # ---- the active model -------------------------------------------------------
 def resolve_active(cards: Sequence[ModelCard]) -> ModelCard | None:
     """The session's chosen model if it still exists, else the shipped default, else the newest."""
