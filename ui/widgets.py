@@ -13,7 +13,7 @@ from mnist_core.presets import PRESETS
 from mnist_core.registry import DEFAULT_MODEL, ModelCard
 
 from . import charts, resources
-from .helpers import esc, format_when, guess, percent, pixelate
+from .helpers import esc, format_when, guess, percent, percent_number, pixelate
 
 ACTIVE_MODEL_KEY = "model_name"  # every page reads the active model from here
 
@@ -163,6 +163,22 @@ def model_card(card: ModelCard, title: str | None = None) -> None:
         if card.shipped:
             facts.append("ships with Digit Lab")
         st.caption(" · ".join(facts))
+
+
+def report_table(report: dict[str, dict[str, float]]) -> None:
+    """The classification report, every row on screen (the averages too), percentages by the one rule."""
+    rows = [{"digit": key, **{k: percent_number(row[k], 1) for k in ("precision", "recall", "f1")},
+             "support": row["support"]} for key, row in report.items()]
+    share = st.column_config.NumberColumn
+    st.dataframe(rows, hide_index=True, width="stretch", height=TABLE_ROW * (len(rows) + 1) + 3, column_config={
+        "precision": share(format="%.1f%%"),
+        "recall": share(format="%.1f%%"),
+        "f1": share("F1", format="%.1f%%"),
+        "support": share("images", format="localized"),
+    })
+
+
+TABLE_ROW = 35  # st.dataframe's row height in pixels
 
 
 # ---- digits and probabilities -----------------------------------------------
