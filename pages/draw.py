@@ -137,7 +137,8 @@ def draw_area(classroom: bool) -> None:
     # One replaceable slot: switching between hint and answer never leaves the other's pieces behind
     with slots.answer, st.empty().container():
         if ss.get("draw_upload_error") and ss.get("draw_upload") is not None and not classroom:
-            st.error(f"**That file cannot be used.** {esc(ss.draw_upload_error)}", icon="🖼️")
+            with st.container(key="draw_upload_error"):  # ui/style.py hides it once a newer file is refused
+                st.error(f"**That file cannot be used.** {esc(ss.draw_upload_error)}", icon="🖼️")
         if source == "upload":
             st.caption("Showing the uploaded picture. Draw on the canvas to go back to drawing.")
         if not ready:

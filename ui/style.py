@@ -112,6 +112,11 @@ body:has(.st-key-classroom input:checked) .stButton button p {
     padding-top: 3.9rem !important;
   }
 }
+/* A file the uploader refuses (wrong type) gets the uploader's own message, with no rerun:
+   the message about the previous file must not stay beside it */
+body:has(.st-key-draw_upload [data-testid="stFileChipIconError"]) .st-key-draw_upload_error {
+  display: none;
+}
 /* The viewport probe (ui/browser.py) draws nothing */
 .st-key-dl_probe_box {
   display: none;
