@@ -115,7 +115,7 @@ def clear_row(slot, layout: DrawLayout) -> None:
 
 @st.fragment
 def draw_area(classroom: bool) -> None:
-    layout = draw_layout(browser.viewport(), classroom)
+    layout = draw_layout(browser.viewport("draw", classroom), classroom)
     cards, _ = resources.scan_models()
     card = widgets.resolve_active(cards)  # the model picker below shows and changes it
     slots = _slots(layout)

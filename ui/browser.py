@@ -12,6 +12,8 @@ plain JavaScript running in the page itself, no iframe) does three small jobs:
   send backward, the "send now" arrow); the toolbar lives in the canvas's
   shadow root, where the page's CSS cannot reach, so a style element is put
   into each canvas's shadow root;
+* marks <body> with the page's mode (``dl-draw``, ``dl-classroom``) and with
+  ``dl-upload-refused`` while the uploader shows a file it refused;
 * marks the page while a stroke is being drawn and for ``SETTLE_MS`` after it
   (classes ``dl-drawing`` / ``dl-settling`` on <body>), so ui/style.py can show
   that the answer may still change. The answer itself is never held back.
@@ -54,6 +56,8 @@ export default function ({ data, setStateValue }) {
     const P = w.__digitlabProbe = { known: null, report: null, timer: null, settle: null };
     const css = data.toolbarCss;
     const tidy = () => {
+      document.body.classList.toggle('dl-upload-refused',
+        !!document.querySelector('.st-key-draw_upload [data-testid="stFileChipIconError"]'));
       for (const box of document.querySelectorAll('[class*="st-key-canvas_box"]')) {
         for (const el of box.querySelectorAll('*')) {
           const root = el.shadowRoot;
@@ -98,26 +102,33 @@ export default function ({ data, setStateValue }) {
     document.addEventListener('pointercancel', lift, true);
   }
   const P = w.__digitlabProbe;
+  const marks = document.body.classList;
+  marks.toggle('dl-classroom', !!data.classroom);
+  marks.toggle('dl-draw', data.page === 'draw');
   P.report = (v) => setStateValue('viewport', v);
   P.known = data.known;
   const v = measure();
   remember(v);
   if (!same(v, data.known)) { P.known = v; setStateValue('viewport', v); }
-  return () => { if (P.report) P.report = null; };
+  return () => { P.report = null; marks.remove('dl-classroom', 'dl-draw'); };
 }
 """
 
 _probe = st.components.v2.component("digitlab_probe", js=PROBE_JS)
 
 
-def viewport() -> Viewport | None:
-    """The browser's viewport as last reported (None until the browser has told us, e.g. in AppTest)."""
+def viewport(page: str = "", classroom: bool = False) -> Viewport | None:
+    """The browser's viewport as last reported (None until the browser has told us, e.g. in AppTest).
+
+    Also marks <body> with the classes ui/style.py keys on: ``dl-draw`` on the Draw page and
+    ``dl-classroom`` in classroom mode (plain classes: ``body:has(...)`` rules made the browser
+    restyle the whole page on every change, which slowed every answer down)."""
     ss = st.session_state
     known = ss.get("dl_viewport") or parse_viewport(st.context.cookies.get(COOKIE, ""))
     with st.container(key="dl_probe_box"):  # hidden by ui/style.py: it draws nothing
         result = _probe(
             data={"known": asdict(known) if known else None, "cookie": COOKIE, "toolbarCss": TOOLBAR_CSS,
-                  "settleMs": SETTLE_MS},
+                  "settleMs": SETTLE_MS, "page": page, "classroom": classroom},
             key="dl_probe", default={"viewport": None}, on_viewport_change=lambda: None,
         )
     reported = parse_viewport((result or {}).get("viewport"))

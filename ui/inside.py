@@ -171,11 +171,14 @@ def architecture_view(model) -> None:
         dot.append(f"  {previous} -> l{i};")
         previous = f"l{i}"
     dot.append("}")
-    st.graphviz_chart("\n".join(dot), width="content" if tall else "stretch")
-    with st.expander(f"All {len(rows)} layers, one per row"):
-        st.dataframe(rows, hide_index=True, width="stretch")
-    st.caption(f"{total:,} trainable numbers in all. Each box is one layer that transforms the picture; "
-               "helpers such as batch norm and dropout are folded into the box before them.")
+    # a tall diagram sits beside its notes; a short one spans the page above them
+    diagram, notes = st.columns([1, 1.4], gap="large") if tall else (st.container(), st.container())
+    diagram.graphviz_chart("\n".join(dot), width="content" if tall else "stretch")
+    with notes:
+        st.caption(f"{total:,} trainable numbers in all. Each box is one layer that transforms the picture; "
+                   "helpers such as batch norm and dropout are folded into the box before them.")
+        with st.expander(f"All {len(rows)} layers, one per row"):
+            st.dataframe(rows, hide_index=True, width="stretch")
 
 
 def weights_view(name: str, units: int) -> None:

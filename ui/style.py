@@ -48,32 +48,32 @@ CSS = """
 [data-testid="stImageCaption"] {
   font-size: 0.95rem !important;
 }
-/* Classroom mode: readable from the back of a room. The page's "Classroom mode" toggle (key
-   "classroom") switches these on, so the canvas's place in the page never changes. */
-body:has(.st-key-classroom input:checked) .st-key-prediction p {
+/* Classroom mode: readable from the back of a room. ui/browser.py puts the class on <body>,
+   so the canvas's place in the page never changes. */
+body.dl-classroom .st-key-prediction p {
   font-size: clamp(3rem, 5.2vw, 6rem);
   white-space: nowrap;
 }
-body:has(.st-key-classroom input:checked) .st-key-confidence p,
-body:has(.st-key-classroom input:checked) .st-key-draw_hint p {
+body.dl-classroom .st-key-confidence p,
+body.dl-classroom .st-key-draw_hint p {
   font-size: clamp(2rem, 4.5vw, 3.2rem);
 }
-body:has(.st-key-classroom input:checked) .st-key-draw_hint [data-testid="stCaptionContainer"] p {
+body.dl-classroom .st-key-draw_hint [data-testid="stCaptionContainer"] p {
   font-size: 1.2rem;
 }
-body:has(.st-key-classroom input:checked) [data-testid="stMainBlockContainer"] {
+body.dl-classroom [data-testid="stMainBlockContainer"] {
   padding: 4rem 1.5rem 1.5rem !important;
 }
-body:has(.st-key-classroom input:checked) .st-key-draw_title h1 {
+body.dl-classroom .st-key-draw_title h1 {
   font-size: 1.8rem;
   padding: 0;
 }
-body:has(.st-key-classroom input:checked) .stButton button p {
+body.dl-classroom .stButton button p {
   font-size: 1.3rem;
 }
 /* Desktop and phone: the Draw page uses the width it measured (ui/layout.py's SIDE_PAD) */
 @media (min-width: 640px) {
-  body:has(.st-key-draw_title) [data-testid="stMainBlockContainer"] {
+  body.dl-draw [data-testid="stMainBlockContainer"] {
     padding-left: 2rem;
     padding-right: 2rem;
   }
@@ -114,7 +114,7 @@ body:has(.st-key-classroom input:checked) .stButton button p {
 }
 /* A file the uploader refuses (wrong type) gets the uploader's own message, with no rerun:
    the message about the previous file must not stay beside it */
-body:has(.st-key-draw_upload [data-testid="stFileChipIconError"]) .st-key-draw_upload_error {
+body.dl-upload-refused .st-key-draw_upload_error {
   display: none;
 }
 /* The viewport probe (ui/browser.py) draws nothing */

@@ -102,7 +102,9 @@ class AppServer:
 
     def __init__(self, models_dir: Path | str, shipped_dir: Path | str | None = None,
                  mnist: Path | str | None = None, log_path: Path | str | None = None,
-                 extra_env: dict[str, str] | None = None, extra_args: Sequence[str] = ()) -> None:
+                 extra_env: dict[str, str] | None = None, extra_args: Sequence[str] = (),
+                 root: Path | str | None = None) -> None:
+        self.root = Path(root) if root else ROOT  # the app to run (another checkout, for a benchmark baseline)
         self.models_dir = Path(models_dir)
         self.shipped_dir = shipped_dir
         self.mnist = mnist
@@ -131,7 +133,7 @@ class AppServer:
                "--server.fileWatcherType", "none", *self.extra_args]
         self._log = open(self.log_path, "w")
         self.launched_at = time.perf_counter()
-        self.proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=self._log, stderr=subprocess.STDOUT,
+        self.proc = subprocess.Popen(cmd, cwd=self.root, env=env, stdout=self._log, stderr=subprocess.STDOUT,
                                      start_new_session=True)
         return self
 
