@@ -52,29 +52,34 @@ export default function ({ data, setStateValue }) {
   const remember = (v) => {
     document.cookie = `${data.cookie}=${v.width}x${v.height}${v.touch ? 't' : ''}; path=/; max-age=31536000; SameSite=Lax`;
   };
-  if (!w.__digitlabProbe) {
-    const P = w.__digitlabProbe = { known: null, report: null, timer: null, settle: null };
-    const css = data.toolbarCss;
-    const tidy = () => {
-      document.body.classList.toggle('dl-upload-refused',
-        !!document.querySelector('.st-key-draw_upload [data-testid="stFileChipIconError"]'));
-      for (const box of document.querySelectorAll('[class*="st-key-canvas_box"]')) {
-        for (const el of box.querySelectorAll('*')) {
-          const root = el.shadowRoot;
-          if (root && !root.querySelector('style[data-digitlab]')) {
-            const style = document.createElement('style');
-            style.setAttribute('data-digitlab', '');
-            style.textContent = css;
-            root.appendChild(style);
-          }
+  // Styling the canvases and watching the uploader is done on this component's own runs (its data
+  // changes with the canvas round and the mode), a few times while the page settles: a MutationObserver
+  // on the whole page would run on every change Streamlit makes, answers included, and slow them down.
+  const body = document.body.classList;
+  const tidy = () => {
+    for (const box of document.querySelectorAll('[class*="st-key-canvas_box"]')) {
+      for (const el of box.querySelectorAll('*')) {
+        const root = el.shadowRoot;
+        if (root && !root.querySelector('style[data-digitlab]')) {
+          const style = document.createElement('style');
+          style.setAttribute('data-digitlab', '');
+          style.textContent = data.toolbarCss;
+          root.appendChild(style);
         }
       }
-    };
-    let queued = false;
-    new MutationObserver(() => {
-      if (!queued) { queued = true; requestAnimationFrame(() => { queued = false; tidy(); }); }
-    }).observe(document.body, { childList: true, subtree: true });
-    tidy();
+    }
+    const uploader = document.querySelector('.st-key-draw_upload');
+    if (uploader && !uploader.__digitlabWatched) {
+      uploader.__digitlabWatched = true;
+      const check = () => body.toggle('dl-upload-refused',
+        !!uploader.querySelector('[data-testid="stFileChipIconError"]'));
+      new MutationObserver(check).observe(uploader, { childList: true, subtree: true });
+      check();
+    }
+  };
+  for (const ms of [0, 100, 300, 1000, 2500]) setTimeout(tidy, ms);
+  if (!w.__digitlabProbe) {
+    const P = w.__digitlabProbe = { known: null, report: null, timer: null, settle: null };
     w.addEventListener('resize', () => {
       clearTimeout(P.timer);
       P.timer = setTimeout(() => {
@@ -84,7 +89,6 @@ export default function ({ data, setStateValue }) {
       }, 300);
     });
     const onCanvas = (e) => e.composedPath().some((n) => n.classList && n.classList.contains('upper-canvas'));
-    const body = document.body.classList;
     document.addEventListener('pointerdown', (e) => {
       if (!onCanvas(e)) return;
       clearTimeout(P.settle);
@@ -128,7 +132,10 @@ def viewport(page: str = "", classroom: bool = False) -> Viewport | None:
     with st.container(key="dl_probe_box"):  # hidden by ui/style.py: it draws nothing
         result = _probe(
             data={"known": asdict(known) if known else None, "cookie": COOKIE, "toolbarCss": TOOLBAR_CSS,
-                  "settleMs": SETTLE_MS, "page": page, "classroom": classroom},
+                  "settleMs": SETTLE_MS, "page": page, "classroom": classroom,
+                  # a new canvas or a new upload: style it, watch the uploader
+                  "canvases": [ss.get("canvas_round"), ss.get("inside_canvas_round")],
+                  "upload": ss.get("draw_upload") is not None},
             key="dl_probe", default={"viewport": None}, on_viewport_change=lambda: None,
         )
     reported = parse_viewport((result or {}).get("viewport"))

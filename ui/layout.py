@@ -101,8 +101,9 @@ def _phone(width: int, height: int, classroom: bool) -> DrawLayout:
 
 def _desktop(width: int, height: int) -> DrawLayout:
     content = width - 2 * SIDE_PAD["desktop"] - SCROLLBAR
-    # the canvas gets about a third of the width, and leaves room above it for the title row and toolbar
-    side = _bucket(min(0.34 * content, height - 330), 20, 240, 400)
+    # the canvas gets about a third of the width, and leaves room above it for the title row and toolbar;
+    # at most 280 px: a bigger canvas costs every stroke time (a bigger picture to send and read)
+    side = _bucket(min(0.34 * content, height - 330), 20, 240, 280)
     rest = content - side - 2 * COLUMN_GAP
     seen = min(max(170, int(0.32 * rest)), 300)
     return DrawLayout("desktop", side, chart_height=300, seen_width=seen,
