@@ -48,7 +48,7 @@ CSS = """
 [data-testid="stImageCaption"] {
   font-size: 0.95rem !important;
 }
-/* Classroom mode: readable from the back of a room. ui/browser.py puts the class on <body>,
+/* Classroom mode: readable from the back of a room. ui/browser.py puts the class on the body element,
    so the canvas's place in the page never changes. */
 body.dl-classroom .st-key-prediction p {
   font-size: clamp(3rem, 5.2vw, 6rem);
@@ -147,4 +147,6 @@ img {
 
 
 def inject() -> None:
+    """Add the CSS to the page. Never write a "<" in it, even in a comment: the browser-side HTML
+    sanitiser drops a style element whose text looks like markup, and every rule with it."""
     st.html(CSS)

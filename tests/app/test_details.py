@@ -182,3 +182,10 @@ def test_classification_report_shows_every_row(app_env):
     assert {"macro avg", "weighted avg"} <= set(frame["digit"])
     values = frame["precision"].tolist()
     assert all(round(v, 1) == v and v <= 100 for v in values)  # one decimal, by the one rule
+
+
+def test_the_page_css_holds_no_markup():
+    """The browser's HTML sanitiser drops a style element whose text contains '<' (even in a comment)."""
+    from ui.style import CSS
+
+    assert "<" not in CSS.replace("<style>", "").replace("</style>", "")
