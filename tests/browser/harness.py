@@ -397,6 +397,12 @@ def wait_for_prediction(page, since: float, timeout: float = 30.0) -> int | None
     return predicted_digit(page)
 
 
+def settled_look(page, timeout: float = 5.0) -> None:
+    """Wait until the answer no longer looks provisional ("still drawing?" lasts about a second after
+    a stroke), e.g. before a screenshot."""
+    page.wait_for_function("() => !document.body.classList.contains('dl-settling')", timeout=timeout * 1000)
+
+
 def tracker(page) -> dict:
     return page.evaluate("() => Object.assign({}, window.__dl)")
 

@@ -59,6 +59,7 @@ def test_classroom_mode_reads_from_the_back(page, base_url, save_screenshot):
     assert size >= 60  # pixels: readable across a classroom
     line = page.locator(".st-key-prediction p").first.bounding_box()
     assert line["height"] < size * 1.6  # on one line, not wrapped
+    harness.settled_look(page)
     save_screenshot(page, "classroom")
     assert not page.js_errors, page.js_errors
 
