@@ -6,7 +6,7 @@ shared Streamlit helpers in ui/, and all the real work in mnist_core.
 
 import streamlit as st
 
-from ui import classroom, style
+from ui import classroom, style, widgets
 from ui.boot import ensure_app
 
 ensure_app()  # leave Streamlit's pages-folder mode before anything is drawn
@@ -28,4 +28,6 @@ pages = [
     st.Page("pages/look_inside.py", title="Look inside", icon="🔬", url_path="look_inside"),
     st.Page("pages/class.py", title="Class", icon="🏫", url_path="class"),
 ]
-st.navigation(pages, position="top").run()
+navigation = st.navigation(pages, position="top")
+widgets.phone_nav(pages)  # on a phone Streamlit folds the top bar into a menu: keep every page one tap away
+navigation.run()

@@ -2,6 +2,7 @@
 
     python benchmarks/browser_latency.py [--strokes 50] [--url http://127.0.0.1:8501]
                                          [--server-arg=--runner.postScriptGC=false]
+                                         [--baseline /path/to/another/checkout]
 
 Starts `streamlit run app.py` (unless --url is given), opens /draw in headless
 Chromium and draws digits stroke by stroke with the mouse (each digit's pen path
@@ -20,6 +21,11 @@ replaced by the new run's output (Streamlit marks it stale while the run is
 going and fresh when the new value arrives); strokes that changed the text are
 also counted separately. Prints median and 95th percentile. Goal: answer median
 <= 150 ms, p95 <= 300 ms. No assertions: this only measures.
+
+With --baseline, a second app (another checkout of Digit Lab, e.g. `git archive main`)
+is started beside this one and both are measured interleaved, five strokes at a
+time, in the same browser: on a shared machine whose load swings from minute to
+minute, that is the only fair before/after comparison. Both get the same report.
 """
 
 from __future__ import annotations
@@ -64,12 +70,11 @@ def digit_plan(box: dict, variant: str) -> list[tuple[int, list[list[harness.Poi
     return plan
 
 
-def measure(page, strokes: int, timeout: float) -> list[dict]:
-    results: list[dict] = []
+def stroke_rows(page, timeout: float):
+    """Draw digits stroke by stroke for ever, yielding one timing row per stroke."""
     variants = ["large", "small"]
     round_no = 0
-    previous = None
-    while len(results) < strokes:
+    while True:
         variant = variants[round_no % len(variants)]
         round_no += 1
         harness.set_brush(page, harness.VARIANTS[variant].brush)
@@ -83,7 +88,7 @@ def measure(page, strokes: int, timeout: float) -> list[dict]:
                     harness.wait_for_prediction(page, since, timeout=timeout)
                 except Exception as exc:  # noqa: BLE001 - report and go on
                     t = harness.tracker(page)
-                    print(f"  stroke {len(results) + 1} (digit {digit}): no answer within {timeout:.0f} s "
+                    print(f"  stroke (digit {digit}): no answer within {timeout:.0f} s "
                           f"({exc.__class__.__name__}); since={since:.0f} state={t['state']} "
                           f"events={t['log'][-8:]} canvases={page.locator('canvas.upper-canvas').count()}")
                     continue
@@ -100,65 +105,25 @@ def measure(page, strokes: int, timeout: float) -> list[dict]:
                 }
                 row["changed"] = row["text"] is not None and row["text"] != previous
                 previous = row["text"] or previous
-                results.append(row)
-                if len(results) >= strokes:
-                    return results
+                yield row
+
+
+def measure(pages: dict, strokes: int, timeout: float, chunk: int = 5) -> dict[str, list[dict]]:
+    """``strokes`` rows per page, the pages taking turns ``chunk`` strokes at a time."""
+    streams = {name: stroke_rows(page, timeout) for name, page in pages.items()}
+    results: dict[str, list[dict]] = {name: [] for name in pages}
+    while any(len(rows) < strokes for rows in results.values()):
+        for name, stream in streams.items():
+            for _ in range(min(chunk, strokes - len(results[name]))):
+                results[name].append(next(stream))
     return results
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--strokes", type=int, default=50, help="strokes to measure (default 50)")
-    parser.add_argument("--url", help="use this running app instead of starting one")
-    parser.add_argument("--server-arg", action="append", default=[],
-                        help="extra `streamlit run` option for the started server, e.g. --runner.postScriptGC=false")
-    parser.add_argument("--timeout", type=float, default=20.0, help="seconds to wait for one answer")
-    parser.add_argument("--verbose", action="store_true", help="print every stroke")
-    args = parser.parse_args()
-
-    from playwright.sync_api import sync_playwright
-
-    server = None
-    if args.url:
-        url = args.url
-    else:
-        shipped = harness.find_shipped()
-        if shipped is None:
-            print("No shipped default model (shipped_models/digitlab-default or $DIGITLAB_SHIPPED): "
-                  "train one first, see README.")
-            return 2
-        tmp = Path(tempfile.mkdtemp(prefix="digitlab-bench-"))
-        server = harness.AppServer(tmp / "models", shipped_dir=shipped, mnist=harness.mnist_path(),
-                                   log_path=tmp / "streamlit.log", extra_args=args.server_arg)
-        server.start()
-    try:
-        if server is not None:
-            server.wait_healthy(timeout=90)
-            url = server.url
-        with sync_playwright() as playwright:
-            browser = harness.launch_browser(playwright)
-            page = harness.new_page(browser)
-            harness.open_app_page(page, url, "/draw")
-            # warm up: the first answer loads the model and the chart library
-            harness.draw_digit(page, 7)
-            harness.clear_canvas(page)
-            started = time.perf_counter()
-            rows = measure(page, args.strokes, args.timeout)
-            elapsed = time.perf_counter() - started
-            browser.close()
-    finally:
-        if server is not None:
-            server.stop()
-
-    if args.verbose:
-        for i, r in enumerate(rows, 1):
-            print(f"  {i:3d} {r['variant']:<5} digit {r['digit']}  sent {r['sent'] or 0:5.0f}  "
-                  f"answer {r['answer'] or 0:6.0f}  chart {r['chart'] or 0:6.0f}  done {r['done'] or 0:6.0f}  "
-                  f"{'changed ' if r['changed'] else '        '}{r['text']}")
+def report(label: str, rows: list[dict], elapsed: float, server_args: list[str]) -> None:
     answers = [r["answer"] for r in rows if r["answer"] is not None]
-    print(f"browser latency, Draw page: {len(rows)} strokes in {elapsed:.0f} s "
+    print(f"browser latency, Draw page{label}: {len(rows)} strokes in {elapsed:.0f} s "
           f"(load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs)"
-          + (f", server options {args.server_arg}" if args.server_arg else ""))
+          + (f", server options {server_args}" if server_args else ""))
     print(summary("mouse-up -> canvas message sent", [r["sent"] for r in rows if r["sent"] is not None]))
     print(summary("mouse-up -> answer on screen", answers))
     print(summary("  of which the shown text changed", [r["answer"] for r in rows
@@ -174,6 +139,62 @@ def main() -> int:
         med, p95 = statistics.median(answers), percentile(answers, 95)
         print(f"goal: answer median <= 150 ms (now {med:.0f}: {'met' if med <= 150 else 'NOT met'}), "
               f"p95 <= 300 ms (now {p95:.0f}: {'met' if p95 <= 300 else 'NOT met'})")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--strokes", type=int, default=50, help="strokes to measure (default 50)")
+    parser.add_argument("--url", help="use this running app instead of starting one")
+    parser.add_argument("--server-arg", action="append", default=[],
+                        help="extra `streamlit run` option for the started server, e.g. --runner.postScriptGC=false")
+    parser.add_argument("--timeout", type=float, default=20.0, help="seconds to wait for one answer")
+    parser.add_argument("--verbose", action="store_true", help="print every stroke")
+    parser.add_argument("--baseline", help="another checkout of Digit Lab to measure interleaved with this one")
+    args = parser.parse_args()
+
+    from playwright.sync_api import sync_playwright
+
+    servers: dict[str, harness.AppServer] = {}
+    urls = {"": args.url} if args.url else {}
+    shipped = harness.find_shipped()
+    wanted = ([] if args.url else [("", None)]) + ([(" (baseline)", args.baseline)] if args.baseline else [])
+    if wanted and shipped is None:
+        print("No shipped default model (shipped_models/digitlab-default or $DIGITLAB_SHIPPED): "
+              "train one first, see README.")
+        return 2
+    for label, root in wanted:
+        tmp = Path(tempfile.mkdtemp(prefix="digitlab-bench-"))
+        servers[label] = harness.AppServer(tmp / "models", shipped_dir=shipped, mnist=harness.mnist_path(),
+                                           log_path=tmp / "streamlit.log", extra_args=args.server_arg, root=root)
+        servers[label].start()
+    try:
+        for label, server in servers.items():
+            server.wait_healthy(timeout=120)
+            urls[label] = server.url
+        with sync_playwright() as playwright:
+            browser = harness.launch_browser(playwright)
+            pages = {}
+            for label, url in urls.items():
+                pages[label] = harness.new_page(browser)
+                harness.open_app_page(pages[label], url, "/draw")
+                # warm up: the first answer loads the model and the chart library
+                harness.draw_digit(pages[label], 7)
+                harness.clear_canvas(pages[label])
+            started = time.perf_counter()
+            results = measure(pages, args.strokes, args.timeout)
+            elapsed = time.perf_counter() - started
+            browser.close()
+    finally:
+        for server in servers.values():
+            server.stop()
+
+    for label, rows in results.items():
+        if args.verbose:
+            for i, r in enumerate(rows, 1):
+                print(f"  {i:3d} {r['variant']:<5} digit {r['digit']}  sent {r['sent'] or 0:5.0f}  "
+                      f"answer {r['answer'] or 0:6.0f}  chart {r['chart'] or 0:6.0f}  done {r['done'] or 0:6.0f}  "
+                      f"{'changed ' if r['changed'] else '        '}{r['text']}")
+        report(label, rows, elapsed, args.server_arg)
     return 0
 
 

@@ -2,32 +2,36 @@
 
 Browser-test contract: a recognised digit shows one element with the text
 "Prediction: 7" and one with "98% sure"; an empty canvas shows "Draw a digit"
-and no "Prediction:" anywhere; a drawing the not-a-digit detector declines
-shows "That does not look like a digit", the best guess small, and no "Prediction:".
+and no "Prediction:" anywhere; a drawing that is not a digit shows "That does
+not look like a digit" and no "Prediction:" either.
+
+The layout follows the screen (ui/layout.py): three columns on a desktop, one
+column on a phone with the answer right under the canvas and the secondary
+controls below it, and in classroom mode (`/draw?classroom=1`) the biggest
+canvas the projector allows beside a big answer, with nothing to scroll.
 """
+
+from dataclasses import dataclass
 
 import numpy as np
 import streamlit as st
-from streamlit_drawable_canvas import st_canvas
 
 from mnist_core.errors import ImageError
 from mnist_core.preprocessing import open_image, preprocess
-from ui import feedback, inside, resources, widgets
+from ui import browser, drawing, feedback, inside, resources, widgets
 from ui.boot import ensure_app
 from ui.helpers import esc
+from ui.layout import DrawLayout, draw_layout
 
 ensure_app()  # a fresh server's first request may bypass app.py: route it through
 
-CANVAS_SIDE = 280
-CLASSROOM_SIDE = 420  # reads from the back of a room; preprocessing does not care about size
 UPLOAD_TYPES = ["png", "jpg", "jpeg", "bmp", "gif", "webp"]
 ss = st.session_state
-ss.setdefault("canvas_round", 0)
 ss.setdefault("draw_source", "canvas")
 
 
 def _clear() -> None:
-    ss.canvas_round += 1
+    drawing.clear("canvas")
     ss.draw_source = "canvas"
 
 
@@ -37,98 +41,145 @@ def _drew() -> None:
 
 def _uploaded() -> None:
     ss.draw_source = "upload" if ss.get("draw_upload") is not None else "canvas"
+    ss.pop("draw_upload_error", None)  # a new choice (or a refused file) replaces the previous message
+
+
+def _classroom_changed() -> None:
+    """Keep the address in step with the toggle, so a reload or a shared link opens the same mode."""
+    if ss.classroom:
+        st.query_params["classroom"] = "1"
+    else:
+        st.query_params.pop("classroom", None)
 
 
 def _upload_input():
-    """(image or None, message) from the uploader; a bad file shows its ImageError."""
+    """The uploaded picture, or None (a file that cannot be used leaves its message for the answer area)."""
     uploaded = ss.get("draw_upload")
     if uploaded is None:
         return None
     try:
         return open_image(uploaded.getvalue())
     except ImageError as exc:
-        st.error(f"**That file cannot be used.** {esc(exc)}", icon="🖼️")
+        ss.draw_upload_error = str(exc)
         return None
+
+
+@dataclass
+class Slots:
+    """Where each piece of the Draw page goes; filled answer-first, so the answer is sent first."""
+    canvas: object
+    clear: object
+    answer: object
+    feedback: object  # right under the answer: a row of feedback buttons goes here
+    chart: object
+    seen: object
+    controls: object | None  # pen size, model, picture upload (None in classroom mode)
+
+
+def _slots(layout: DrawLayout) -> Slots:
+    if layout.is_phone:
+        return Slots(st.container(key="canvas_box"), *(st.container() for _ in range(6)))
+    cols = st.columns(layout.columns, gap="small")
+    canvas = cols[0].container(key="canvas_box")
+    clear = cols[0].container()
+    if layout.kind == "classroom":
+        top = cols[1].columns([3, 1], gap="small")
+        return Slots(canvas, clear, top[0].container(), cols[1].container(), cols[1].container(),
+                     top[1].container(), None)
+    return Slots(canvas, clear, cols[1].container(), cols[1].container(), cols[1].container(),
+                 cols[2].container(), cols[1].container())
+
+
+def controls(slot, cards, layout: DrawLayout) -> None:
+    """The secondary controls: pen size, model and an uploaded picture."""
+    with slot:
+        if layout.is_phone:
+            st.slider("Brush size", 8, 40, 20, step=2, key="brush",
+                      help="Thicker or thinner pen; the network sees a normalised stroke either way.")
+        st.caption("Draw with the mouse, a finger or a pen. Undo and Redo are above the canvas.")
+        widgets.model_picker(cards, key="pick_draw")
+        with st.expander("🖼️ Or use a picture of a digit", expanded=ss.get("draw_upload") is not None):
+            st.file_uploader("Picture of one digit", type=UPLOAD_TYPES, key="draw_upload", on_change=_uploaded,
+                             help="A photo or scan of one digit; dark ink on light paper works best.")
+
+
+def clear_row(slot, layout: DrawLayout) -> None:
+    with slot:
+        if layout.is_phone or layout.kind == "classroom":
+            st.button("🧹 Clear", on_click=_clear, width="stretch", help="Start a new drawing.")
+            return
+        brush_col, clear_col = st.columns([3, 2], vertical_alignment="bottom")
+        brush_col.slider("Brush size", 8, 40, 20, step=2, key="brush",
+                         help="Thicker or thinner pen; the network sees a normalised stroke either way.")
+        clear_col.button("🧹 Clear", on_click=_clear, width="stretch", help="Start a new drawing.")
 
 
 @st.fragment
 def draw_area(classroom: bool) -> None:
-    feedback.show_notes()
+    layout = draw_layout(browser.viewport("draw", classroom), classroom)
     cards, _ = resources.scan_models()
-    canvas_col, result_col, seen_col = st.columns([1.25, 1.75, 0.9] if classroom else [1.05, 1.5, 1], gap="medium")
-    with result_col:
-        if classroom:  # a class needs the answer, not the knobs: the model is chosen beforehand
-            card = widgets.resolve_active(cards)
-        else:
-            card = widgets.model_picker(cards, key="pick_draw")
-    side = CLASSROOM_SIDE if classroom else CANVAS_SIDE
-    with canvas_col:
-        with st.container(key="canvas_box"):
-            canvas = st_canvas(
-                stroke_width=ss.get("brush", 20) * side // CANVAS_SIDE, stroke_color="#000000",
-                background_color="#FFFFFF", height=side, width=side, drawing_mode="freedraw",
-                return_image_data=True, update_streamlit=True, key=f"canvas_{ss.canvas_round}_{side}",
-                on_change=_drew,
-            )
-        if classroom:
-            st.button("🧹 Clear", on_click=_clear, width="stretch", help="Start a new drawing.")
-        else:
-            brush_col, clear_col = st.columns([3, 2], vertical_alignment="bottom")
-            brush_col.slider("Brush size", 8, 40, 20, step=2, key="brush",
-                             help="Thicker or thinner pen; the network sees a normalised stroke either way.")
-            clear_col.button("🧹 Clear", on_click=_clear, width="stretch", help="Start a new drawing.")
-            st.caption("Draw with the mouse, a finger or a pen. The canvas toolbar has undo and redo.")
-            with st.expander("🖼️ Or use a picture of a digit", expanded=ss.get("draw_upload") is not None):
-                st.file_uploader("Picture of one digit", type=UPLOAD_TYPES, key="draw_upload",
-                                 on_change=_uploaded,
-                                 help="A photo or scan of one digit; dark ink on light paper works best.")
+    card = widgets.resolve_active(cards)  # the model picker below shows and changes it
+    slots = _slots(layout)
+    with slots.canvas:
+        image, _ = drawing.drawing_canvas(layout.side, layout.kind, ss.get("brush", 20), on_change=_drew)
+    clear_row(slots.clear, layout)
 
-    use_upload = not classroom and ss.draw_source == "upload" and ss.get("draw_upload") is not None
-    source = "upload" if use_upload else "canvas"
-    if source == "upload":
-        with result_col:
-            image = _upload_input()
-        if image is None:
-            source, image = "canvas", None
-    if source == "canvas":
-        image = canvas.image_data
-
+    source = "canvas"
+    if not classroom and ss.draw_source == "upload" and ss.get("draw_upload") is not None:
+        upload = _upload_input()
+        if upload is not None:
+            source, image = "upload", upload
     steps = preprocess(image) if image is not None else None
-    if steps is not None and not steps.is_empty:
+    ready = steps is not None and not steps.is_empty
+    if ready:
         ss.last_steps = steps  # the latest drawing, for pages that look inside the network
-    predictor = None
-    if card is not None and steps is not None and not steps.is_empty:
-        with result_col:
-            predictor = widgets.load_predictor(card)
 
+    predictor = None
     # One replaceable slot: switching between hint and answer never leaves the other's pieces behind
-    with result_col, st.empty().container():
+    with slots.answer, st.empty().container():
+        if ss.get("draw_upload_error") and ss.get("draw_upload") is not None and not classroom:
+            with st.container(key="draw_upload_error"):  # ui/style.py hides it once a newer file is refused
+                st.error(f"**That file cannot be used.** {esc(ss.draw_upload_error)}", icon="🖼️")
         if source == "upload":
             st.caption("Showing the uploaded picture. Draw on the canvas to go back to drawing.")
-        if steps is None or steps.is_empty:
+        if not ready:
             widgets.empty_hint(steps.reason if steps is not None else "", source)
         elif card is None:
             widgets.no_models_message()
-        elif predictor is not None:
+        elif (predictor := widgets.load_predictor(card)) is not None:
             reading = predictor.read_steps(steps)
             declined = reading.reason == "not a digit"
-            if declined:
-                widgets.not_a_digit_result(reading, key="draw", chart_height=260 if classroom else 200)
+            if declined:  # said plainly, the best guess small: never "Prediction: N"
+                widgets.not_a_digit_text(reading)
             else:
-                widgets.prediction_result(reading.probabilities, key="draw", chart_height=440 if classroom else 320)
+                widgets.answer_text(reading.probabilities)
+    with slots.chart, st.empty().container():
+        if predictor is not None:
+            widgets.probability_chart(reading.probabilities, key="draw_bars",
+                                      height=layout.chart_height * 2 // 3 if declined else layout.chart_height,
+                                      font_size=layout.chart_font)
+    with slots.feedback, st.empty().container():
+        if predictor is not None:
             feedback.feedback(feedback.answer_for(steps, reading.probabilities, card.name, image, source,
                                                   declined=declined), on_saved=_clear)
 
-    with seen_col:
-        st.markdown("**What the network sees**")
-        centred = steps.centred if steps is not None else np.zeros((28, 28), np.float32)
-        widgets.digit_image(centred, scale=15 if classroom else 10, width=300 if classroom else side)
-        st.caption("Your drawing cropped, scaled to 20×20 and centred in 28×28 pixels, like MNIST.")
+    with slots.seen:
+        seen_view(steps, source, image, layout)
+    if slots.controls is not None:
+        controls(slots.controls, cards, layout)
+    explain_panels(steps, image, card, predictor)
+
+
+def seen_view(steps, source: str, image, layout: DrawLayout) -> None:
+    """What the network sees: the 28x28 input, shown big with square pixels."""
+    st.markdown("**What the network sees**")
+    centred = steps.centred if steps is not None else np.zeros((28, 28), np.float32)
+    widgets.digit_image(centred, scale=max(2, layout.seen_width // 28 + 1), width=layout.seen_width)
+    if layout.kind != "classroom":
+        what = "Your upload" if source == "upload" else "Your drawing"
+        st.caption(f"{what} cropped, scaled to 20×20 and centred in 28×28 pixels, like MNIST.")
         if source == "upload" and image is not None:
             widgets.upload_preview(image)
-
-
-    explain_panels(steps, image, card, predictor)
 
 
 def explain_panels(steps, image, card, predictor) -> None:
@@ -150,9 +201,10 @@ def explain_panels(steps, image, card, predictor) -> None:
                 st.caption("Draw a digit to see which strokes decided the answer.")
 
 
-title_col, mode_col = st.columns([3, 1], vertical_alignment="bottom")
-title_col.title("✏️ Draw")
-classroom = mode_col.toggle("🎓 Classroom mode", key="classroom",
-                            help="A big canvas, a big answer and fewer controls: for a projector.")
-with st.container(key="classroom_mode" if classroom else "normal_mode"):
-    draw_area(classroom)
+if "classroom" not in ss:  # `/draw?classroom=1` opens classroom mode
+    ss.classroom = st.query_params.get("classroom", "") in ("1", "true", "yes", "on")
+with st.container(horizontal=True, vertical_alignment="bottom", key="draw_title"):
+    st.title("✏️ Draw", width="content")
+    classroom = st.toggle("🎓 Classroom mode", key="classroom", on_change=_classroom_changed,
+                          help="A big canvas, a big answer and fewer controls: for a projector.")
+draw_area(classroom)

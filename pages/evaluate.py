@@ -42,7 +42,7 @@ def metrics_row(ev: Evaluation, other: Evaluation | None = None) -> None:
         if other is not None:
             diff = value - getattr(other, field)
             delta = f"{diff * 100:+.2f} points" if is_acc else f"{diff:+.4f}"
-        col.metric(label, f"{value:.2%}" if is_acc else f"{value:.4f}", delta=delta,
+        col.metric(label, percent(value, 2) if is_acc else f"{value:.4f}", delta=delta,
                    delta_color="normal" if is_acc else "inverse", border=True)
 
 
@@ -101,14 +101,7 @@ def report_section(ev: Evaluation) -> None:
     left, right = st.columns([1, 1.2], gap="large")
     with left:
         st.subheader("Classification report")
-        rows = [{"digit": key, **{k: row[k] for k in ("precision", "recall", "f1", "support")}}
-                for key, row in ev.report.items()]
-        st.dataframe(rows, hide_index=True, width="stretch", column_config={
-            "precision": st.column_config.NumberColumn(format="percent"),
-            "recall": st.column_config.NumberColumn(format="percent"),
-            "f1": st.column_config.NumberColumn("F1", format="percent"),
-            "support": st.column_config.NumberColumn("images", format="localized"),
-        })
+        widgets.report_table(ev.report)
         st.caption("Precision: of the images it called *d*, how many were *d*. "
                    "Recall: of the real *d*s, how many it found.")
     with right:

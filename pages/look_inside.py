@@ -3,7 +3,8 @@
 import numpy as np
 import streamlit as st
 
-from ui import charts, inside, resources, widgets
+from mnist_core.preprocessing import preprocess
+from ui import browser, charts, drawing, inside, resources, widgets
 from ui.boot import ensure_app
 
 ensure_app()
@@ -11,13 +12,20 @@ ss = st.session_state
 DRAWING_KEY = "last_steps"  # set by the Draw page: the latest non-empty Preprocessed
 
 
+DRAW_HERE = "Draw one here"
+SOURCES = ["Your drawing", DRAW_HERE, "A test image"]
+
+
 def choose_input():
-    """(28x28 image, caption, true digit or None) from the drawing or a test image."""
+    """(28x28 image, caption, true digit or None) from the drawing, a drawing made here, or a test image."""
     steps = ss.get(DRAWING_KEY)
-    options = (["Your drawing"] if steps is not None else []) + ["A test image"]
-    source = st.radio("Look at", options, horizontal=True, key="inside_source")
-    if source == "Your drawing":
-        return steps.centred, "your latest drawing on the Draw page", None
+    if ss.get("inside_source") not in SOURCES:  # fixed choices, so drawing here does not switch them away
+        ss.inside_source = SOURCES[0] if steps is not None else SOURCES[2]
+    source = st.radio("Look at", SOURCES, horizontal=True, key="inside_source")
+    if source == SOURCES[0] and steps is not None:
+        return steps.centred, "your latest drawing", None
+    if source == DRAW_HERE:
+        return draw_here()
     data = widgets.require_data()
     ss.setdefault("inside_index", 0)
     cols = st.columns([2, 1], vertical_alignment="bottom")
@@ -25,8 +33,24 @@ def choose_input():
         ss.inside_index = int(np.random.default_rng().integers(len(data.x_test)))
     index = cols[0].number_input("Test image number", 0, len(data.x_test) - 1, key="inside_index")
     if steps is None:
-        st.caption("Draw a digit on the Draw page to look at your own drawing here.")
+        st.info("**No drawing in this tab yet.** Each browser tab is a session of its own, so a digit drawn in "
+                "another tab (or before a reload) stays there. Choose *Draw one here*, or draw on the Draw page "
+                "in this tab.", icon="✏️")
     return data.x_test[index] / 255.0, f"test image #{index}", int(data.y_test[index])
+
+
+def draw_here():
+    """A small canvas on this page; what is drawn also becomes this tab's latest drawing."""
+    browser.viewport()  # shows the canvas's Undo and Redo
+    with st.container(key="canvas_box_inside"):
+        image, _ = drawing.drawing_canvas(220, "inside", name="inside_canvas")
+    st.button("🧹 Clear", key="inside_clear", on_click=drawing.clear, args=("inside_canvas",))
+    steps = preprocess(image) if image is not None else None
+    if steps is None or steps.is_empty:
+        st.caption("Draw a digit in the box: everything below follows it.")
+        return np.zeros((28, 28), np.float32), "a blank canvas", None
+    ss[DRAWING_KEY] = steps
+    return steps.centred, "the digit drawn here", None
 
 
 st.title("🔬 Look inside")

@@ -68,6 +68,6 @@ with left:
                         caption=f"Test image {chosen['index']}: labelled {chosen['true']}")
 with right:
     st.markdown(f"The model said **{chosen['predicted']}** ({percent(chosen['confidence'])}); "
-                f"it gave the true digit **{chosen['true']}** {chosen['probabilities'][chosen['true']]:.1%}.")
+                f"it gave the true digit **{chosen['true']}** {percent(chosen['probabilities'][chosen['true']], 1)}.")
     widgets.probability_chart(chosen["probabilities"], key="mis_bars", true_digit=chosen["true"])
     st.caption("Blue: the model's answer. Orange: the true digit.")

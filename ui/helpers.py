@@ -39,17 +39,54 @@ class Guess:
         return f"{percent(self.confidence)} sure"
 
 
-def percent(value: float) -> str:
-    """0.984 -> '98%'; never rounds a not-quite-certain answer up to 100%."""
-    pct = value * 100
-    shown = int(np.floor(pct)) if pct >= 99 else int(round(pct))
-    return f"{shown}%"
+def percent_number(value: float, decimals: int = 0) -> float:
+    """The one rounding rule for every percentage Digit Lab shows, as a number: 0.9974 -> 99.7 (decimals=1).
+
+    Round half up to ``decimals`` places, except that a value below 1 never shows as 100:
+    it is cut down instead (0.9996 -> 99.9, not 100.0), so "100%" always means certain.
+    """
+    pct = float(value) * 100
+    step = 10.0 ** -decimals
+    shown = np.floor(pct / step + 0.5) * step
+    if shown >= 100 and value < 1:
+        shown = np.floor(pct / step) * step
+    return round(float(shown), decimals)
+
+
+def percent(value: float, decimals: int = 0) -> str:
+    """0.984 -> '98%', 0.9974 -> '99.7%' (decimals=1); never rounds a not-quite-certain value up to 100%."""
+    return f"{percent_number(value, decimals):.{decimals}f}%"
 
 
 def guess(probs: Sequence[float]) -> Guess:
     probs = np.asarray(probs, dtype=float)
     order = np.argsort(-probs, kind="stable")
     return Guess(int(order[0]), float(probs[order[0]]), int(order[1]), float(probs[order[1]]))
+
+
+def scale_drawing(drawing: dict | None, factor: float) -> dict | None:
+    """A canvas drawing (Fabric.js JSON from the canvas) scaled by ``factor`` about the top-left corner.
+
+    The canvas does not rescale a drawing handed to a canvas of another size; this keeps a drawing
+    when the canvas grows or shrinks (classroom mode, a resized window). Stroke widths scale along.
+    """
+    if not drawing:
+        return None
+    scaled = dict(drawing)
+    objects = []
+    for obj in drawing.get("objects") or []:
+        obj = dict(obj)
+        for field in ("left", "top", "scaleX", "scaleY"):
+            default = 1.0 if field.startswith("scale") else 0.0
+            obj[field] = float(obj.get(field, default)) * factor
+        objects.append(obj)
+    scaled["objects"] = objects
+    return scaled
+
+
+def stroke_count(drawing: dict | None) -> int:
+    """How many objects (pen strokes) a canvas drawing holds."""
+    return len((drawing or {}).get("objects") or [])
 
 
 def pixelate(image: np.ndarray, scale: int = 10) -> np.ndarray:

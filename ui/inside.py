@@ -17,7 +17,7 @@ from mnist_core.preprocessing import Preprocessed
 from mnist_core.presets import layer_table
 
 from . import charts, resources
-from .helpers import pixelate
+from .helpers import percent, pixelate
 
 STEP_NOTES = {
     "canvas": "Your drawing, as the canvas sends it.",
@@ -120,28 +120,65 @@ def why_view(name: str, image: np.ndarray, key: str, scale: int = 10) -> None:
     for col, digit in zip(cols, (winner, runner)):
         with col:
             label = "Why" if digit == winner else "Why not"
-            st.markdown(f"**{label} {digit}** ({probs[digit]:.0%})")
+            st.markdown(f"**{label} {digit}** ({percent(probs[digit])})")
             st.image(saliency_overlay(image, result["saliency"][digit], scale), width=min(28 * scale, 320))
-    st.caption("Integrated gradients: orange ink pushed the network towards that digit, blue ink pushed it away. "
-               "Compare the two pictures to see which strokes decided between them.")
+    st.caption("**Integrated gradients** fade the drawing in from a blank image and add up, pixel by pixel, "
+               "how much each bit of ink moved the score. Orange ink pushed the network towards that digit, "
+               "blue ink pushed it away: compare the two pictures to see which strokes decided between them.")
+
+
+TEACHING_KINDS = ("Conv2D", "Dense")  # the layers whose activations teach something, shown by default
+MAIN_KINDS = ("Conv2D", "MaxPooling2D", "AveragePooling2D", "Flatten", "Dense")  # a box in the diagram each
+HELPER_NOTES = {"BatchNormalization": "batch norm", "Activation": "activation", "Dropout": "dropout",
+                "ReLU": "ReLU", "Softmax": "softmax"}
+
+
+def _shape(row: dict) -> str:
+    return row["output shape"].replace("None, ", "").strip("()").rstrip(",").replace(", ", "×")
+
+
+def architecture_nodes(rows: list[dict]) -> list[dict]:
+    """The diagram's boxes: one per main layer, with the helper layers after it (batch norm, dropout…)
+    folded into its box as a note, so a 22-layer CNN reads as 9 boxes."""
+    nodes: list[dict] = []
+    for row in rows:
+        kind = str(row["type"])
+        if kind in MAIN_KINDS or not nodes:
+            nodes.append({"type": kind, "shape": _shape(row), "parameters": int(row["parameters"]), "notes": []})
+        else:
+            node = nodes[-1]
+            note = HELPER_NOTES.get(kind, kind)
+            if note not in node["notes"]:
+                node["notes"].append(note)
+            node["parameters"] += int(row["parameters"])
+            node["shape"] = _shape(row)
+    return nodes
 
 
 def architecture_view(model) -> None:
     rows = layer_table(model)
     total = sum(r["parameters"] for r in rows)
-    dot = ["digraph { rankdir=LR; node [shape=box, style=rounded, fontsize=11];",
-           '  input [label="input\\n28×28×1"];']
+    nodes = architecture_nodes(rows)
+    tall = len(nodes) > 6  # many boxes read better top to bottom, at full size, than squeezed into a row
+    dot = [f"digraph {{ rankdir={'TB' if tall else 'LR'}; nodesep=0.25; ranksep=0.3;",
+           '  node [shape=box, style="rounded,filled", fillcolor="#EAF2FB", color="#2E86DE", '
+           'fontname="Helvetica", fontsize=16];',
+           '  input [label="input\n28×28×1"];']
     previous = "input"
-    for i, row in enumerate(rows):
-        node = f"l{i}"
-        shape = row["output shape"].replace("None, ", "").strip("()").rstrip(",").replace(", ", "×")
-        dot.append(f'  {node} [label="{row["type"]}\\n{shape}\\n{row["parameters"]:,} params"];')
-        dot.append(f"  {previous} -> {node};")
-        previous = node
+    for i, node in enumerate(nodes):
+        notes = f"\n+ {', '.join(node['notes'])}" if node["notes"] else ""
+        dot.append(f'  l{i} [label="{node["type"]} → {node["shape"]}{notes}\n{node["parameters"]:,} params"];')
+        dot.append(f"  {previous} -> l{i};")
+        previous = f"l{i}"
     dot.append("}")
-    st.graphviz_chart("\n".join(dot), width="stretch")
-    st.dataframe(rows, hide_index=True, width="stretch")
-    st.caption(f"{total:,} trainable numbers in all.")
+    # a tall diagram sits beside its notes; a short one spans the page above them
+    diagram, notes = st.columns([1, 1.4], gap="large") if tall else (st.container(), st.container())
+    diagram.graphviz_chart("\n".join(dot), width="content" if tall else "stretch")
+    with notes:
+        st.caption(f"{total:,} trainable numbers in all. Each box is one layer that transforms the picture; "
+                   "helpers such as batch norm and dropout are folded into the box before them.")
+        with st.expander(f"All {len(rows)} layers, one per row"):
+            st.dataframe(rows, hide_index=True, width="stretch")
 
 
 def weights_view(name: str, units: int) -> None:
@@ -162,27 +199,39 @@ def weights_view(name: str, units: int) -> None:
 
 def activations_view(name: str, image: np.ndarray, max_maps: int = 16) -> None:
     result = explain(name, image)
-    for act in result["activations"]:
-        if act.kind in ("Flatten", "Dropout", "InputLayer"):
-            continue
+    every = st.toggle("Show every layer (pooling, batch norm, dropout…)", key="inside_all_layers",
+                      help="By default only the layers that learn something: convolutions and dense layers.")
+    shown = [act for act in result["activations"]
+             if act.kind not in ("Flatten", "InputLayer") and (every or act.kind in TEACHING_KINDS)]
+    last = result["activations"][-1].name if result["activations"] else None
+    for act in shown:
         with st.container(border=True):
             st.markdown(f"**{act.name}** · {act.kind} · output {tuple(act.values.shape)}")
-            _activation(act, max_maps)
+            _activation(act, max_maps, digits=act.name == last and act.values.size == 10)
     output_scores(result)
 
 
-def _activation(act: LayerActivation, max_maps: int) -> None:
+def _activation(act: LayerActivation, max_maps: int, digits: bool = False) -> None:
     values = act.values
     if act.is_spatial:
         maps = np.transpose(values, (2, 0, 1))[:max_maps]
         st.image(pixelate(tile(maps, columns=8, symmetric=False), max(2, 84 // values.shape[0])), width="stretch")
         st.caption(f"First {len(maps)} of {values.shape[2]} feature maps: bright where the filter found its pattern.")
+        return
+    flat = values.ravel()
+    if digits:  # the output layer: one bar per digit, labelled
+        fig = go.Figure(go.Bar(x=charts.DIGITS, y=flat, marker_color=charts.WINNER,
+                               hovertemplate="digit %{x}: %{y:.3f}<extra></extra>"))
+        fig.update_xaxes(type="category", title="digit", tickfont=dict(size=16))
+        fig.update_layout(height=200, margin=dict(l=0, r=0, t=0, b=0), bargap=0.2)
     else:
-        flat = values.ravel()
         fig = go.Figure(go.Bar(y=flat, marker_color=charts.WINNER, hovertemplate="unit %{x}: %{y:.3f}<extra></extra>"))
         fig.update_layout(height=160, margin=dict(l=0, r=0, t=0, b=0), bargap=0.05)
         fig.update_xaxes(visible=False)
-        st.plotly_chart(fig, key=f"act_{act.name}", config={"displayModeBar": False})
+    st.plotly_chart(fig, key=f"act_{act.name}", config={"displayModeBar": False})
+    if digits:
+        st.caption("The output layer: one number per digit; the biggest wins.")
+    else:
         active = int((flat > 0).sum())
         st.caption(f"{active} of {flat.size} units are active (above zero) for this input.")
 
@@ -194,7 +243,7 @@ def output_scores(result: dict) -> None:
     fig = go.Figure(go.Bar(x=charts.DIGITS, y=logits, marker_color=[charts.WINNER if d == result["winner"]
                                                                       else charts.OTHER for d in range(10)]))
     fig.update_layout(height=260, margin=dict(l=0, r=0, t=30, b=0), title="Scores (logits)")
-    fig.update_xaxes(type="category")
+    fig.update_xaxes(type="category", title="digit", tickfont=dict(size=16))
     cols[0].plotly_chart(fig, key="logits_bars", config={"displayModeBar": False})
     cols[1].plotly_chart(charts.probability_bars(probs, height=260, title="Probabilities"), key="softmax_bars",
                          config={"displayModeBar": False})

@@ -28,6 +28,8 @@ def _rename(old: str) -> None:
         return
     if ss.get(ACTIVE_MODEL_KEY) == old:
         ss[ACTIVE_MODEL_KEY] = new.strip()
+    ss.manage_pick = new.strip()  # keep acting on the model just renamed
+    ss.manage_new_name = ""  # and do not offer its new name again
     ss.manage_message = ("success", f"Renamed {old!r} to {new.strip()!r}.")
 
 

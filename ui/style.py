@@ -48,16 +48,95 @@ CSS = """
 [data-testid="stImageCaption"] {
   font-size: 0.95rem !important;
 }
-/* Classroom mode: readable from the back of a room */
-.st-key-classroom_mode .st-key-prediction p {
+/* Classroom mode: readable from the back of a room. ui/browser.py puts the class on the body element,
+   so the canvas's place in the page never changes. */
+body.dl-classroom .st-key-prediction p {
   font-size: clamp(3rem, 5.2vw, 6rem);
   white-space: nowrap;
 }
-.st-key-classroom_mode .st-key-confidence p {
+body.dl-classroom .st-key-confidence p,
+body.dl-classroom .st-key-draw_hint p {
   font-size: clamp(2rem, 4.5vw, 3.2rem);
 }
-.st-key-classroom_mode .st-key-draw_hint p {
-  font-size: clamp(2rem, 4.5vw, 3.2rem);
+body.dl-classroom .st-key-draw_hint [data-testid="stCaptionContainer"] p {
+  font-size: 1.2rem;
+}
+body.dl-classroom [data-testid="stMainBlockContainer"] {
+  padding: 4rem 1.5rem 1.5rem !important;
+}
+body.dl-classroom .st-key-draw_title h1 {
+  font-size: 1.8rem;
+  padding: 0;
+}
+body.dl-classroom .stButton button p {
+  font-size: 1.3rem;
+}
+/* Desktop and phone: the Draw page uses the width it measured (ui/layout.py's SIDE_PAD) */
+@media (min-width: 640px) {
+  body.dl-draw [data-testid="stMainBlockContainer"] {
+    padding-left: 2rem;
+    padding-right: 2rem;
+  }
+}
+@media (max-width: 639px) {
+  [data-testid="stMainBlockContainer"] {
+    padding-left: 1rem !important;
+    padding-right: 1rem !important;
+  }
+  .st-key-draw_title h1 {
+    font-size: 1.8rem;
+    padding: 0;
+  }
+}
+.st-key-draw_title h1 {
+  padding-bottom: 0;
+}
+/* Phones: every page one tap away (ui/widgets.py's phone_nav), the icons big enough for a finger */
+.st-key-phone_nav {
+  display: none !important;
+}
+@media (max-width: 639px) {
+  .st-key-phone_nav {
+    display: flex !important;
+    justify-content: space-between;
+    flex-wrap: nowrap;
+  }
+  .st-key-phone_nav [data-testid="stPageLink"] p {
+    display: none;
+  }
+  .st-key-phone_nav [data-testid="stPageLink"] a {
+    font-size: 1.5rem;
+    padding: 0.1rem 0.3rem;
+  }
+  [data-testid="stMainBlockContainer"] {
+    padding-top: 3.9rem !important;
+  }
+}
+/* A file the uploader refuses (wrong type) gets the uploader's own message, with no rerun:
+   the message about the previous file must not stay beside it */
+body.dl-upload-refused .st-key-draw_upload_error {
+  display: none;
+}
+/* The viewport probe (ui/browser.py) draws nothing */
+.st-key-dl_probe_box {
+  display: none;
+}
+/* While a stroke is drawn and just after it, the answer may still change: say so, softly.
+   The text stays in place; only its look changes (ui/browser.py sets these classes). */
+.st-key-prediction p {
+  transition: opacity 0.3s;
+}
+body.dl-drawing .st-key-prediction p,
+body.dl-settling .st-key-prediction p {
+  opacity: 0.5;
+  transition: opacity 0.1s;
+}
+body.dl-drawing .st-key-confidence p::after,
+body.dl-settling .st-key-confidence p::after {
+  content: " · still drawing?";
+  font-size: 0.6em;
+  font-weight: 500;
+  opacity: 0.8;
 }
 /* Draw page feedback: big enough for a finger on a phone */
 .st-key-feedback button {
@@ -78,4 +157,6 @@ img {
 
 
 def inject() -> None:
+    """Add the CSS to the page. Never write a "<" in it, even in a comment: the browser-side HTML
+    sanitiser drops a style element whose text looks like markup, and every rule with it."""
     st.html(CSS)

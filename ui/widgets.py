@@ -14,7 +14,7 @@ from mnist_core.presets import PRESETS
 from mnist_core.registry import DEFAULT_MODEL, ModelCard
 
 from . import charts, classroom, resources
-from .helpers import esc, format_when, guess, percent, pixelate
+from .helpers import esc, format_when, guess, percent, percent_number, pixelate
 
 ACTIVE_MODEL_KEY = "model_name"  # every page reads the active model from here
 PREVIEW_SIDE = 120  # the uploaded picture beside "what the network sees"
@@ -33,6 +33,13 @@ PAGES = {
 
 def link(page: str, label: str, icon: str | None = None) -> None:
     st.page_link(PAGES[page], label=label, icon=icon)
+
+
+def phone_nav(pages) -> None:
+    """A row of page icons, shown only on narrow screens (ui/style.py), so no page hides behind a menu."""
+    with st.container(horizontal=True, key="phone_nav", gap="small"):
+        for page in pages:
+            st.page_link(page, label=page.title)  # ui/style.py shows only the icon
 
 
 # ---- the active model -------------------------------------------------------
@@ -69,7 +76,7 @@ def set_active(name: str) -> None:
 
 
 def model_label(card: ModelCard) -> str:
-    acc = f"{card.test_accuracy:.1%}" if card.test_accuracy is not None else "not scored"
+    acc = percent(card.test_accuracy, 1) if card.test_accuracy is not None else "not scored"
     extra = " · shipped" if card.shipped else ""
     return f"{card.name} ({acc}{extra})"
 
@@ -166,7 +173,7 @@ def model_card(card: ModelCard, title: str | None = None) -> None:
         st.markdown(f"**{esc(preset_title(card.preset))}** network")
         cols = st.columns(3)
         acc = card.test_accuracy
-        cols[0].metric("Test accuracy", f"{acc:.2%}" if acc is not None else "—")
+        cols[0].metric("Test accuracy", percent(acc, 2) if acc is not None else "—")
         cols[1].metric("Epochs", f"{card.epochs_done}")
         cols[2].metric("Parameters", f"{card.parameters:,}" if card.parameters else "—")
         facts = [f"trained {format_when(card.created)}"]
@@ -177,6 +184,22 @@ def model_card(card: ModelCard, title: str | None = None) -> None:
         if card.shipped:
             facts.append("ships with Digit Lab")
         st.caption(" · ".join(facts))
+
+
+def report_table(report: dict[str, dict[str, float]]) -> None:
+    """The classification report, every row on screen (the averages too), percentages by the one rule."""
+    rows = [{"digit": key, **{k: percent_number(row[k], 1) for k in ("precision", "recall", "f1")},
+             "support": row["support"]} for key, row in report.items()]
+    share = st.column_config.NumberColumn
+    st.dataframe(rows, hide_index=True, width="stretch", height=TABLE_ROW * (len(rows) + 1) + 3, column_config={
+        "precision": share(format="%.1f%%"),
+        "recall": share(format="%.1f%%"),
+        "f1": share("F1", format="%.1f%%"),
+        "support": share("images", format="localized"),
+    })
+
+
+TABLE_ROW = 35  # st.dataframe's row height in pixels
 
 
 # ---- digits and probabilities -----------------------------------------------
@@ -200,13 +223,14 @@ def displayable(image) -> np.ndarray:
     return np.asarray(display_image(image, WORKING_SIDE))
 
 
-def probability_chart(probs, key: str, height: int = 320, true_digit: int | None = None) -> None:
-    st.plotly_chart(charts.probability_bars(probs, height=height, true_digit=true_digit), key=key,
-                    config={"displayModeBar": False})
+def probability_chart(probs, key: str, height: int = 320, true_digit: int | None = None,
+                      font_size: int = 17) -> None:
+    st.plotly_chart(charts.probability_bars(probs, height=height, true_digit=true_digit, font_size=font_size),
+                    key=key, config={"displayModeBar": False})
 
 
-def prediction_result(probs, key: str = "result", chart_height: int = 320) -> None:
-    """The big answer: 'Prediction: 7', 'NN% sure', a 'not sure' note, and the ten bars."""
+def answer_text(probs) -> None:
+    """The big answer: 'Prediction: 7', 'NN% sure' and, when unsure, what else it might be."""
     g = guess(probs)
     with st.container(key="prediction"):
         st.markdown(g.headline)
@@ -217,17 +241,15 @@ def prediction_result(probs, key: str = "result", chart_height: int = 320) -> No
             f"**Not sure.** It might also be a {g.runner_up} ({percent(g.runner_up_confidence)}). "
             "Try drawing bigger, in the middle, with one clear stroke.", icon="🤔",
         )
-    probability_chart(probs, key=f"{key}_bars", height=chart_height)
 
 
-def not_a_digit_result(reading, key: str = "result", chart_height: int = 200) -> None:
+def not_a_digit_text(reading) -> None:
     """A declined drawing: say so plainly, and show the best guess small (never as "Prediction: N")."""
     g = guess(reading.probabilities)
     with st.container(key="not_a_digit"):
         st.markdown("### That does not look like a digit")
     st.caption(f"Best guess, if it is one: {g.digit} ({percent(g.confidence)}). "
                f"Digit score {percent(reading.digit_score)}: Look inside explains why.")
-    probability_chart(reading.probabilities, key=f"{key}_bars", height=chart_height)
 
 
 def empty_hint(reason: str, source: str = "canvas") -> None:

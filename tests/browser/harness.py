@@ -118,7 +118,9 @@ class AppServer:
 
     def __init__(self, models_dir: Path | str, shipped_dir: Path | str | None = None,
                  mnist: Path | str | None = None, log_path: Path | str | None = None,
-                 extra_env: dict[str, str] | None = None, extra_args: Sequence[str] = ()) -> None:
+                 extra_env: dict[str, str] | None = None, extra_args: Sequence[str] = (),
+                 root: Path | str | None = None) -> None:
+        self.root = Path(root) if root else ROOT  # the app to run (another checkout, for a benchmark baseline)
         self.models_dir = Path(models_dir)
         self.shipped_dir = shipped_dir
         self.mnist = mnist
@@ -154,7 +156,7 @@ class AppServer:
                "--server.fileWatcherType", "none", *self.extra_args]
         self._log = open(self.log_path, "w")
         self.launched_at = time.perf_counter()
-        self.proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=self._log, stderr=subprocess.STDOUT,
+        self.proc = subprocess.Popen(cmd, cwd=self.root, env=env, stdout=self._log, stderr=subprocess.STDOUT,
                                      start_new_session=True)
         return self
 
@@ -423,6 +425,12 @@ def wait_for_prediction(page, since: float, timeout: float = 30.0) -> int | None
                          f"page events: {tracker(page)['log'][-8:]}") from exc
     wait_settled(page, since, timeout=timeout, stroke=True)
     return predicted_digit(page)
+
+
+def settled_look(page, timeout: float = 5.0) -> None:
+    """Wait until the answer no longer looks provisional ("still drawing?" lasts about a second after
+    a stroke), e.g. before a screenshot."""
+    page.wait_for_function("() => !document.body.classList.contains('dl-settling')", timeout=timeout * 1000)
 
 
 def tracker(page) -> dict:

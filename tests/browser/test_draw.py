@@ -90,6 +90,7 @@ def test_the_answer_follows_the_drawing(fresh_canvas):
 def test_screenshot_with_a_recognised_digit(fresh_canvas, save_screenshot):
     page = fresh_canvas
     assert harness.draw_digit(page, 3) == 3
+    harness.settled_look(page)
     save_screenshot(page, "draw")
     assert not page.js_errors, page.js_errors
 

@@ -59,6 +59,7 @@ def test_classroom_mode_reads_from_the_back(page, base_url, save_screenshot):
     assert size >= 60  # pixels: readable across a classroom
     line = page.locator(".st-key-prediction p").first.bounding_box()
     assert line["height"] < size * 1.6  # on one line, not wrapped
+    harness.settled_look(page)
     save_screenshot(page, "classroom")
     assert not page.js_errors, page.js_errors
 
@@ -82,3 +83,18 @@ def test_an_upload_over_the_size_limit_is_refused_and_drawing_still_works(page, 
     page.get_by_text("5.0MB", exact=False).first.wait_for(state="visible", timeout=15_000)
     assert "Prediction:" not in page.locator("body").inner_text()
     assert harness.draw_digit(page, 1) == 1  # the page keeps working
+
+
+def test_a_refused_file_type_replaces_the_previous_upload_error(page, base_url):
+    harness.open_app_page(page, base_url, "/draw")
+    page.locator('[data-testid="stExpander"] summary').filter(has_text="Or use a picture").first.click()
+    uploader = page.locator('input[type="file"]').first
+    uploader.wait_for(state="attached", timeout=15_000)
+    since = harness.mark(page)
+    uploader.set_input_files({"name": "bad.png", "mimeType": "image/png", "buffer": b"not an image"})
+    harness.wait_settled(page, since)
+    ours = page.locator(".st-key-draw_upload_error")
+    assert ours.first.is_visible()
+    uploader.set_input_files({"name": "notes.txt", "mimeType": "text/plain", "buffer": b"hello"})
+    page.get_by_text("files are not allowed").first.wait_for(state="visible", timeout=15_000)
+    ours.first.wait_for(state="hidden", timeout=5_000)
