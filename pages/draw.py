@@ -82,10 +82,10 @@ def _slots(layout: DrawLayout) -> Slots:
     cols = st.columns(layout.columns, gap="small")
     canvas = cols[0].container(key="canvas_box")
     clear = cols[0].container()
-    if layout.kind == "classroom":
+    if layout.kind == "classroom":  # the bars stay on the projector's screen; feedback goes below them
         top = cols[1].columns([3, 1], gap="small")
-        return Slots(canvas, clear, top[0].container(), cols[1].container(), cols[1].container(),
-                     top[1].container(), None)
+        chart = cols[1].container()
+        return Slots(canvas, clear, top[0].container(), cols[1].container(), chart, top[1].container(), None)
     return Slots(canvas, clear, cols[1].container(), cols[1].container(), cols[1].container(),
                  cols[2].container(), cols[1].container())
 

@@ -113,8 +113,8 @@ def _desktop(width: int, height: int) -> DrawLayout:
 def _classroom(width: int, height: int) -> DrawLayout:
     content = width - 2 * SIDE_PAD["classroom"] - SCROLLBAR
     # above the canvas: header bar and padding (64), a slim title row (52), toolbar room (44);
-    # below it: the Clear button (58) and the bottom padding (24)
-    by_height = height - 64 - 52 - 44 - 58 - 24
+    # below it: the Clear button (58), the bottom padding (24) and a margin for the browser's rounding (12)
+    by_height = height - 64 - 52 - 44 - 58 - 24 - 12
     by_width = content - COLUMN_GAP - 380  # the answer column needs ~380 px for "Prediction: 7"
     side = _bucket(min(by_height, by_width), 20, 240, 900)
     rest = content - side - COLUMN_GAP

@@ -148,6 +148,16 @@ body.dl-settling .st-key-confidence p::after {
 .st-key-digitlab_identity {
   display: none;
 }
+/* Hidden blocks must not cost the page its 1rem gaps either: their wrappers go too (scoped :has, cheap) */
+[data-testid="stLayoutWrapper"]:has(> .st-key-digitlab_identity),
+[data-testid="stLayoutWrapper"]:has(> .st-key-phone_nav) {
+  display: none;
+}
+@media (max-width: 639px) {
+  [data-testid="stLayoutWrapper"]:has(> .st-key-phone_nav) {
+    display: block;
+  }
+}
 /* 28x28 digits must stay square-pixelled when the browser scales them */
 img {
   image-rendering: pixelated;

@@ -141,13 +141,13 @@ class AppServer:
         self.models_dir.mkdir(parents=True, exist_ok=True)
         env = {k: v for k, v in os.environ.items() if k.lower() not in PROXY_VARIABLES}  # loopback only
         env.update(DIGITLAB_MODELS=str(self.models_dir), DIGITLAB_OFFLINE="1", TF_CPP_MIN_LOG_LEVEL="2",
-                   PYTHONUNBUFFERED="1", DIGITLAB_DB=f"sqlite:///{self.models_dir.parent / 'class.db'}")
+                   PYTHONUNBUFFERED="1")
         env.pop("DIGITLAB_TEACHER_KEY", None)  # one-person mode unless a test asks for a class
         if self.shipped_dir is not None:
             env["DIGITLAB_SHIPPED"] = str(self.shipped_dir)
         if self.mnist is not None:
             env["MNIST_NPZ"] = str(self.mnist)
-        env.update(DIGITLAB_DB=self.db_url, DIGITLAB_QUEUE=self.queue_url,  # runs and their worker: ours alone
+        env.update(DIGITLAB_DB=self.db_url, DIGITLAB_QUEUE=self.queue_url,  # drawings, runs, worker: ours alone
                    DIGITLAB_WORKER_AUTOSTART="1")  # the test process itself never starts one
         env.update(self.extra_env)
         cmd = [sys.executable, "-m", "streamlit", "run", "app.py",

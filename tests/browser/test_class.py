@@ -18,7 +18,7 @@ KEY = "a teacher key for the browser test"
 
 
 def _class_db(server: harness.AppServer) -> str:
-    return f"sqlite:///{server.models_dir.parent / 'class.db'}"
+    return server.db_url
 
 
 def _wait_count(url: str, count: int, timeout: float = 20.0) -> None:
