@@ -182,8 +182,10 @@ class RunStore:
         for _ in range(START_ATTEMPTS):
             try:
                 with session_scope(self.url) as session:
-                    active = self._active(session)
-                    free = sorted(set(range(self.slots)) - {r.slot for r in self._active_rows(session)})
+                    self._expire_stale(session)
+                    rows = self._active_rows(session)  # one read: the message names the runs that took the slots
+                    active = [state_of(r) for r in rows]
+                    free = sorted(set(range(self.slots)) - {r.slot for r in rows})
                     if not free:
                         raise TrainingBusyError(busy_message(active))
                     if any(s.name == name for s in active):
