@@ -49,6 +49,13 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("images", nargs="+")
     p.add_argument("--model", default=None, help="model name (default: the shipped model)")
 
+    p = sub.add_parser("export", help="write a model as .keras or TensorFlow Lite, checking TFLite against Keras")
+    p.add_argument("model", help="model name")
+    p.add_argument("--format", choices=("keras", "tflite"), default="tflite")
+    p.add_argument("--int8", action="store_true", help="full-integer TFLite (calibrated on MNIST train)")
+    p.add_argument("--out", required=True, help="file to write, e.g. digits.tflite")
+    p.add_argument("--data", help="path to mnist.npz (for the parity check and int8 calibration)")
+
     sub.add_parser("models", help="list the models in the registry")
     p = sub.add_parser("rename", help="rename a trained model")
     p.add_argument("old")
@@ -171,6 +178,39 @@ def cmd_predict(args: argparse.Namespace) -> int:
     return 1 if failures else 0
 
 
+def cmd_export(args: argparse.Namespace) -> int:
+    from .data import load_mnist
+    from .export import check_writable, export_tflite, format_parity, write_file
+    from .registry import MODEL_FILE
+
+    if args.int8 and args.format != "tflite":
+        raise DigitLabError("--int8 applies to --format tflite only.")
+    registry = _registry(args)
+    model_path = registry.folder(args.model) / MODEL_FILE
+    check_writable(args.out)
+    if args.format == "keras":
+        target = write_file(args.out, model_path.read_bytes())
+        print(f"wrote {target} ({target.stat().st_size / 1024:.1f} KB)")
+        return 0
+    model = registry.load(args.model)
+    data = load_mnist(args.data)
+    keras_probs = registry.arrays(args.model).get("test_probabilities")
+    if registry.card(args.model).dataset != data.fingerprint:
+        keras_probs = None  # the stored answers are for another dataset: recompute them
+    exported = export_tflite(model, data, int8=args.int8, keras_probs=keras_probs,
+                             keras_size=model_path.stat().st_size, progress=_progress_line)
+    sys.stderr.write("\n")
+    target = write_file(args.out, exported.content)
+    print(format_parity([exported.report]))
+    print(f"wrote {target} ({len(exported.content) / 1024:.1f} KB)")
+    return 0
+
+
+def _progress_line(fraction: float, message: str) -> None:
+    sys.stderr.write(f"\r{message} ({fraction:.0%})   ")
+    sys.stderr.flush()
+
+
 def cmd_models(args: argparse.Namespace) -> int:
     cards, problems = _registry(args).scan()
     if not cards:
@@ -204,8 +244,8 @@ def cmd_presets(args: argparse.Namespace) -> int:
     return 0
 
 
-COMMANDS = {"train": cmd_train, "evaluate": cmd_evaluate, "predict": cmd_predict, "models": cmd_models,
-            "rename": cmd_rename, "delete": cmd_delete, "presets": cmd_presets}
+COMMANDS = {"train": cmd_train, "evaluate": cmd_evaluate, "predict": cmd_predict, "export": cmd_export,
+            "models": cmd_models, "rename": cmd_rename, "delete": cmd_delete, "presets": cmd_presets}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -4,6 +4,7 @@ import streamlit as st
 
 from mnist_core.evaluation import Evaluation
 from ui import charts, resources, widgets
+from ui.exports import export_section
 from ui.boot import ensure_app
 from ui.helpers import cell_indices, esc, per_digit_accuracy, percent, pixelate
 
@@ -157,4 +158,5 @@ curves({"": card.history}, key="eval")
 data = widgets.require_data()
 confusion_section(card, ev, data)
 report_section(ev)
+export_section(card, data)
 compare_section(card, ev, cards)

@@ -1,0 +1,37 @@
+"""Evaluate page: downloads with the TFLite parity table, TensorBoard command, probabilities of a clicked image."""
+
+from tests.app.apptools import LOGISTIC, QUICK, open_page, page_text
+
+
+def _downloads(at) -> dict[str, object]:
+    return {element.proto.label: element for element in at.get("download_button")}
+
+
+def _evaluate(model: str):
+    at = open_page("evaluate")
+    at.selectbox(key="pick_evaluate").set_value(model).run()
+    return at
+
+
+def test_keras_download_at_once_tflite_on_a_button_press(app_env):
+    at = _evaluate(LOGISTIC)
+    assert not at.exception
+    assert "Download .keras" in _downloads(at)
+    assert not any("tflite" in label for label in _downloads(at))
+    at.button(key="export_float").click().run()
+    assert not at.exception
+    assert "Download .tflite (float)" in _downloads(at)
+    table = at.dataframe[-1].value
+    assert list(table["TFLite"]) == ["float"]
+    assert table["same answer as Keras"][0] >= 0.999
+    assert "through the LiteRT interpreter" in page_text(at)
+
+
+def test_conversions_are_kept_per_model_version(app_env):
+    at = _evaluate(LOGISTIC)
+    at.button(key="export_int8").click().run()
+    assert "Download .tflite (int8 (full-integer))" in _downloads(at)
+    again = _evaluate(LOGISTIC)  # a new session: the server already holds the conversion
+    assert "Download .tflite (int8 (full-integer))" in _downloads(again)
+    other = _evaluate(QUICK)
+    assert not any("int8" in label for label in _downloads(other))
