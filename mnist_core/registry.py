@@ -24,6 +24,7 @@ from typing import Any
 import numpy as np
 
 from .errors import ModelError
+from .tensorboard_logs import LOGS_FOLDER
 
 MODEL_FILE = "model.keras"
 CARD_FILE = "card.json"
@@ -180,8 +181,11 @@ class Registry:
 
     # ---- writing -------------------------------------------------------
     def save(self, name: str, model, card: ModelCard, arrays: dict[str, np.ndarray] | None = None,
-             overwrite: bool = False) -> Path:
-        """Write a model atomically: all files under a temporary name, then one rename."""
+             overwrite: bool = False, logs: Path | None = None) -> Path:
+        """Write a model atomically: all files under a temporary name, then one rename.
+
+        ``logs`` (a run's TensorBoard folder) is moved in as ``tensorboard/``, inside the same rename.
+        """
         name = check_name(name)
         if self.shipped is not None and (self.shipped / name).exists():
             raise ModelError(f"{name!r} is the name of a shipped model; choose another name.")
@@ -197,6 +201,8 @@ class Registry:
             _save_inference_model(model, temp / MODEL_FILE)
             if arrays:
                 np.savez_compressed(temp / ARRAYS_FILE, **arrays)
+            if logs is not None and Path(logs).is_dir():
+                shutil.move(str(logs), temp / LOGS_FOLDER)
             _write_text(temp / CARD_FILE, card.to_json())  # last: its presence marks a complete model
             _fsync_dir(temp)
             if target.exists():

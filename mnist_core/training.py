@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import os
 import threading
+import shutil
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
@@ -20,6 +22,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from . import tensorboard_logs as tensorboard
 from .augment import augment_batch
 from .data import MnistData, to_model_input
 from .errors import SettingsError
@@ -47,6 +50,11 @@ class TrainResult:
     stopped_early: bool
     seconds: float
     extra: dict[str, Any] = field(default_factory=dict)
+    tensorboard_dir: Path | None = None  # this run's TensorBoard logs, until a save moves them beside the model
+
+    def __post_init__(self) -> None:
+        if self.tensorboard_dir is not None:
+            tensorboard.remove_when_dropped(self, self.tensorboard_dir)
 
 
 class _Progress(keras.callbacks.Callback):
@@ -151,14 +159,20 @@ def train(preset_name: str, settings: TrainSettings | None, data: MnistData,
     listener = listener or TrainingListener()
     listener.on_start(settings.epochs, steps)
     progress = _Progress(listener, steps, stop)
+    log_dir = tensorboard.new_log_dir()
     started = time.perf_counter()
-    fit_args: dict[str, Any] = dict(epochs=settings.epochs, validation_data=val, callbacks=[progress], verbose=verbose)
-    if isinstance(train_data, tuple):
-        history = model.fit(*train_data, batch_size=settings.batch_size, shuffle=True, **fit_args)
-    else:
-        history = model.fit(train_data, shuffle=False, **fit_args)  # tf.data shuffles itself
+    fit_args: dict[str, Any] = dict(epochs=settings.epochs, validation_data=val, verbose=verbose,
+                                    callbacks=[progress, tensorboard.callback(log_dir)])
+    try:
+        if isinstance(train_data, tuple):
+            history = model.fit(*train_data, batch_size=settings.batch_size, shuffle=True, **fit_args)
+        else:
+            history = model.fit(train_data, shuffle=False, **fit_args)  # tf.data shuffles itself
+    except BaseException:
+        shutil.rmtree(log_dir, ignore_errors=True)
+        raise
     seconds = time.perf_counter() - started
     hist = {k: [float(v) for v in values] for k, values in history.history.items()}
     epochs_done = len(hist.get("loss", []))
     stopped = bool(stop is not None and stop.is_set())
-    return TrainResult(model, preset_name, settings, hist, epochs_done, stopped, seconds)
+    return TrainResult(model, preset_name, settings, hist, epochs_done, stopped, seconds, tensorboard_dir=log_dir)

@@ -25,7 +25,7 @@ def evaluate_and_save(result: TrainResult, data: MnistData, registry: Registry, 
     """Score the trained model once and store it with its card, atomically."""
     evaluation, arrays = evaluate(Predictor(result.model), data)
     card = card_for(result, evaluation.to_dict(), data, name)
-    registry.save(name, result.model, card, arrays, overwrite=overwrite)
+    registry.save(name, result.model, card, arrays, overwrite=overwrite, logs=result.tensorboard_dir)
     return card
 
 

@@ -2,6 +2,7 @@
 
 import streamlit as st
 
+from mnist_core import tensorboard_logs
 from mnist_core.evaluation import Evaluation
 from ui import charts, resources, widgets
 from ui.exports import export_section
@@ -59,6 +60,16 @@ def curves(histories: dict, key: str) -> None:
     with right:
         st.plotly_chart(charts.history_figure(histories, "accuracy"), key=f"{key}_acc",
                         config={"displayModeBar": False})
+
+
+def tensorboard_hint(card) -> None:
+    """The exact command that opens this model's TensorBoard logs, or why there are none."""
+    folder = resources.get_registry().folder(card.name)
+    if not tensorboard_logs.has_logs(folder):
+        st.caption("This model was saved without TensorBoard logs; models trained now get them.")
+        return
+    st.caption("Every epoch's scalars and weight histograms are in TensorBoard, on the computer running Digit Lab:")
+    st.code(tensorboard_logs.command(folder), language="bash")
 
 
 def confusion_section(card, ev: Evaluation, data) -> None:
@@ -155,6 +166,7 @@ metrics_row(ev)
 st.caption(f"Scored on {ev.test_count:,} test images the model never saw, and {ev.train_count:,} training images.")
 st.subheader("Training curves")
 curves({"": card.history}, key="eval")
+tensorboard_hint(card)
 data = widgets.require_data()
 confusion_section(card, ev, data)
 report_section(ev)

@@ -35,3 +35,18 @@ def test_conversions_are_kept_per_model_version(app_env):
     assert "Download .tflite (int8 (full-integer))" in _downloads(again)
     other = _evaluate(QUICK)
     assert not any("int8" in label for label in _downloads(other))
+
+
+def test_tensorboard_command_for_the_chosen_model(app_env):
+    at = _evaluate(QUICK)
+    commands = [code.value for code in at.code]
+    assert f"tensorboard --logdir '{app_env / QUICK / 'tensorboard'}'" in commands
+
+
+def test_model_without_logs_says_so(copied_models):
+    import shutil
+
+    shutil.rmtree(copied_models / LOGISTIC / "tensorboard")
+    at = _evaluate(LOGISTIC)
+    assert not at.exception and not at.code
+    assert "saved without TensorBoard logs" in page_text(at)
