@@ -33,13 +33,17 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--preset", default="cnn-quick", choices=sorted(PRESETS))
     p.add_argument("--name", help="model name (default: preset, epochs and time)")
     p.add_argument("--data", help="path to mnist.npz (default: $MNIST_NPZ, then known places)")
-    for option, kind in PRESET_OPTIONS.items():
-        p.add_argument("--" + option.replace("_", "-"), type=kind)
-    p.add_argument("--hidden-units", help="comma-separated sizes, e.g. 128,64")
-    p.add_argument("--augment", action=argparse.BooleanOptionalAction, default=None)
-    p.add_argument("--lr-schedule", action=argparse.BooleanOptionalAction, default=None)
-    p.add_argument("--overwrite", action="store_true", help="replace a model of the same name")
+    _add_setting_options(p)
     p.add_argument("--output", help="save into this folder instead of the registry (used for the shipped model)")
+
+    p = sub.add_parser("tune", help="search a preset's hyper-parameters with KerasTuner; save the best model")
+    p.add_argument("--preset", default="mlp-128-64", choices=sorted(PRESETS))
+    p.add_argument("--trials", type=int, default=10)
+    p.add_argument("--max-minutes", type=float, help="time budget; the trial running at the end is stopped")
+    p.add_argument("--algorithm", choices=("random", "hyperband", "bayesian"), default="random")
+    p.add_argument("--name", help="name of the best model (default: preset, 'search' and time)")
+    p.add_argument("--data", help="path to mnist.npz")
+    _add_setting_options(p)
 
     p = sub.add_parser("evaluate", help="score a model on the MNIST test set")
     p.add_argument("model", nargs="?", default=None, help="model name (default: the shipped model)")
@@ -64,6 +68,16 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("name")
     sub.add_parser("presets", help="list the networks that can be trained")
     return parser
+
+
+def _add_setting_options(p: argparse.ArgumentParser) -> None:
+    """Training settings that override a preset's defaults (train, and the base of a search)."""
+    for option, kind in PRESET_OPTIONS.items():
+        p.add_argument("--" + option.replace("_", "-"), type=kind)
+    p.add_argument("--hidden-units", help="comma-separated sizes, e.g. 128,64")
+    p.add_argument("--augment", action=argparse.BooleanOptionalAction, default=None)
+    p.add_argument("--lr-schedule", action=argparse.BooleanOptionalAction, default=None)
+    p.add_argument("--overwrite", action="store_true", help="replace a model of the same name")
 
 
 def _registry(args: argparse.Namespace, root: str | None = None):
@@ -120,9 +134,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     registry = _registry(args, args.output)
     if args.output:
         registry.shipped = None
-    bar = _TerminalBar()
-    listener = TrainingListener()
-    listener.on_start, listener.on_batch, listener.on_epoch = bar.on_start, bar.on_batch, bar.on_epoch
+    listener = _bar_listener(TrainingListener)
     stop = threading.Event()
     try:
         card = train_and_save(args.preset, settings, data, registry, name, listener, stop, overwrite=args.overwrite)
@@ -132,6 +144,56 @@ def cmd_train(args: argparse.Namespace) -> int:
     print(f"saved {card.name!r} to {registry.root / card.name}")
     print(f"test accuracy {card.metrics['test_accuracy']:.4f}, train accuracy {card.metrics['train_accuracy']:.4f}, "
           f"{card.train_seconds:.0f}s of training")
+    return 0
+
+
+def _bar_listener(listener_class):
+    """A listener of ``listener_class`` that draws the terminal bar for every training run."""
+    bar = _TerminalBar()
+    listener = listener_class()
+    listener.on_start, listener.on_batch, listener.on_epoch = bar.on_start, bar.on_batch, bar.on_epoch
+    return listener
+
+
+def cmd_tune(args: argparse.Namespace) -> int:
+    import signal
+
+    from .data import load_mnist
+    from .tuning import SearchListener, format_trials
+    from .workflow import search_and_save
+
+    settings = _settings(args)
+    data = load_mnist(args.data)
+    name = args.name or f"{args.preset} search {time.strftime('%Y-%m-%d %H%M%S')}"
+    listener = _bar_listener(SearchListener)
+    listener.on_trial_start = lambda number, total, values: sys.stderr.write(
+        f"trial {number}/{total}: " + ", ".join(f"{k}={v:.3g}" if isinstance(v, float) else f"{k}={v}"
+                                                for k, v in values.items()) + "\n")
+    stop = threading.Event()
+
+    def first_interrupt(signum, frame) -> None:  # Ctrl-C: stop and keep the best so far; again: quit
+        sys.stderr.write("\nstopping: the best finished trial will be saved (Ctrl-C again to quit)\n")
+        stop.set()
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+
+    in_main = threading.current_thread() is threading.main_thread()  # only there can signals be handled
+    previous = signal.signal(signal.SIGINT, first_interrupt) if in_main else None
+    try:
+        card, found = search_and_save(args.preset, settings, data, _registry(args), name, listener, stop,
+                                      overwrite=args.overwrite, trials=args.trials, max_minutes=args.max_minutes,
+                                      algorithm=args.algorithm)
+    except KeyboardInterrupt:
+        sys.stderr.write("\ninterrupted: nothing was saved\n")
+        return 130
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGINT, previous)
+    print(format_trials(found))
+    best = found.trials[found.best_trial - 1]
+    ended = " (stopped early)" if found.stopped else ""
+    print(f"\n{len(found.trials)} trials in {found.seconds:.0f}s{ended}; best: trial {best.number}, "
+          f"validation accuracy {best.val_accuracy:.2%}")
+    print(f"saved {card.name!r}: test accuracy {card.test_accuracy:.2%}")
     return 0
 
 
@@ -244,7 +306,7 @@ def cmd_presets(args: argparse.Namespace) -> int:
     return 0
 
 
-COMMANDS = {"train": cmd_train, "evaluate": cmd_evaluate, "predict": cmd_predict, "export": cmd_export,
+COMMANDS = {"train": cmd_train, "evaluate": cmd_evaluate, "predict": cmd_predict, "export": cmd_export, "tune": cmd_tune,
             "models": cmd_models, "rename": cmd_rename, "delete": cmd_delete, "presets": cmd_presets}
 
 

@@ -53,6 +53,7 @@ class ModelCard:
     epochs_done: int
     stopped_early: bool = False
     parameters: int = 0
+    search: dict[str, Any] = field(default_factory=dict)  # a hyper-parameter search's trials, if one made it
     format: int = CARD_FORMAT
     shipped: bool = field(default=False, compare=False)
 

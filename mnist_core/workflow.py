@@ -10,13 +10,14 @@ from .predictor import Predictor
 from .registry import ModelCard, Registry, now_iso
 from .settings import TrainSettings
 from .training import TrainingListener, TrainResult, train
+from .tuning import SearchListener, SearchResult, search
 
 
 def card_for(result: TrainResult, metrics: dict, data: MnistData, name: str) -> ModelCard:
     return ModelCard(
         name=name, preset=result.preset, settings=result.settings.to_dict(), history=result.history,
         metrics=metrics, dataset=data.fingerprint, created=now_iso(), train_seconds=round(result.seconds, 2),
-        epochs_done=result.epochs_done, stopped_early=result.stopped_early,
+        epochs_done=result.epochs_done, stopped_early=result.stopped_early, search=result.extra.get("search", {}),
     )
 
 
@@ -34,3 +35,12 @@ def train_and_save(preset: str, settings: TrainSettings | None, data: MnistData,
                    overwrite: bool = False) -> ModelCard:
     result = train(preset, settings, data, listener=listener, stop=stop)
     return evaluate_and_save(result, data, registry, name, overwrite=overwrite)
+
+
+def search_and_save(preset: str, settings: TrainSettings | None, data: MnistData, registry: Registry, name: str,
+                    listener: SearchListener | None = None, stop: threading.Event | None = None,
+                    overwrite: bool = False, **search_options) -> tuple[ModelCard, SearchResult]:
+    """Search, then score and store the best trial's model with every trial in its card."""
+    found = search(preset, settings, data, listener=listener, stop=stop, **search_options)
+    found.best.extra["search"] = found.card_summary()
+    return evaluate_and_save(found.best, data, registry, name, overwrite=overwrite), found
