@@ -41,6 +41,8 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--trials", type=int, default=10)
     p.add_argument("--max-minutes", type=float, help="time budget; the trial running at the end is stopped")
     p.add_argument("--algorithm", choices=("random", "hyperband", "bayesian"), default="random")
+    p.add_argument("--knobs", help="comma-separated knobs to search (default: learning_rate,batch_size,units,dropout "
+                                   "where the preset has them; also optimizer, activation)")
     p.add_argument("--name", help="name of the best model (default: preset, 'search' and time)")
     p.add_argument("--data", help="path to mnist.npz")
     _add_setting_options(p)
@@ -155,6 +157,20 @@ def _bar_listener(listener_class):
     return listener
 
 
+def _knobs(args: argparse.Namespace):
+    """The --knobs names as Knobs with their widest ranges (the defaults when not given)."""
+    from .tuning import available_knobs, default_knobs
+
+    if not args.knobs:
+        return None
+    names = [n.strip() for n in args.knobs.split(",") if n.strip()]
+    wide, default = available_knobs(args.preset), default_knobs(args.preset)
+    unknown = [n for n in names if n not in wide]
+    if unknown:
+        raise DigitLabError(f"{args.preset} has no knob {', '.join(unknown)}; it has {', '.join(wide)}.")
+    return {n: default.get(n, wide[n]) for n in names}
+
+
 def cmd_tune(args: argparse.Namespace) -> int:
     import signal
 
@@ -181,7 +197,7 @@ def cmd_tune(args: argparse.Namespace) -> int:
     try:
         card, found = search_and_save(args.preset, settings, data, _registry(args), name, listener, stop,
                                       overwrite=args.overwrite, trials=args.trials, max_minutes=args.max_minutes,
-                                      algorithm=args.algorithm)
+                                      algorithm=args.algorithm, knobs=_knobs(args))
     except KeyboardInterrupt:
         sys.stderr.write("\ninterrupted: nothing was saved\n")
         return 130

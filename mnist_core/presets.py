@@ -99,13 +99,15 @@ PRESETS: dict[str, Preset] = {
         Preset(
             "logistic", "Logistic baseline",
             "One Dense(10) layer with sigmoid on the 784 pixels: the notebooks' first baseline.",
-            "dense", "sparse", TrainSettings(epochs=20, batch_size=32, hidden_units=()), build_logistic, "sigmoid",
+            "dense", "sparse", TrainSettings(epochs=20, batch_size=32, hidden_units=(), validation_split=0.1),
+            build_logistic, "sigmoid",
         ),
         Preset(
             "mlp-128-128-dropout", "MLP 128-128 + dropout",
             "128 ReLU -> 128 ReLU -> Dropout 0.25 -> softmax, one-hot labels, batch 512.",
             "dense", "categorical",
-            TrainSettings(epochs=10, batch_size=512, hidden_units=(128, 128), dropout=0.25), build_dense,
+            TrainSettings(epochs=10, batch_size=512, hidden_units=(128, 128), dropout=0.25, validation_split=0.1),
+            build_dense,
         ),
         Preset(
             "dnn-3x128", "Deep MLP 3x128",
@@ -116,7 +118,8 @@ PRESETS: dict[str, Preset] = {
         Preset(
             "mlp-128-64", "MLP 128-64",
             "Flatten -> 128 -> 64 -> softmax, 10 epochs.",
-            "dense", "sparse", TrainSettings(epochs=10, batch_size=32, hidden_units=(128, 64)), build_dense,
+            "dense", "sparse", TrainSettings(epochs=10, batch_size=32, hidden_units=(128, 64), validation_split=0.1),
+            build_dense,
         ),
         Preset(
             "cnn-quick", "Quick CNN",

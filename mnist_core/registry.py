@@ -54,6 +54,7 @@ class ModelCard:
     stopped_early: bool = False
     parameters: int = 0
     search: dict[str, Any] = field(default_factory=dict)  # a hyper-parameter search's trials, if one made it
+    epochs_run: float = 0.0  # fractional epochs really trained (0 on cards older than this field)
     format: int = CARD_FORMAT
     shipped: bool = field(default=False, compare=False)
 

@@ -24,7 +24,7 @@ from .data import MnistData
 from .errors import DigitLabError, SettingsError
 from .presets import get_preset
 from .settings import ACTIVATIONS, BOUNDS, MAX_UNITS, OPTIMIZERS, TrainSettings
-from .training import TrainingListener, TrainResult, train
+from .training import TrainingListener, TrainingStopped, TrainResult, train
 
 ALGORITHMS = ("random", "hyperband", "bayesian")
 OBJECTIVE = "val_accuracy"
@@ -50,8 +50,8 @@ class Knob:
         return f"{self.name} {self.low:g}..{self.high:g}{' (log)' if self.log else ''}"
 
 
-def default_knobs(preset_name: str) -> dict[str, Knob]:
-    """The knobs a preset exposes, with ranges inside its settings' bounds."""
+def available_knobs(preset_name: str) -> dict[str, Knob]:
+    """Every knob a preset exposes, with the widest ranges a search may use (inside the settings' bounds)."""
     preset = get_preset(preset_name)
     knobs = {
         "learning_rate": Knob("learning_rate", 1e-4, 1e-2, log=True),
@@ -64,6 +64,20 @@ def default_knobs(preset_name: str) -> dict[str, Knob]:
         if preset.kind == "dense":
             knobs["activation"] = Knob("activation", choices=ACTIVATIONS)
     return knobs
+
+
+def default_knobs(preset_name: str) -> dict[str, Knob]:
+    """What a search tries unless told otherwise: the knobs that matter most, in ranges that train well.
+
+    (Plain SGD at a tiny rate or sigmoid units mostly waste a trial on a 10-minute budget.)
+    """
+    wanted = {
+        "learning_rate": Knob("learning_rate", 3e-4, 3e-3, log=True),
+        "batch_size": Knob("batch_size", choices=(64, 128, 256)),
+        "units": Knob("units", choices=(128, 256, 512)),
+        "dropout": Knob("dropout", 0.0, 0.4),
+    }
+    return {name: knob for name, knob in wanted.items() if name in available_knobs(preset_name)}
 
 
 def check_knob(knob: Knob) -> Knob:
@@ -121,7 +135,7 @@ class TrialRecord:
     values: dict[str, Any]
     val_accuracy: float | None
     seconds: float
-    epochs: int
+    epochs: float  # fractional when the trial was stopped
     status: str  # "done", "stopped" (by Stop or the time budget) or "failed"
     message: str = ""
 
@@ -193,6 +207,11 @@ class _TrialStop:
         return self.run.stop.is_set() or (deadline is not None and time.monotonic() >= deadline)
 
 
+def _finish(run: _Run, record: TrialRecord) -> None:
+    run.records.append(record)
+    run.listener.on_trial_end(record)
+
+
 def _run_trial(run: _Run, values: dict[str, Any]) -> float:
     """Train one trial; record it; keep its model if it is the best finished one."""
     number = len(run.records) + 1
@@ -202,17 +221,16 @@ def _run_trial(run: _Run, values: dict[str, Any]) -> float:
     started = time.perf_counter()
     try:
         result = train(run.preset, settings, run.data, listener=run.listener, stop=_TrialStop(run))
+    except TrainingStopped:  # by Stop or the budget, before its first batch
+        _finish(run, TrialRecord(number, shown, None, time.perf_counter() - started, 0.0, "stopped"))
+        return 0.0
     except DigitLabError as exc:
-        record = TrialRecord(number, shown, None, time.perf_counter() - started, 0, "failed", str(exc))
-        run.records.append(record)
-        run.listener.on_trial_end(record)
+        _finish(run, TrialRecord(number, shown, None, time.perf_counter() - started, 0.0, "failed", str(exc)))
         run.failure = run.failure or exc
         return 0.0
     accuracy = (result.history.get(OBJECTIVE) or [None])[-1]
     status = "stopped" if result.stopped_early else "done"
-    record = TrialRecord(number, shown, accuracy, result.seconds, result.epochs_done, status)
-    run.records.append(record)
-    run.listener.on_trial_end(record)
+    _finish(run, TrialRecord(number, shown, accuracy, result.seconds, round(result.epochs_run, 2), status))
     best = run.records[run.best_trial - 1].val_accuracy if run.best_trial else None
     if status == "done" and accuracy is not None and (best is None or accuracy > best):
         run.best, run.best_trial = result, number
@@ -272,10 +290,10 @@ def search(preset_name: str, settings: TrainSettings | None, data: MnistData,
         base = base.with_changes(validation_split=SEARCH_VALIDATION)
     base = base.with_changes()  # validated
     chosen = {name: check_knob(knob) for name, knob in (knobs or default_knobs(preset_name)).items()}
-    unknown = sorted(set(chosen) - set(default_knobs(preset_name)))
+    unknown = sorted(set(chosen) - set(available_knobs(preset_name)))
     if unknown:
         raise SettingsError(f"{preset_name} has no knob {', '.join(unknown)}; "
-                            f"it has {', '.join(default_knobs(preset_name))}.")
+                            f"it has {', '.join(available_knobs(preset_name))}.")
     hp = kt.HyperParameters()
     for knob in chosen.values():
         _declare(hp, knob)
@@ -316,7 +334,7 @@ def format_trials(result: SearchResult) -> str:
         cells = "  ".join(f"{_cell(r.values.get(n)):>13}" for n in names)
         acc = "" if r.val_accuracy is None else f"{r.val_accuracy:.2%}"
         mark = "  <- best" if r.number == result.best_trial else ""
-        lines.append(f"{r.number:>3}  {cells}  {acc:>8} {r.epochs:>6} {r.seconds:>6.0f}s  {r.status}{mark}")
+        lines.append(f"{r.number:>3}  {cells}  {acc:>8} {r.epochs:>6g} {r.seconds:>6.0f}s  {r.status}{mark}")
     return "\n".join(lines)
 
 

@@ -18,6 +18,7 @@ def card_for(result: TrainResult, metrics: dict, data: MnistData, name: str) -> 
         name=name, preset=result.preset, settings=result.settings.to_dict(), history=result.history,
         metrics=metrics, dataset=data.fingerprint, created=now_iso(), train_seconds=round(result.seconds, 2),
         epochs_done=result.epochs_done, stopped_early=result.stopped_early, search=result.extra.get("search", {}),
+        epochs_run=round(result.epochs_run, 2),
     )
 
 

@@ -7,8 +7,8 @@ from mnist_core.cli import main
 from mnist_core.errors import SettingsError
 from mnist_core.presets import get_preset
 from mnist_core.registry import Registry
-from mnist_core.tuning import (Knob, SearchListener, SearchStopped, apply_values, default_knobs, format_trials,
-                               search)
+from mnist_core.tuning import (Knob, SearchListener, SearchStopped, apply_values, available_knobs, check_knob,
+                               default_knobs, format_trials, search)
 from mnist_core.workflow import search_and_save
 
 SMALL = {"units": Knob("units", choices=(8, 16)), "learning_rate": Knob("learning_rate", 1e-3, 1e-2, log=True)}
@@ -96,8 +96,14 @@ def test_bad_search_options_are_one_sentence(tiny_data, options, message):
 
 
 def test_knobs_follow_the_preset():
-    assert "units" not in default_knobs("logistic") and "activation" not in default_knobs("cnn-quick")
-    assert {"learning_rate", "batch_size", "units", "dropout", "activation"} <= set(default_knobs("mlp-128-64"))
+    assert "units" not in available_knobs("logistic") and "activation" not in available_knobs("cnn-quick")
+    assert {"learning_rate", "batch_size", "units", "dropout", "activation", "optimizer"} <= set(
+        available_knobs("mlp-128-64"))
+    assert set(default_knobs("mlp-128-64")) == {"learning_rate", "batch_size", "units", "dropout"}
+    assert set(default_knobs("logistic")) == {"learning_rate", "batch_size"}
+    for name in ("logistic", "mlp-128-64", "cnn-quick"):
+        for knob in {**available_knobs(name), **default_knobs(name)}.values():
+            check_knob(knob)  # every offered range lies inside the settings' bounds
 
 
 def test_trial_values_become_validated_settings():
@@ -121,12 +127,13 @@ def test_cli_tune_prints_the_trials_and_the_best(tmp_path, tiny_data, models_dir
     np.savez(npz, x_train=tiny_data.x_train, y_train=tiny_data.y_train, x_test=tiny_data.x_test,
              y_test=tiny_data.y_test)
     code = main(["tune", "--preset", "logistic", "--trials", "2", "--epochs", "1", "--algorithm", "random",
-                 "--name", "cli search", "--data", str(npz)])
+                 "--knobs", "learning_rate,optimizer", "--name", "cli search", "--data", str(npz)])
     assert code == 0
     out, err = capsys.readouterr()
     assert "val acc" in out and "<- best" in out and "saved 'cli search'" in out
     assert "trial 1/2:" in err and "trial 2/2:" in err
-    assert Registry(models_dir).card("cli search").search["trials"]
+    card = Registry(models_dir).card("cli search")
+    assert card.search["knobs"] == ["learning_rate", "optimizer"] and len(card.search["trials"]) == 2
 
 
 def test_cli_tune_bad_trials_is_one_line(tmp_path, tiny_data, models_dir, capsys):
@@ -136,3 +143,5 @@ def test_cli_tune_bad_trials_is_one_line(tmp_path, tiny_data, models_dir, capsys
     assert main(["tune", "--trials", "0", "--data", str(npz)]) == 1
     err = capsys.readouterr().err
     assert err.startswith("error: trials must be") and err.count("\n") == 1
+    assert main(["tune", "--preset", "logistic", "--knobs", "units", "--data", str(npz)]) == 1
+    assert "logistic has no knob units" in capsys.readouterr().err
