@@ -1,10 +1,26 @@
 """Evaluate page: downloads with the TFLite parity table, TensorBoard command, probabilities of a clicked image."""
 
+import base64
+import json
+
+import numpy as np
+
 from tests.app.apptools import LOGISTIC, QUICK, open_page, page_text
 
 
 def _downloads(at) -> dict[str, object]:
     return {element.proto.label: element for element in at.get("download_button")}
+
+
+def _figure(at, key: str) -> dict:
+    return next(json.loads(e.proto.spec) for e in at.get("plotly_chart") if key in e.proto.id)
+
+
+def _numbers(values) -> list[float]:
+    """Plotly sends numeric arrays as base64 ("bdata") or as plain lists."""
+    if isinstance(values, dict):
+        return np.frombuffer(base64.b64decode(values["bdata"]), dtype=values["dtype"]).tolist()
+    return list(values)
 
 
 def _evaluate(model: str):
@@ -50,3 +66,27 @@ def test_model_without_logs_says_so(copied_models):
     at = _evaluate(LOGISTIC)
     assert not at.exception and not at.code
     assert "saved without TensorBoard logs" in page_text(at)
+
+
+def test_an_image_of_a_cell_shows_its_ten_probabilities(app_env):
+    at = _evaluate(QUICK)
+    at.selectbox(key="eval_true").set_value(3)
+    at.selectbox(key="eval_pred").set_value(3).run()
+    assert at.selectbox(key="eval_image").value == 0
+    at.selectbox(key="eval_image").set_value(2).run()
+    assert not at.exception
+    probabilities = _numbers(_figure(at, "eval_image_bars")["data"][0]["y"])
+    assert len(probabilities) == 10 and abs(sum(probabilities) - 1) < 1e-3
+    assert max(range(10), key=lambda d: probabilities[d]) == 3
+    assert _figure(at, "eval_cell_images")["layout"]["shapes"], "the chosen image is outlined in the grid"
+    assert "The model said **3**" in page_text(at)
+
+
+def test_picking_another_cell_starts_from_its_first_image(app_env):
+    at = _evaluate(QUICK)
+    at.selectbox(key="eval_true").set_value(3)
+    at.selectbox(key="eval_pred").set_value(3).run()
+    at.selectbox(key="eval_image").set_value(2).run()
+    at.selectbox(key="eval_true").set_value(1)
+    at.selectbox(key="eval_pred").set_value(1).run()
+    assert at.selectbox(key="eval_image").value == 0 and not at.exception
