@@ -318,7 +318,7 @@ def cmd_presets(args: argparse.Namespace) -> int:
     from .presets import PRESETS
 
     for preset in PRESETS.values():
-        print(f"{preset.name:<22} {preset.description}")
+        print(f"{preset.name:<22} {preset.title}: {preset.description}")
     return 0
 
 

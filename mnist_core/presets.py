@@ -70,7 +70,7 @@ def _conv_block(filters: int, count: int, batch_norm: bool) -> list[layers.Layer
 
 
 def build_cnn_quick(settings: TrainSettings) -> keras.Model:
-    """Two small conv layers: ~99% in under a minute on a laptop, for training live in class."""
+    """Two small conv layers: ~99% in about a minute on two CPU cores, for training live in class."""
     body = [
         layers.Conv2D(32, 3, activation="relu"), layers.MaxPooling2D(),
         layers.Conv2D(64, 3, activation="relu"), layers.MaxPooling2D(),
@@ -124,7 +124,7 @@ PRESETS: dict[str, Preset] = {
         Preset(
             "cnn-quick", "Quick CNN",
             "Conv 32 -> pool -> conv 64 -> pool -> dense 128, 4 epochs with cosine decay: "
-            "99% in under a minute, for live demos.",
+            "99% in about a minute, for live demos.",
             "conv", "sparse",
             TrainSettings(epochs=4, batch_size=128, hidden_units=(128,), dropout=0.25, learning_rate=2e-3,
                           lr_schedule=True),

@@ -8,8 +8,8 @@ stopped cleanly between batches from another thread.
 from __future__ import annotations
 
 import os
-import threading
 import shutil
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -97,6 +97,7 @@ class _Progress(keras.callbacks.Callback):
 
 
 def stop_note(epochs_run: float, epochs: int) -> str:
+    """ "stopped at 0.74 of epoch 2" mid-epoch, "stopped after 2 of 5 epochs" between epochs."""
     whole = int(epochs_run)
     part = epochs_run - whole
     if part < 0.005:
@@ -201,6 +202,6 @@ def train(preset_name: str, settings: TrainSettings | None, data: MnistData,
     seconds = time.perf_counter() - started
     hist = {k: [float(v) for v in values] for k, values in history.history.items()}
     epochs_done = len(hist.get("loss", []))
-    stopped = bool(stop is not None and stop.is_set())
+    stopped = bool(stop is not None and stop.is_set() and progress.epochs_run < settings.epochs)
     return TrainResult(model, preset_name, settings, hist, epochs_done, stopped, seconds, tensorboard_dir=log_dir,
                        epochs_run=round(progress.epochs_run, 4))

@@ -246,7 +246,10 @@ def _oracle(algorithm: str, trials: int, epochs: int, seed: int, hp):
         # as many brackets as it takes to reach the number of trials asked for
         return kt.oracles.HyperbandOracle(max_epochs=max(epochs, 2), factor=3, hyperband_iterations=trials, **common)
     if algorithm == "bayesian":
-        return kt.oracles.BayesianOptimizationOracle(max_trials=trials, **common)
+        # KerasTuner starts with 3 random trials per knob (12 for four): more than a short search has,
+        # which would make it a random search. A third of the trials explore; the rest follow the model.
+        return kt.oracles.BayesianOptimizationOracle(max_trials=trials, num_initial_points=max(2, trials // 3),
+                                                     **common)
     return kt.oracles.RandomSearchOracle(max_trials=trials, **common)
 
 

@@ -20,11 +20,8 @@ def tiny_model(tiny_data):
 
 
 @pytest.fixture
-def npz(tmp_path, tiny_data):
-    path = tmp_path / "tiny.npz"
-    np.savez(path, x_train=tiny_data.x_train, y_train=tiny_data.y_train, x_test=tiny_data.x_test,
-             y_test=tiny_data.y_test)
-    return path
+def npz(tiny_npz):
+    return tiny_npz
 
 
 @pytest.fixture

@@ -1,6 +1,5 @@
 """Hyper-parameter search: KerasTuner chooses, Digit Lab trains, Stop keeps the best so far."""
 
-import numpy as np
 import pytest
 
 from mnist_core.cli import main
@@ -122,12 +121,9 @@ def test_best_model_goes_to_the_registry_with_its_trials(tiny_data, tmp_path):
     assert "<- best" in format_trials(found)
 
 
-def test_cli_tune_prints_the_trials_and_the_best(tmp_path, tiny_data, models_dir, capsys):
-    npz = tmp_path / "tiny.npz"
-    np.savez(npz, x_train=tiny_data.x_train, y_train=tiny_data.y_train, x_test=tiny_data.x_test,
-             y_test=tiny_data.y_test)
+def test_cli_tune_prints_the_trials_and_the_best(tiny_npz, models_dir, capsys):
     code = main(["tune", "--preset", "logistic", "--trials", "2", "--epochs", "1", "--algorithm", "random",
-                 "--knobs", "learning_rate,optimizer", "--name", "cli search", "--data", str(npz)])
+                 "--knobs", "learning_rate,optimizer", "--name", "cli search", "--data", str(tiny_npz)])
     assert code == 0
     out, err = capsys.readouterr()
     assert "val acc" in out and "<- best" in out and "saved 'cli search'" in out
@@ -136,12 +132,9 @@ def test_cli_tune_prints_the_trials_and_the_best(tmp_path, tiny_data, models_dir
     assert card.search["knobs"] == ["learning_rate", "optimizer"] and len(card.search["trials"]) == 2
 
 
-def test_cli_tune_bad_trials_is_one_line(tmp_path, tiny_data, models_dir, capsys):
-    npz = tmp_path / "tiny.npz"
-    np.savez(npz, x_train=tiny_data.x_train, y_train=tiny_data.y_train, x_test=tiny_data.x_test,
-             y_test=tiny_data.y_test)
-    assert main(["tune", "--trials", "0", "--data", str(npz)]) == 1
+def test_cli_tune_bad_trials_is_one_line(tiny_npz, models_dir, capsys):
+    assert main(["tune", "--trials", "0", "--data", str(tiny_npz)]) == 1
     err = capsys.readouterr().err
     assert err.startswith("error: trials must be") and err.count("\n") == 1
-    assert main(["tune", "--preset", "logistic", "--knobs", "units", "--data", str(npz)]) == 1
+    assert main(["tune", "--preset", "logistic", "--knobs", "units", "--data", str(tiny_npz)]) == 1
     assert "logistic has no knob units" in capsys.readouterr().err
