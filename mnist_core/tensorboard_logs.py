@@ -31,32 +31,38 @@ def callback(log_dir: Path):
                              profile_batch=0)
 
 
+HISTOGRAM_BUCKETS = 30  # TensorBoard's own default
+
+
+def histogram_buckets(values, count: int = HISTOGRAM_BUCKETS):
+    """(count, 3) float64 rows of (left edge, right edge, how many): TensorBoard's histogram layout."""
+    import numpy as np
+
+    flat = np.asarray(values, dtype=np.float64).ravel()
+    counts, edges = np.histogram(flat, bins=count)
+    return np.stack([edges[:-1], edges[1:], counts.astype(np.float64)], axis=1)
+
+
 def _callback_class():
     import keras
     import tensorflow as tf
+    from tensorboard.plugins.histogram import metadata
 
     class TensorBoard(keras.callbacks.TensorBoard):
-        """Keras's TensorBoard callback, writing the weight histograms through one traced function.
+        """Keras's TensorBoard callback, with the weight histograms counted by NumPy.
 
-        Keras writes them op by op, eagerly: measured 0.22-0.35 s per epoch for the quick CNN against
-        0.08 s traced, which is most of the logging's cost on a short run. Same tags, same steps.
+        Keras builds each histogram from a dozen TensorFlow ops; on a short run that cost more than the
+        training it logged (0.9 s per 2-epoch MLP run, traced or not). NumPy counts the same 30 buckets
+        in about a millisecond and one op writes them: same tags, same steps, same plugin data.
         """
 
-        _write_histograms = None
-
         def _log_weights(self, epoch: int) -> None:
-            if self._write_histograms is None:
-                weights = [(f"{w.path.replace(':', '_')}/histogram", w.value)
-                           for layer in self.model.layers for w in layer.weights]
-
-                @tf.function
-                def write(step: tf.Tensor) -> None:
-                    for name, weight in weights:
-                        tf.summary.histogram(name, weight, step=step)
-
-                self._write_histograms = write
             with self._train_writer.as_default():
-                self._write_histograms(tf.constant(epoch, tf.int64))
+                for layer in self.model.layers:
+                    for weight in layer.weights:
+                        name = f"{weight.path.replace(':', '_')}/histogram"
+                        tf.summary.write(name, histogram_buckets(keras.ops.convert_to_numpy(weight.value)),
+                                         step=epoch, metadata=metadata.create_summary_metadata(name, ""))
             self._train_writer.flush()
 
     return TensorBoard

@@ -31,6 +31,21 @@ def test_a_run_writes_epoch_scalars_and_weight_histograms(tiny_data):
     assert any("histogram" in tag for tag in train_tags)
 
 
+def test_weight_histograms_are_tensorboards_own_layout(tiny_data):
+    """Counted by NumPy, written as TensorBoard's histogram plugin data: 30 buckets covering every weight."""
+    import numpy as np
+    from tensorboard.util import tensor_util
+
+    result = train("mlp-128-64", _settings(epochs=1), tiny_data)
+    events = EventAccumulator(str(result.tensorboard_dir / "train"), size_guidance={"tensors": 0}).Reload()
+    tag = next(t for t in events.Tags()["tensors"] if t.endswith("kernel/histogram"))
+    assert events.SummaryMetadata(tag).plugin_data.plugin_name == "histograms"
+    buckets = tensor_util.make_ndarray(events.Tensors(tag)[0].tensor_proto)
+    kernel = next(w for w in result.model.weights if w.path.replace(":", "_") + "/histogram" == tag)
+    assert buckets.shape == (30, 3) and buckets[:, 2].sum() == np.prod(kernel.shape)
+    assert buckets[0, 0] == float(np.min(kernel.numpy())) and buckets[-1, 1] == float(np.max(kernel.numpy()))
+
+
 def test_saving_moves_the_logs_into_the_model_folder(tiny_data, tmp_path):
     registry = Registry(tmp_path / "models", shipped=None)
     train_and_save("mlp-128-64", _settings(), tiny_data, registry, "with logs")
