@@ -58,7 +58,7 @@ def _key(card: ModelCard, variant: str) -> tuple:
 def _convert(card: ModelCard, variant: str, data) -> TfliteExport:
     """Convert under the server-wide lock, showing progress; another session may have done it meanwhile."""
     store, key = _store(), _key(card, variant)
-    bar = st.progress(0.0, text="Waiting for another export to finish…")
+    bar = st.progress(0.0, text="Starting (after any other export on this server)…")
     with store.converting:
         done = store.get(key)
         if done is not None:
