@@ -170,5 +170,5 @@ def image_grid_figure(images: np.ndarray, hover: Sequence[str], columns: int = 8
                       line=dict(color=SECOND, width=3))
     fig.update_xaxes(visible=False, range=[-2, columns * step - gap + 1], constrain="domain")
     fig.update_yaxes(visible=False, autorange="reversed", scaleanchor="x", constrain="domain")
-    fig.update_layout(height=44 * rows + 20, margin=dict(l=0, r=0, t=10, b=10), dragmode=False)
+    fig.update_layout(height=58 * rows + 20, margin=dict(l=0, r=0, t=10, b=10), dragmode=False)
     return fig
