@@ -4,8 +4,9 @@
 
 For the quick CNN and the seed MLP (the notebook's 128-128-dropout network),
 trains the same model the same way twice in this run: once through
-mnist_core.training.train with a listener that receives every report, once
-with a plain Keras model.fit. Repeats alternate the order; the best time of
+mnist_core.training.train with a listener that receives every report (and its
+TensorBoard logs), once with a plain Keras model.fit holding out the same
+validation share. Repeats alternate the order; the best time of
 each is compared. Goal: throughput ratio >= 0.95 (overhead <= 5%).
 """
 
@@ -42,7 +43,8 @@ def plain_fit(name: str, settings, data) -> float:
     steps = int(np.ceil(len(x) / settings.batch_size))
     compile_for(model, preset, settings, steps * settings.epochs)
     start = time.perf_counter()
-    model.fit(x, y, batch_size=settings.batch_size, epochs=settings.epochs, shuffle=True, verbose=0)
+    model.fit(x, y, batch_size=settings.batch_size, epochs=settings.epochs, shuffle=True, verbose=0,
+              validation_split=settings.validation_split)  # the same held-out share (the last images) as ours
     return time.perf_counter() - start
 
 

@@ -34,15 +34,21 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--preset", default="cnn-quick", choices=sorted(PRESETS))
     p.add_argument("--name", help="model name (default: preset, epochs and time)")
     p.add_argument("--data", help="path to mnist.npz (default: $MNIST_NPZ, then known places)")
-    for option, kind in PRESET_OPTIONS.items():
-        p.add_argument("--" + option.replace("_", "-"), type=kind)
-    p.add_argument("--hidden-units", help="comma-separated sizes, e.g. 128,64")
-    p.add_argument("--augment", action=argparse.BooleanOptionalAction, default=None)
-    p.add_argument("--lr-schedule", action=argparse.BooleanOptionalAction, default=None)
+    _add_setting_options(p)
     p.add_argument("--usps-train", action=argparse.BooleanOptionalAction, default=None)
     p.add_argument("--from", dest="start_from", help="continue from this model (name, folder or .keras file)")
-    p.add_argument("--overwrite", action="store_true", help="replace a model of the same name")
     p.add_argument("--output", help="save into this folder instead of the registry (used for the shipped model)")
+
+    p = sub.add_parser("tune", help="search a preset's hyper-parameters with KerasTuner; save the best model")
+    p.add_argument("--preset", default="mlp-128-64", choices=sorted(PRESETS))
+    p.add_argument("--trials", type=int, default=10)
+    p.add_argument("--max-minutes", type=float, help="time budget; the trial running at the end is stopped")
+    p.add_argument("--algorithm", choices=("random", "hyperband", "bayesian"), default="random")
+    p.add_argument("--knobs", help="comma-separated knobs to search (default: learning_rate,batch_size,units,dropout "
+                                   "where the preset has them; also optimizer, activation)")
+    p.add_argument("--name", help="name of the best model (default: preset, 'search' and time)")
+    p.add_argument("--data", help="path to mnist.npz")
+    _add_setting_options(p)
 
     p = sub.add_parser("evaluate", help="score a model on the MNIST test set")
     p.add_argument("model", nargs="?", default=None, help="model name (default: the shipped model)")
@@ -57,6 +63,12 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--epochs", type=int, default=6)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--data", help="path to mnist.npz")
+    p = sub.add_parser("export", help="write a model as .keras or TensorFlow Lite, checking TFLite against Keras")
+    p.add_argument("model", help="model name")
+    p.add_argument("--format", choices=("keras", "tflite"), default="tflite")
+    p.add_argument("--int8", action="store_true", help="full-integer TFLite (calibrated on MNIST train)")
+    p.add_argument("--out", required=True, help="file to write, e.g. digits.tflite")
+    p.add_argument("--data", help="path to mnist.npz (for the parity check and int8 calibration)")
 
     sub.add_parser("models", help="list the models in the registry")
     p = sub.add_parser("rename", help="rename a trained model")
@@ -107,6 +119,16 @@ def _drawings_parser(sub) -> None:
     p.add_argument("files", nargs="+")
     p = actions.add_parser("delete", help="remove drawings by id")
     p.add_argument("ids", nargs="+", type=int)
+
+
+def _add_setting_options(p: argparse.ArgumentParser) -> None:
+    """Training settings that override a preset's defaults (train, and the base of a search)."""
+    for option, kind in PRESET_OPTIONS.items():
+        p.add_argument("--" + option.replace("_", "-"), type=kind)
+    p.add_argument("--hidden-units", help="comma-separated sizes, e.g. 128,64")
+    p.add_argument("--augment", action=argparse.BooleanOptionalAction, default=None)
+    p.add_argument("--lr-schedule", action=argparse.BooleanOptionalAction, default=None)
+    p.add_argument("--overwrite", action="store_true", help="replace a model of the same name")
 
 
 def _registry(args: argparse.Namespace, root: str | None = None):
@@ -167,9 +189,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     if not args.overwrite:
         registry.check_free(name)  # before training: a taken name should not cost a run
     data = load_mnist(args.data)
-    bar = _TerminalBar()
-    listener = TrainingListener()
-    listener.on_start, listener.on_batch, listener.on_epoch = bar.on_start, bar.on_batch, bar.on_epoch
+    listener = _bar_listener(TrainingListener)
     stop = threading.Event()
     try:
         card = train_and_save(args.preset, settings, data, registry, name, listener, stop,
@@ -182,6 +202,70 @@ def cmd_train(args: argparse.Namespace) -> int:
     print(f"saved {card.name!r} to {registry.root / card.name}")
     print(f"test accuracy {card.metrics['test_accuracy']:.4f}, train accuracy {card.metrics['train_accuracy']:.4f}, "
           f"{card.train_seconds:.0f}s of training")
+    return 0
+
+
+def _bar_listener(listener_class):
+    """A listener of ``listener_class`` that draws the terminal bar for every training run."""
+    bar = _TerminalBar()
+    listener = listener_class()
+    listener.on_start, listener.on_batch, listener.on_epoch = bar.on_start, bar.on_batch, bar.on_epoch
+    return listener
+
+
+def _knobs(args: argparse.Namespace):
+    """The --knobs names as Knobs with their widest ranges (the defaults when not given)."""
+    from .tuning import available_knobs, default_knobs
+
+    if not args.knobs:
+        return None
+    names = [n.strip() for n in args.knobs.split(",") if n.strip()]
+    wide, default = available_knobs(args.preset), default_knobs(args.preset)
+    unknown = [n for n in names if n not in wide]
+    if unknown:
+        raise DigitLabError(f"{args.preset} has no knob {', '.join(unknown)}; it has {', '.join(wide)}.")
+    return {n: default.get(n, wide[n]) for n in names}
+
+
+def cmd_tune(args: argparse.Namespace) -> int:
+    import signal
+
+    from .data import load_mnist
+    from .tuning import SearchListener, format_trials
+    from .workflow import search_and_save
+
+    settings = _settings(args)
+    data = load_mnist(args.data)
+    name = args.name or f"{args.preset} search {time.strftime('%Y-%m-%d %H%M%S')}"
+    listener = _bar_listener(SearchListener)
+    listener.on_trial_start = lambda number, total, values: sys.stderr.write(
+        f"trial {number}/{total}: " + ", ".join(f"{k}={v:.3g}" if isinstance(v, float) else f"{k}={v}"
+                                                for k, v in values.items()) + "\n")
+    stop = threading.Event()
+
+    def first_interrupt(signum, frame) -> None:  # Ctrl-C: stop and keep the best so far; again: quit
+        sys.stderr.write("\nstopping: the best finished trial will be saved (Ctrl-C again to quit)\n")
+        stop.set()
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+
+    in_main = threading.current_thread() is threading.main_thread()  # only there can signals be handled
+    previous = signal.signal(signal.SIGINT, first_interrupt) if in_main else None
+    try:
+        card, found = search_and_save(args.preset, settings, data, _registry(args), name, listener, stop,
+                                      overwrite=args.overwrite, trials=args.trials, max_minutes=args.max_minutes,
+                                      algorithm=args.algorithm, knobs=_knobs(args))
+    except KeyboardInterrupt:
+        sys.stderr.write("\ninterrupted: nothing was saved\n")
+        return 130
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGINT, previous)
+    print(format_trials(found))
+    best = found.trials[found.best_trial - 1]
+    ended = " (stopped early)" if found.stopped else ""
+    print(f"\n{len(found.trials)} trials in {found.seconds:.0f}s{ended}; best: trial {best.number}, "
+          f"validation accuracy {best.val_accuracy:.2%}")
+    print(f"saved {card.name!r}: test accuracy {card.test_accuracy:.2%}")
     return 0
 
 
@@ -253,6 +337,39 @@ def cmd_train_detector(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_export(args: argparse.Namespace) -> int:
+    from .data import load_mnist
+    from .export import check_writable, export_tflite, format_parity, write_file
+    from .registry import MODEL_FILE
+
+    if args.int8 and args.format != "tflite":
+        raise DigitLabError("--int8 applies to --format tflite only.")
+    registry = _registry(args)
+    model_path = registry.folder(args.model) / MODEL_FILE
+    check_writable(args.out)
+    if args.format == "keras":
+        target = write_file(args.out, model_path.read_bytes())
+        print(f"wrote {target} ({target.stat().st_size / 1024:.1f} KB)")
+        return 0
+    model = registry.load(args.model)
+    data = load_mnist(args.data)
+    keras_probs = registry.arrays(args.model).get("test_probabilities")
+    if registry.card(args.model).dataset != data.fingerprint:
+        keras_probs = None  # the stored answers are for another dataset: recompute them
+    exported = export_tflite(model, data, int8=args.int8, keras_probs=keras_probs,
+                             keras_size=model_path.stat().st_size, progress=_progress_line)
+    sys.stderr.write("\n")
+    target = write_file(args.out, exported.content)
+    print(format_parity([exported.report]))
+    print(f"wrote {target} ({len(exported.content) / 1024:.1f} KB)")
+    return 0
+
+
+def _progress_line(fraction: float, message: str) -> None:
+    sys.stderr.write(f"\r{message} ({fraction:.0%})   ")
+    sys.stderr.flush()
+
+
 def cmd_models(args: argparse.Namespace) -> int:
     cards, problems = _registry(args).scan()
     if not cards:
@@ -282,7 +399,7 @@ def cmd_presets(args: argparse.Namespace) -> int:
     from .presets import PRESETS
 
     for preset in PRESETS.values():
-        print(f"{preset.name:<22} {preset.description}")
+        print(f"{preset.name:<22} {preset.title}: {preset.description}")
     return 0
 
 
@@ -306,7 +423,7 @@ def _add_images(args: argparse.Namespace) -> int:
     if args.model:
         from .predictor import Predictor
 
-        predictor = Predictor(_load_named(args, args.model))
+        predictor = _load_predictor(args, args.model)
     rows, failures = [], 0
     for path in args.images:
         try:
@@ -380,9 +497,7 @@ def cmd_finetune(args: argparse.Namespace) -> int:
 
     settings = FinetuneSettings() if args.epochs is None else FinetuneSettings(epochs=args.epochs)
     data = load_mnist(args.data)
-    bar = _TerminalBar()
-    listener = TrainingListener()
-    listener.on_start, listener.on_batch, listener.on_epoch = bar.on_start, bar.on_batch, bar.on_epoch
+    listener = _bar_listener(TrainingListener)
     try:
         card = finetune_and_save(_registry(args), args.base or DEFAULT_MODEL, args.name, data, settings.check(),
                                  listener, threading.Event(), url=args.db)
@@ -397,8 +512,8 @@ def cmd_finetune(args: argparse.Namespace) -> int:
 
 
 COMMANDS = {"train": cmd_train, "train-detector": cmd_train_detector, "evaluate": cmd_evaluate,
-            "predict": cmd_predict, "models": cmd_models, "rename": cmd_rename, "delete": cmd_delete,
-            "presets": cmd_presets, "worker": cmd_worker,
+            "predict": cmd_predict, "export": cmd_export, "tune": cmd_tune, "models": cmd_models,
+            "rename": cmd_rename, "delete": cmd_delete, "presets": cmd_presets, "worker": cmd_worker,
             "drawings": cmd_drawings, "finetune": cmd_finetune}
 
 

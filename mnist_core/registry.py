@@ -37,6 +37,7 @@ import numpy as np
 from .card_check import check_card_fields
 from .errors import ModelError
 from .model_check import model_file_problem
+from .tensorboard_logs import LOGS_FOLDER
 
 MODEL_FILE = "model.keras"
 CARD_FILE = "card.json"
@@ -71,6 +72,8 @@ class ModelCard:
     stopped_early: bool = False
     parameters: int = 0
     calibration: dict[str, Any] = field(default_factory=dict)  # {"temperature": T, ...}; empty: uncalibrated
+    search: dict[str, Any] = field(default_factory=dict)  # a hyper-parameter search's trials, if one made it
+    epochs_run: float = 0.0  # fractional epochs really trained (0 on cards older than this field)
     format: int = CARD_FORMAT
     shipped: bool = field(default=False, compare=False)
 
@@ -253,13 +256,14 @@ class Registry:
 
     # ---- writing -------------------------------------------------------
     def save(self, name: str, model, card: ModelCard, arrays: dict[str, np.ndarray] | None = None,
-             overwrite: bool = False, rename_if_taken: bool = False) -> Path:
+             overwrite: bool = False, rename_if_taken: bool = False, logs: Path | None = None) -> Path:
         """Write a model atomically and exclusively: all files under a temporary name, then one rename.
 
         If the name is taken when the model is ready (another save won the race),
         ``overwrite`` replaces it, ``rename_if_taken`` keeps this model under the
         first free name 'name (2)', 'name (3)'..., and otherwise ModelError is
         raised and nothing is changed. ``card.name`` ends as the name used.
+        ``logs`` (a run's TensorBoard folder) is moved in as ``tensorboard/``, inside the same rename.
         """
         name = check_name(name)
         if not rename_if_taken and (not overwrite or self._is_shipped_name(name)):
@@ -273,6 +277,8 @@ class Registry:
             _save_inference_model(model, temp / MODEL_FILE)
             if arrays:
                 np.savez_compressed(temp / ARRAYS_FILE, **arrays)
+            if logs is not None and Path(logs).is_dir():
+                shutil.move(str(logs), temp / LOGS_FOLDER)
             _write_text(temp / CARD_FILE, card.to_json())  # last: its presence marks a complete model
             _fsync_dir(temp)
             with self._locked():

@@ -53,26 +53,27 @@ def load_run_data(options: dict):
 
 
 def run_training(ctx: RunContext) -> RunOutcome:
-    """A preset trained from scratch, scored and saved (stopped runs keep what they learned if asked)."""
-    from .settings import TrainSettings
-    from .training import train
+    """A preset trained from scratch, scored and saved (a stopped run keeps what it learned if asked)."""
     from .registry import taken_note
+    from .settings import TrainSettings
+    from .training import TrainingStopped, train
     from .workflow import evaluate_and_save
 
     order = ctx.order
     settings = TrainSettings.from_dict(order.settings)
     data = load_run_data(order.options)
-    result = train(order.preset, settings, data, listener=ctx.listener, stop=ctx.stop)
-    keep_partial = bool(order.options.get("keep_partial", True))
-    if result.stopped_early and (not keep_partial or result.epochs_done == 0):
-        return RunOutcome("stopped", "Stopped; nothing was saved." if not keep_partial else
-                          "Stopped before the first epoch finished; nothing was saved.")
+    try:
+        result = train(order.preset, settings, data, listener=ctx.listener, stop=ctx.stop)
+    except TrainingStopped as exc:  # stopped before the first batch: nothing to keep
+        return RunOutcome("stopped", str(exc))
+    if result.stopped_early and not order.options.get("keep_partial", True):
+        return RunOutcome("stopped", f"Stopped ({result.stop_note}); nothing was saved, as chosen at Start.")
     if not ctx.begin_saving():
         return RunOutcome("failed", LOST)
     # a name taken while this trained (another server, the CLI) must not throw the run away
     card = evaluate_and_save(result, data, ctx.registry(), order.name, rename_if_taken=True)
     status = "stopped" if result.stopped_early else "done"
-    note = f" after {result.epochs_done} of {settings.epochs} epochs" if result.stopped_early else ""
+    note = f" ({result.stop_note})" if result.stopped_early else ""
     message = f"Saved {card.name!r}{note}: test accuracy {card.test_accuracy:.2%}."
     if card.name != order.name:
         message = f"{taken_note(order.name, card.name)} {message}"

@@ -8,9 +8,11 @@ stopped cleanly between batches from another thread.
 from __future__ import annotations
 
 import os
+import shutil
 import threading
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
@@ -20,9 +22,10 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from . import tensorboard_logs as tensorboard
 from .augment import augment_batch
 from .data import MnistData, to_model_input
-from .errors import SettingsError
+from .errors import DigitLabError, SettingsError
 from .presets import Preset, get_preset
 from .settings import TrainSettings, validate
 
@@ -43,10 +46,21 @@ class TrainResult:
     preset: str
     settings: TrainSettings
     history: dict[str, list[float]]
-    epochs_done: int
+    epochs_done: int  # epochs Keras ran, as in `history`; when stopped, the last one may be partial
     stopped_early: bool
     seconds: float
     extra: dict[str, Any] = field(default_factory=dict)
+    tensorboard_dir: Path | None = None  # this run's TensorBoard logs, until a save moves them beside the model
+    epochs_run: float = 0.0  # what was really done: 1.74 means one epoch and 74% of the second
+
+    @property
+    def stop_note(self) -> str:
+        """How far a stopped run got, for people: "stopped at 0.74 of epoch 1" (empty if it finished)."""
+        return stop_note(self.epochs_run, self.settings.epochs) if self.stopped_early else ""
+
+    def __post_init__(self) -> None:
+        if self.tensorboard_dir is not None:
+            tensorboard.remove_when_dropped(self, self.tensorboard_dir)
 
 
 class _Progress(keras.callbacks.Callback):
@@ -58,12 +72,19 @@ class _Progress(keras.callbacks.Callback):
         self.listener, self.steps, self.stop = listener, steps, stop
         self.min_interval = min_interval
         self.epoch = 0
+        self.step = 0  # batches finished in the current epoch
         self._last = 0.0
 
     def on_epoch_begin(self, epoch: int, logs: dict | None = None) -> None:
-        self.epoch = epoch
+        self.epoch, self.step = epoch, 0
+
+    @property
+    def epochs_run(self) -> float:
+        """Whole epochs plus the finished share of the current one."""
+        return self.epoch + self.step / max(self.steps, 1)
 
     def on_train_batch_end(self, batch: int, logs: dict | None = None) -> None:
+        self.step = batch + 1
         if self.stop is not None and self.stop.is_set():
             self.model.stop_training = True
         now = time.perf_counter()
@@ -73,6 +94,19 @@ class _Progress(keras.callbacks.Callback):
 
     def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
         self.listener.on_epoch(epoch, _floats(logs))
+
+
+def stop_note(epochs_run: float, epochs: int) -> str:
+    """ "stopped at 0.74 of epoch 2" mid-epoch, "stopped after 2 of 5 epochs" between epochs."""
+    whole = int(epochs_run)
+    part = epochs_run - whole
+    if part < 0.005:
+        return f"stopped after {whole} of {epochs} epoch{'s' if epochs != 1 else ''}"
+    return f"stopped at {part:.2f} of epoch {whole + 1}"
+
+
+class TrainingStopped(DigitLabError):
+    """Stop came before the first batch: nothing was learned, so there is nothing to save."""
 
 
 def _floats(logs: dict | None) -> dict[str, float]:
@@ -189,17 +223,26 @@ def train(preset_name: str, settings: TrainSettings | None, data: MnistData,
     train_data, val, steps = _datasets(x, y, settings)
     model = initial_model(preset, settings)
     compile_for(model, preset, settings, steps * settings.epochs)
+    if stop is not None and stop.is_set():
+        raise TrainingStopped("Stopped before the first batch: nothing was learned and nothing was saved.")
     listener = listener or TrainingListener()
     listener.on_start(settings.epochs, steps)
     progress = _Progress(listener, steps, stop)
+    log_dir = tensorboard.new_log_dir()
     started = time.perf_counter()
-    fit_args: dict[str, Any] = dict(epochs=settings.epochs, validation_data=val, callbacks=[progress], verbose=verbose)
-    if isinstance(train_data, tuple):
-        history = model.fit(*train_data, batch_size=settings.batch_size, shuffle=True, **fit_args)
-    else:
-        history = model.fit(train_data, shuffle=False, **fit_args)  # tf.data shuffles itself
+    fit_args: dict[str, Any] = dict(epochs=settings.epochs, validation_data=val, verbose=verbose,
+                                    callbacks=[progress, tensorboard.callback(log_dir)])
+    try:
+        if isinstance(train_data, tuple):
+            history = model.fit(*train_data, batch_size=settings.batch_size, shuffle=True, **fit_args)
+        else:
+            history = model.fit(train_data, shuffle=False, **fit_args)  # tf.data shuffles itself
+    except BaseException:
+        shutil.rmtree(log_dir, ignore_errors=True)
+        raise
     seconds = time.perf_counter() - started
     hist = {k: [float(v) for v in values] for k, values in history.history.items()}
     epochs_done = len(hist.get("loss", []))
-    stopped = bool(stop is not None and stop.is_set())
-    return TrainResult(model, preset_name, settings, hist, epochs_done, stopped, seconds)
+    stopped = bool(stop is not None and stop.is_set() and progress.epochs_run < settings.epochs)
+    return TrainResult(model, preset_name, settings, hist, epochs_done, stopped, seconds, tensorboard_dir=log_dir,
+                       epochs_run=round(progress.epochs_run, 4))

@@ -10,13 +10,15 @@ from .predictor import Predictor
 from .registry import ModelCard, Registry, now_iso
 from .settings import TrainSettings
 from .training import TrainingListener, TrainResult, train
+from .tuning import SearchListener, SearchResult, search
 
 
 def card_for(result: TrainResult, metrics: dict, data: MnistData, name: str) -> ModelCard:
     return ModelCard(
         name=name, preset=result.preset, settings=result.settings.to_dict(), history=result.history,
         metrics=metrics, dataset=data.fingerprint, created=now_iso(), train_seconds=round(result.seconds, 2),
-        epochs_done=result.epochs_done, stopped_early=result.stopped_early,
+        epochs_done=result.epochs_done, stopped_early=result.stopped_early, search=result.extra.get("search", {}),
+        epochs_run=round(result.epochs_run, 2),
     )
 
 
@@ -35,7 +37,8 @@ def evaluate_and_save(result: TrainResult, data: MnistData, registry: Registry, 
     evaluation, arrays = evaluate(predictor, data)
     card = card_for(result, evaluation.to_dict(), data, name)
     card.calibration = calibration
-    registry.save(name, result.model, card, arrays, overwrite=overwrite, rename_if_taken=rename_if_taken)
+    registry.save(name, result.model, card, arrays, overwrite=overwrite, rename_if_taken=rename_if_taken,
+                  logs=result.tensorboard_dir)
     return card
 
 
@@ -44,3 +47,12 @@ def train_and_save(preset: str, settings: TrainSettings | None, data: MnistData,
                    overwrite: bool = False, rename_if_taken: bool = False) -> ModelCard:
     result = train(preset, settings, data, listener=listener, stop=stop)
     return evaluate_and_save(result, data, registry, name, overwrite=overwrite, rename_if_taken=rename_if_taken)
+
+
+def search_and_save(preset: str, settings: TrainSettings | None, data: MnistData, registry: Registry, name: str,
+                    listener: SearchListener | None = None, stop: threading.Event | None = None,
+                    overwrite: bool = False, **search_options) -> tuple[ModelCard, SearchResult]:
+    """Search, then score and store the best trial's model with every trial in its card."""
+    found = search(preset, settings, data, listener=listener, stop=stop, **search_options)
+    found.best.extra["search"] = found.card_summary()
+    return evaluate_and_save(found.best, data, registry, name, overwrite=overwrite), found

@@ -2,10 +2,12 @@
 
 import streamlit as st
 
+from mnist_core import tensorboard_logs
 from mnist_core.evaluation import Evaluation
 from ui import charts, resources, widgets
+from ui.exports import export_section
 from ui.boot import ensure_app
-from ui.helpers import cell_indices, esc, per_digit_accuracy, percent, pixelate
+from ui.helpers import cell_indices, esc, per_digit_accuracy, percent
 
 ensure_app()  # a fresh server's first request may bypass app.py: route it through
 
@@ -20,16 +22,20 @@ def _evaluation(card) -> Evaluation | None:
         return None
 
 
+def _clicked_point(key: str) -> dict:
+    """The first point of a Plotly chart's selection event, or {} when nothing was clicked."""
+    event = ss.get(key)
+    points = (event or {}).get("selection", {}).get("points", []) if event else []
+    return points[0] if points else {}
+
+
 def _cell_clicked() -> None:
     """A click on the confusion matrix selects that cell in the two selectboxes."""
-    event = ss.get("eval_confusion")
-    points = (event or {}).get("selection", {}).get("points", []) if event else []
-    if points:
-        point = points[0]
-        try:
-            ss.eval_true, ss.eval_pred = int(point["y"]), int(point["x"])
-        except (KeyError, TypeError, ValueError):
-            pass
+    point = _clicked_point("eval_confusion")
+    try:
+        ss.eval_true, ss.eval_pred = int(point["y"]), int(point["x"])
+    except (KeyError, TypeError, ValueError):
+        pass
 
 
 def metrics_row(ev: Evaluation, other: Evaluation | None = None) -> None:
@@ -58,6 +64,16 @@ def curves(histories: dict, key: str) -> None:
     with right:
         st.plotly_chart(charts.history_figure(histories, "accuracy"), key=f"{key}_acc",
                         config={"displayModeBar": False})
+
+
+def tensorboard_hint(card) -> None:
+    """The exact command that opens this model's TensorBoard logs, or why there are none."""
+    folder = resources.get_registry().folder(card.name)
+    if not tensorboard_logs.has_logs(folder):
+        st.caption("This model was saved without TensorBoard logs; models trained now get them.")
+        return
+    st.caption("Every epoch's scalars and weight histograms are in TensorBoard, on the computer running Digit Lab:")
+    st.code(tensorboard_logs.command(folder), language="bash")
 
 
 def confusion_section(card, ev: Evaluation, data) -> None:
@@ -90,11 +106,47 @@ def confusion_section(card, ev: Evaluation, data) -> None:
         st.markdown(f"**{len(hits):,}** test image{'s' if len(hits) != 1 else ''} of a {true} {verb}.")
         if len(hits):
             shown = hits[:SHOWN_IMAGES]
-            st.image([pixelate(data.x_test[i], 3) for i in shown],
-                     caption=[percent(probs[i, pred]) for i in shown], width=72)
-            if len(hits) > SHOWN_IMAGES:
-                st.caption(f"The {SHOWN_IMAGES} most confident of {len(hits):,}; percentages are the model's "
-                           "confidence in its answer.")
+            cell_images(shown, probs, data, true, pred)
+            more = f"The {SHOWN_IMAGES} most confident of {len(hits):,}. " if len(hits) > SHOWN_IMAGES else ""
+            st.caption(more + "Click an image (or pick it below) to see its ten probabilities.")
+    if len(hits):
+        image_probabilities(hits[:SHOWN_IMAGES], probs, data, true, pred)
+
+
+def _image_clicked() -> None:
+    """A click on the image grid picks that image in the selectbox below it."""
+    try:
+        ss.eval_image = int(_clicked_point("eval_cell_images")["customdata"])
+    except (KeyError, TypeError, ValueError):
+        pass
+
+
+def cell_images(shown, probs, data, true: int, pred: int) -> None:
+    """The cell's most confident images as a clickable grid."""
+    cell = (true, pred, len(shown))
+    if ss.get("eval_image_cell") != cell:  # a new cell: start from its first image
+        ss.eval_image_cell, ss.eval_image = cell, 0
+    hover = [f"test image {i}: {percent(probs[i, pred])} sure it is a {pred}" for i in shown]
+    fig = charts.image_grid_figure(data.x_test[shown], hover, selected=ss.get("eval_image", 0))
+    st.plotly_chart(fig, key="eval_cell_images", on_select=_image_clicked, selection_mode="points",
+                    config={"displayModeBar": False})
+
+
+def image_probabilities(shown, probs, data, true: int, pred: int) -> None:
+    """One image of the cell, big, with its ten probabilities (as on the Mistakes page)."""
+    pick = st.selectbox("Image", range(len(shown)), key="eval_image",
+                        format_func=lambda i: f"#{i + 1}: test image {shown[i]} ({percent(probs[shown[i], pred])} sure)")
+    index = int(shown[pick if pick is not None and pick < len(shown) else 0])
+    left, right = st.columns([1, 2.2], gap="large")
+    with left:
+        widgets.digit_image(data.x_test[index], scale=8, caption=f"Test image {index}: labelled {true}")
+    with right:
+        said = f"The model said **{pred}** ({percent(probs[index, pred])})"
+        if true != pred:
+            said += f"; it gave the true digit **{true}** {probs[index, true]:.1%}"
+        st.markdown(said + ".")
+        widgets.probability_chart(probs[index], key="eval_image_bars", true_digit=true)
+        st.caption("Blue: the model's answer." + (" Orange: the true digit." if true != pred else ""))
 
 
 def report_section(ev: Evaluation) -> None:
@@ -172,8 +224,10 @@ metrics_row(ev)
 st.caption(f"Scored on {ev.test_count:,} test images the model never saw, and {ev.train_count:,} training images.")
 st.subheader("Training curves")
 curves({"": card.history}, key="eval")
+tensorboard_hint(card)
 data = widgets.require_data()
 confusion_section(card, ev, data)
 report_section(ev)
 calibration_section(card, data)
+export_section(card, data)
 compare_section(card, ev, cards)

@@ -12,7 +12,7 @@ from typing import Sequence
 import numpy as np
 import plotly.graph_objects as go
 
-from .helpers import percent
+from .helpers import mosaic, percent
 
 WINNER = "#2E86DE"  # a mid blue: readable on white and on near-black
 OTHER = "rgba(128, 128, 128, 0.45)"
@@ -187,3 +187,31 @@ def reliability_figure(reliability, height: int = 360) -> go.Figure:
     fig.update_xaxes(range=[0, 1.02], tickformat=".0%", title="confidence")
     fig.update_yaxes(range=[0, 1.02], tickformat=".0%", title="accuracy")
     return _base(fig, height)
+
+
+def image_grid_figure(images: np.ndarray, hover: Sequence[str], columns: int = 8, selected: int | None = None,
+                      gap: int = 4) -> go.Figure:
+    """Small digits in a grid that can be clicked: an almost invisible marker covers each tile.
+
+    Tile ``i`` sits at column ``i % columns``, row ``i // columns``; a click's point carries ``i``
+    as its ``customdata`` (and as its point index).
+    """
+    picture = mosaic(images, columns, scale=1, gap=gap, gap_value=128)
+    rows = max(1, -(-len(images) // columns))
+    step = 28 + gap
+    centres = [((i % columns) * step + 13.5, (i // columns) * step + 13.5) for i in range(len(images))]
+    fig = go.Figure(go.Heatmap(z=picture, colorscale="gray", zmin=0, zmax=255, showscale=False, hoverinfo="skip"))
+    still = dict(marker=dict(opacity=0.02))
+    fig.add_trace(go.Scatter(
+        x=[x for x, _ in centres], y=[y for _, y in centres], customdata=list(range(len(images))), text=list(hover),
+        mode="markers", marker=dict(symbol="square", size=30, color="#808080", opacity=0.02),
+        selected=still, unselected=still, hovertemplate="%{text}<extra></extra>", showlegend=False, name="images",
+    ))
+    if selected is not None and 0 <= selected < len(images):
+        x, y = centres[selected]
+        fig.add_shape(type="rect", x0=x - 15.5, x1=x + 15.5, y0=y - 15.5, y1=y + 15.5,
+                      line=dict(color=SECOND, width=3))
+    fig.update_xaxes(visible=False, range=[-2, columns * step - gap + 1], constrain="domain")
+    fig.update_yaxes(visible=False, autorange="reversed", scaleanchor="x", constrain="domain")
+    fig.update_layout(height=58 * rows + 20, margin=dict(l=0, r=0, t=10, b=10), dragmode=False)
+    return fig

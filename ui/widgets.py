@@ -12,6 +12,7 @@ from mnist_core.errors import DatasetError, DigitLabError
 from mnist_core.preprocessing import WORKING_SIDE, display_image
 from mnist_core.presets import PRESETS
 from mnist_core.registry import DEFAULT_MODEL, ModelCard
+from mnist_core.training import stop_note
 
 from . import charts, classroom, resources
 from .helpers import esc, format_when, guess, percent, percent_number, pixelate
@@ -174,13 +175,15 @@ def model_card(card: ModelCard, title: str | None = None) -> None:
         cols = st.columns(3)
         acc = card.test_accuracy
         cols[0].metric("Test accuracy", percent(acc, 2) if acc is not None else "—")
-        cols[1].metric("Epochs", f"{card.epochs_done}")
+        partial = card.stopped_early and card.epochs_run > 0
+        cols[1].metric("Epochs", f"{card.epochs_run:g}" if partial else f"{card.epochs_done}")
         cols[2].metric("Parameters", f"{card.parameters:,}" if card.parameters else "—")
         facts = [f"trained {format_when(card.created)}"]
         if card.train_seconds:
             facts.append(f"{card.train_seconds:.0f} s of training")
         if card.stopped_early:
-            facts.append("stopped early")
+            epochs = int(card.settings.get("epochs") or 0)
+            facts.append(stop_note(card.epochs_run, epochs) if partial and epochs else "stopped early")
         if card.shipped:
             facts.append("ships with Digit Lab")
         st.caption(" · ".join(facts))

@@ -91,6 +91,13 @@ def test_estimates_grow_with_work():
     assert accurate > estimate_seconds("logistic", PRESETS["logistic"].defaults)
 
 
+def test_quick_cnn_estimate_agrees_with_its_description():
+    preset = PRESETS["cnn-quick"]
+    seconds = estimate_seconds("cnn-quick", preset.defaults)
+    assert "about a minute" in preset.description and 45 <= seconds <= 80
+    assert duration(seconds) in ("about 50 seconds", "about 60 seconds", "about 1 minute")
+
+
 def test_charts_have_fixed_ranges():
     fig = charts.probability_bars(np.full(10, 0.1))
     assert tuple(fig.layout.yaxis.range)[0] == 0 and tuple(fig.layout.yaxis.range)[1] >= 1

@@ -12,11 +12,8 @@ from tests.conftest import write_npz
 
 
 @pytest.fixture
-def npz(tmp_path, tiny_data):
-    path = tmp_path / "tiny.npz"
-    np.savez(path, x_train=tiny_data.x_train, y_train=tiny_data.y_train, x_test=tiny_data.x_test,
-             y_test=tiny_data.y_test)
-    return path
+def npz(tiny_npz):
+    return tiny_npz
 
 
 @pytest.fixture
@@ -99,7 +96,8 @@ def test_predict_all_good_exits_0(trained, tmp_path, capsys):
 
 def test_presets_lists_every_network(capsys):
     assert main(["presets"]) == 0
-    assert "mlp-128-128-dropout" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "mlp-128-128-dropout" in out and "Quick CNN:" in out
 
 
 def test_rename_and_delete(trained, models_dir, capsys):

@@ -101,3 +101,8 @@ def test_every_preset_maps_images_to_ten_probabilities(name):
 def test_hidden_units_setting_changes_the_network():
     settings = get_preset("mlp-128-64").defaults.with_changes(hidden_units=(32, 16, 8))
     assert dense_units(build_model("mlp-128-64", settings)) == [32, 16, 8, 10]
+
+
+def test_every_preset_has_a_human_title():
+    for preset in PRESETS.values():
+        assert preset.title and preset.title != preset.name and preset.title[0].isupper()

@@ -1,3 +1,4 @@
+import re
 import threading
 
 import numpy as np
@@ -36,10 +37,10 @@ def quick(name, **changes):
 def test_progress_is_reported_per_batch_and_epoch(tiny_data):
     recorder = Recorder()
     result = train("mlp-128-64", quick("mlp-128-64", epochs=2), tiny_data, listener=recorder)
-    assert recorder.starts == [(2, 13)]
+    assert recorder.starts == [(2, 12)]  # 720 of 800 images: the preset holds 10% out for validation
     assert [e for e, _ in recorder.epochs] == [0, 1]
-    assert recorder.batches[-1] == (1, 13, 13)
-    assert set(recorder.epochs[0][1]) >= {"loss", "accuracy"}
+    assert recorder.batches[-1] == (1, 12, 12)
+    assert set(recorder.epochs[0][1]) >= {"loss", "accuracy", "val_loss", "val_accuracy"}
     assert result.epochs_done == 2 and not result.stopped_early
     assert len(result.history["loss"]) == 2
 
@@ -93,7 +94,7 @@ def test_train_limit_beyond_data_is_refused(tiny_data):
 def test_synthetic_digits_can_be_mixed_in(tiny_data):
     recorder = Recorder()
     train("logistic", quick("logistic", synthetic_fraction=0.5, batch_size=100), tiny_data, listener=recorder)
-    assert recorder.starts == [(1, 12)]  # 800 real + 400 synthetic
+    assert recorder.starts == [(1, 11)]  # 800 real + 400 synthetic, less the 10% held out for validation
 
 
 def test_augmentation_keeps_shape_range_and_varies():
@@ -129,3 +130,67 @@ def test_continuing_from_a_model_starts_from_its_weights(tiny_data, tmp_path):
     fresh = train("mlp-128-64", quick("mlp-128-64", train_limit=300, learning_rate=1e-5, seed=7), tiny_data)
     drift = lambda m: max(float(np.abs(a - b).max()) for a, b in zip(m.get_weights(), base.get_weights()))
     assert drift(cont.model) < 0.01 < 0.05 < drift(fresh.model)
+
+
+class StopAtStep(TrainingListener):
+    """Sets Stop once a reported step reaches `step` (reports are throttled, so it may be a little later)."""
+
+    def __init__(self, stop, step):
+        self.stop, self.step = stop, step
+
+    def on_batch(self, epoch, step, steps, logs):
+        if step >= self.step:
+            self.stop.set()
+
+
+def test_stop_records_the_fraction_of_the_epoch_that_was_done(tiny_data):
+    stop = threading.Event()
+    settings = quick("mlp-128-64", epochs=3, batch_size=8, validation_split=0.0)  # 100 batches per epoch
+    result = train("mlp-128-64", settings, tiny_data, listener=StopAtStep(stop, 25), stop=stop)
+    assert result.stopped_early and 0.25 <= result.epochs_run < 1
+    assert re.fullmatch(r"stopped at 0\.\d\d of epoch 1", result.stop_note)
+    assert len(result.history["loss"]) == 1  # Keras reports the partial epoch as one: hence the fraction
+
+
+def test_a_finished_run_has_whole_epochs_and_no_stop_note(tiny_data):
+    result = train("mlp-128-64", quick("mlp-128-64", epochs=2), tiny_data)
+    assert result.epochs_run == 2 and result.stop_note == ""
+
+
+def test_stop_notes_read_well():
+    from mnist_core.training import stop_note
+
+    assert stop_note(0.74, 1) == "stopped at 0.74 of epoch 1"
+    assert stop_note(2.5, 5) == "stopped at 0.50 of epoch 3"
+    assert stop_note(2.0, 5) == "stopped after 2 of 5 epochs"
+
+
+def test_stop_before_the_first_batch_saves_nothing_and_says_so(tiny_data, tmp_path, monkeypatch):
+    from mnist_core.registry import Registry
+    from mnist_core.training import TrainingStopped
+    from mnist_core.workflow import train_and_save
+
+    monkeypatch.setattr("tempfile.tempdir", str(tmp_path))
+    stop = threading.Event()
+    stop.set()
+    registry = Registry(tmp_path / "models", shipped=None)
+    with pytest.raises(TrainingStopped, match="before the first batch: nothing was learned and nothing was saved"):
+        train_and_save("mlp-128-64", quick("mlp-128-64"), tiny_data, registry, "never", stop=stop)
+    assert registry.names() == [] and not list(tmp_path.glob("digitlab-tensorboard-*"))
+
+
+def test_the_card_keeps_the_fraction(tiny_data, tmp_path):
+    from mnist_core.registry import Registry
+    from mnist_core.workflow import train_and_save
+
+    stop = threading.Event()
+    registry = Registry(tmp_path / "models", shipped=None)
+    card = train_and_save("mlp-128-64", quick("mlp-128-64", epochs=2, batch_size=8, validation_split=0.0),
+                          tiny_data, registry, "half", listener=StopAtStep(stop, 50), stop=stop)
+    assert card.stopped_early and 0.5 <= card.epochs_run < 1
+    assert registry.card("half").epochs_run == card.epochs_run
+
+
+@pytest.mark.parametrize("name", ["logistic", "mlp-128-128-dropout", "dnn-3x128", "mlp-128-64"])
+def test_dense_presets_hold_out_ten_percent_for_validation(name):
+    assert get_preset(name).defaults.validation_split == 0.1
