@@ -149,7 +149,7 @@ def main() -> int:
             tally = asyncio.run(run_class(server, args.clients, args.seconds))
         finally:
             server.stop()
-        db_url = f"sqlite:///{workdir / 'class.db'}"
+        db_url = server.db_url  # the server's own database
         rows = stored(db_url, len(tally.expected))
         labels_expected = sorted(tally.expected.values())
         labels_found = sorted(r.label for r in rows)

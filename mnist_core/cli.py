@@ -35,7 +35,6 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--name", help="model name (default: preset, epochs and time)")
     p.add_argument("--data", help="path to mnist.npz (default: $MNIST_NPZ, then known places)")
     _add_setting_options(p)
-    p.add_argument("--usps-train", action=argparse.BooleanOptionalAction, default=None)
     p.add_argument("--from", dest="start_from", help="continue from this model (name, folder or .keras file)")
     p.add_argument("--output", help="save into this folder instead of the registry (used for the shipped model)")
 
@@ -128,6 +127,7 @@ def _add_setting_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--hidden-units", help="comma-separated sizes, e.g. 128,64")
     p.add_argument("--augment", action=argparse.BooleanOptionalAction, default=None)
     p.add_argument("--lr-schedule", action=argparse.BooleanOptionalAction, default=None)
+    p.add_argument("--usps-train", action=argparse.BooleanOptionalAction, default=None)
     p.add_argument("--overwrite", action="store_true", help="replace a model of the same name")
 
 
@@ -143,7 +143,7 @@ def _settings(args: argparse.Namespace):
     changes = {k: getattr(args, k) for k in PRESET_OPTIONS if getattr(args, k) is not None}
     if args.hidden_units is not None:
         changes["hidden_units"] = [u for u in args.hidden_units.split(",") if u.strip()]
-    if args.start_from is not None:
+    if getattr(args, "start_from", None) is not None:  # train only: a search starts each trial afresh
         changes["start_from"] = args.start_from
     for flag in ("augment", "lr_schedule", "usps_train"):
         if getattr(args, flag) is not None:

@@ -36,12 +36,12 @@ def test_server_killed_while_drawings_are_saved_leaves_only_whole_drawings():
     server = classroom_load.Server(workdir, classroom_load.mnist_path(), shipped, session_ttl=10,
                                    log=lambda *_: None)
     server.start()
-    url = f"sqlite:///{workdir / 'class.db'}"
+    url = server.db_url  # the server's own database: drawings and runs
     pupils = threading.Thread(target=lambda: asyncio.run(class_labelling.run_class(server, 6, 40)), daemon=True)
     pupils.start()
     try:
         deadline = time.monotonic() + 120
-        while time.monotonic() < deadline and (not Path(workdir / "class.db").exists() or drawings.count(url=url) < 3):
+        while time.monotonic() < deadline and drawings.count(url=url) < 3:
             time.sleep(0.2)
         assert drawings.count(url=url) >= 3, "the pupils' labelled drawings never reached the database"
         os.killpg(server.proc.pid, signal.SIGKILL)  # in the middle of the class's saves
