@@ -14,7 +14,7 @@ from mnist_core.presets import PRESETS, build_model, get_preset, layer_table
 from mnist_core.registry import check_name, suggest_name
 from mnist_core.settings import ACTIVATIONS, OPTIMIZERS
 from mnist_core.estimate import estimate_seconds
-from ui import charts, classroom, resources, widgets
+from ui import charts, classroom, resources, search_view, widgets
 from ui.boot import ensure_app
 from ui.helpers import duration, esc, short_duration
 
@@ -67,7 +67,8 @@ def live_view() -> None:
         st.rerun(scope="app")  # finished: redraw the page with the result and the form
     mine = state.owner == ss.owner
     who = "You are" if mine else f"{esc(state.owner or 'Someone')} is"
-    st.markdown(f"#### {who} training **{esc(widgets.preset_title(state.preset))}** as “{esc(state.name)}”")
+    doing = "searching settings for" if state.kind == "tune" else "training"
+    st.markdown(f"#### {who} {doing} **{esc(widgets.preset_title(state.preset))}** as “{esc(state.name)}”")
     st.caption(esc(state.describe()))
     if state.status == "queued":
         st.progress(0.0, text="Waiting for the training worker to start the run…")
@@ -102,6 +103,8 @@ def live_view() -> None:
     with right:
         st.plotly_chart(charts.history_figure({"": state.history}, "accuracy", live=live_acc, epochs=state.epochs), key="live_acc",
                         config={"displayModeBar": False})
+    if state.kind == "tune":
+        search_view.trials_view(state, key="live_search")
     if state.status in ("queued", "running") and classroom.can_stop(state.owner):
         st.button("⏹️ Stop training", on_click=classroom.stop_run, args=(job, state.run_id), key="stop_training",
                   help="Stops after the current batch. What it learned so far is kept if that was chosen at Start.")
@@ -125,6 +128,8 @@ def last_result(state) -> None:
         st.warning(message, icon="⏹️")
         return
     (st.success if state.status == "done" else st.warning)(message, icon="✅" if state.status == "done" else "⏹️")
+    if state.kind == "tune":
+        search_view.trials_view(state, key="done_search")
     if state.card is not None:
         cols = st.columns(3)
         with cols[0]:
@@ -357,4 +362,7 @@ else:
         ss.adopted = state.started
     last_result(state)
     cards, _ = resources.scan_models()
-    settings_form(data, {c.name for c in cards})
+    if search_view.mode_picker(state) == "search":
+        search_view.search_form(data, {c.name for c in cards})
+    else:
+        settings_form(data, {c.name for c in cards})
