@@ -50,3 +50,30 @@ def test_a_tiny_search_runs_and_shows_its_trials(fresh_models):
     table = at.dataframe[0].value
     assert list(table["trial"]) == [1, 2] and "learning_rate" in table.columns
     assert at.radio(key="train_mode").value == "search", "the page comes back in Search mode"
+
+
+def test_a_running_search_shows_finished_trials_live_and_stop_keeps_the_best(fresh_models, mnist):
+    from mnist_core.presets import get_preset
+    from mnist_core.tuning import Knob
+    from tests.runtools import wait_until
+
+    job = TrainingJob()
+    settings = get_preset("logistic").defaults.with_changes(epochs=3)
+    options = {"trials": 20, "algorithm": "random", "data": str(mnist.source),
+               "knobs": {"learning_rate": Knob("learning_rate", 1e-3, 3e-3, log=True).to_dict()}}
+    job.start_run("tune", owner="Teacher", preset="logistic", name="live search", settings=settings.to_dict(),
+                  epochs=3, options=options)
+    try:
+        wait_until(lambda: len(job.state.history.get("trials", [])) >= 1, RUN_TIMEOUT, "the first trial")
+        at = open_page("train")
+        assert not at.exception
+        text = page_text(at)
+        assert "Teacher is searching settings for" in text and "Trials finished:" in text
+        assert at.get("plotly_chart"), "the knob against accuracy chart"
+        at.button(key="stop_training").click().run()
+        assert not at.exception
+    finally:
+        job.stop()
+    state = job.wait(RUN_TIMEOUT)
+    assert state.status == "stopped" and state.card is not None, state.message
+    assert "best: trial" in state.message and (fresh_models / "live search" / "card.json").is_file()
