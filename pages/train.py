@@ -17,6 +17,7 @@ from mnist_core.estimate import estimate_seconds
 from ui import charts, classroom, resources, search_view, widgets
 from ui.boot import ensure_app
 from ui.helpers import duration, esc, short_duration
+from ui.search_view import name_problem
 
 ensure_app()  # a fresh server's first request may bypass app.py: route it through
 
@@ -205,16 +206,6 @@ def read_settings(preset_name: str, available: int):
 def _has_activation(preset_name: str) -> bool:
     preset = PRESETS[preset_name]
     return (preset.kind == "dense" and preset_name != "logistic") or preset_name == "cnn-quick"
-
-
-def name_problem(name: str, existing: set[str]) -> str | None:
-    try:
-        clean = check_name(name)
-    except ModelError as exc:
-        return str(exc)
-    if clean in existing:
-        return "A model with this name already exists: choose another name."
-    return None
 
 
 def _start_clicked() -> None:

@@ -83,10 +83,11 @@ def _start_clicked(available: int, data) -> None:
     try:
         preset = ss.search_preset
         settings, knobs = plan(preset, ss.search_epochs, list(ss.get(knobs_key(preset), [])))
-        name = check_name(ss.get("search_name", ""))
         cards, _ = resources.scan_models()
-        if name in {c.name for c in cards}:
-            raise ModelError("A model with this name already exists: choose another name.")
+        problem = name_problem(ss.get("search_name", ""), {c.name for c in cards})
+        if problem:
+            raise ModelError(problem)
+        name = check_name(ss.search_name)
         trials, minutes = int(ss.search_trials), float(ss.search_minutes)
         classroom.check_start(preset, settings, available, [c.name for c in cards if not c.shipped],
                               seconds=estimate(preset, settings, available, trials, minutes))
@@ -146,7 +147,7 @@ def search_form(data, existing: set[str]) -> None:
             ss.search_name = suggest_name(preset, epochs).replace(f" {epochs}ep ", " search ")
             ss.search_name_for = preset
         name = st.text_input("Name of the best model", key="search_name", max_chars=64)
-        problem = _name_problem(name, existing)
+        problem = name_problem(name, existing)
         if problem:
             st.error(esc(problem), icon="✏️")
         classroom.limits_note(preset)
@@ -158,7 +159,8 @@ def search_form(data, existing: set[str]) -> None:
     _remember(*FORM_KEYS, knobs_key(preset))
 
 
-def _name_problem(name: str, existing: set[str]) -> str | None:
+def name_problem(name: str, existing: set[str]) -> str | None:
+    """Why a model name cannot be used (both modes of the Train page ask), or None."""
     try:
         clean = check_name(name)
     except ModelError as exc:
