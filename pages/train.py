@@ -107,8 +107,10 @@ def live_view() -> None:
     if state.kind == "tune":
         search_view.trials_view(state, key="live_search")
     if state.status in ("queued", "running") and classroom.can_stop(state.owner):
+        kept = ("The best finished trial is kept." if state.kind == "tune"
+                else "What it learned so far is kept if that was chosen at Start.")
         st.button("⏹️ Stop training", on_click=classroom.stop_run, args=(job, state.run_id), key="stop_training",
-                  help="Stops after the current batch. What it learned so far is kept if that was chosen at Start.")
+                  help=f"Stops after the current batch. {kept}")
     elif state.status in ("queued", "running"):
         st.caption("🔒 Only the person who started this run, or the teacher, can stop it.")
     if not mine:
