@@ -98,8 +98,43 @@ def run_finetune(ctx: RunContext) -> RunOutcome:
     return RunOutcome("stopped" if card.stopped_early else "done", message, card)
 
 
-# kind -> function. "finetune" (mnist_core/finetune.py) and "tune" (hyper-parameter search) go here.
+def run_search(ctx: RunContext) -> RunOutcome:
+    """A KerasTuner search over the preset's knobs; the best trial is saved with every trial in its card.
+
+    The order's options carry trials, max_minutes, algorithm and knobs (name -> Knob.to_dict()).
+    Stop (or the time budget) keeps the best trial finished so far.
+    """
+    from .registry import taken_note
+    from .settings import TrainSettings
+    from .tuning import Knob, SearchStopped
+    from .workflow import search_and_save
+
+    order = ctx.order
+    options = order.options
+    settings = TrainSettings.from_dict(order.settings) if order.settings else None
+    knobs = {name: Knob.from_dict(raw) for name, raw in (options.get("knobs") or {}).items()} or None
+    data = load_run_data(options)
+    try:
+        card, found = search_and_save(
+            order.preset, settings, data, ctx.registry(), order.name, ctx.listener, ctx.stop,
+            rename_if_taken=True, before_save=ctx.begin_saving, trials=int(options.get("trials", 10)),
+            max_minutes=options.get("max_minutes"), algorithm=options.get("algorithm", "random"), knobs=knobs)
+    except SearchStopped as exc:
+        return RunOutcome("stopped", str(exc))
+    best = found.trials[found.best_trial - 1]
+    stopped = ctx.stop.is_set()
+    ended = "stopped, " if stopped else "time budget reached, " if found.stopped else ""
+    message = (f"{len(found.trials)} trials ({ended}{found.seconds:.0f} s); best: trial {best.number} with "
+               f"validation accuracy {best.val_accuracy:.2%}. Saved {card.name!r}: "
+               f"test accuracy {card.test_accuracy:.2%}.")
+    if card.name != order.name:
+        message = f"{taken_note(order.name, card.name)} {message}"
+    return RunOutcome("stopped" if stopped else "done", message, card)
+
+
+# kind -> function.
 KINDS: dict[str, Callable[[RunContext], RunOutcome]] = {
     "train": run_training,
     "finetune": run_finetune,
+    "tune": run_search,
 }

@@ -75,6 +75,10 @@ class JobState:
         who = self.owner or "someone"
         if self.status == "queued":
             return f"{who} is about to train {self.preset!r} as {self.name!r}: waiting for the training worker."
+        trial = self.history.get("trial") if self.kind == "tune" else None
+        if isinstance(trial, dict):
+            return (f"{who} is searching settings for {self.preset!r} as {self.name!r}: "
+                    f"trial {trial.get('number')} of {trial.get('total')}.")
         return (f"{who} is training {self.preset!r} as {self.name!r}: epoch {self.epoch} of {self.epochs}, "
                 f"{self.fraction:.0%} done.")
 

@@ -49,6 +49,17 @@ class Knob:
             return f"{self.name} in {{{', '.join(map(str, self.choices))}}}"
         return f"{self.name} {self.low:g}..{self.high:g}{' (log)' if self.log else ''}"
 
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready, for a run order that crosses to the worker."""
+        return {**asdict(self), "choices": list(self.choices)}
+
+    @classmethod
+    def from_dict(cls, raw: dict[str, Any]) -> "Knob":
+        try:
+            return cls(**{**raw, "choices": tuple(raw.get("choices") or ())})
+        except TypeError:
+            raise SettingsError(f"A search knob cannot be read from {raw!r}.") from None
+
 
 def available_knobs(preset_name: str) -> dict[str, Knob]:
     """Every knob a preset exposes, with the widest ranges a search may use (inside the settings' bounds)."""

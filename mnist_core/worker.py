@@ -59,11 +59,27 @@ class Reporter:
 
     def on_epoch(self, epoch: int, logs: dict[str, float]) -> None:
         with self._lock:
-            history = {k: list(v) for k, v in self._progress.get("history", {}).items()}
+            history = {k: list(v) if isinstance(v, list) else v for k, v in self._progress.get("history", {}).items()}
         for key, value in logs.items():
             history.setdefault(key, []).append(value)
         with self._lock:
             self._progress.update(history=history, epoch=epoch + 1, step=self._progress.get("steps", 0))
+            self._dirty = True
+
+    # a search (mnist_core.tuning) also reports its trials: the finished ones go into the history under
+    # "trials" (pages show them live), the curves restart with each trial
+    def on_trial_start(self, number: int, total: int, values: dict[str, Any]) -> None:
+        with self._lock:
+            trials = list(self._progress.get("history", {}).get("trials", []))
+            trial = {"number": number, "total": total, "values": dict(values)}
+            self._progress.update(history={"trials": trials, "trial": trial}, epoch=1, step=0)
+            self._dirty = True
+
+    def on_trial_end(self, record: Any) -> None:
+        with self._lock:
+            history = dict(self._progress.get("history", {}))
+            history["trials"] = [*history.get("trials", []), record.to_dict()]
+            self._progress["history"] = history
             self._dirty = True
 
     def snapshot(self) -> dict[str, Any]:

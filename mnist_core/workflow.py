@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import threading
+from typing import Callable
 
 from .data import MnistData
+from .errors import DigitLabError
 from .evaluation import evaluate
 from .predictor import Predictor
 from .registry import ModelCard, Registry, now_iso
@@ -51,8 +53,18 @@ def train_and_save(preset: str, settings: TrainSettings | None, data: MnistData,
 
 def search_and_save(preset: str, settings: TrainSettings | None, data: MnistData, registry: Registry, name: str,
                     listener: SearchListener | None = None, stop: threading.Event | None = None,
-                    overwrite: bool = False, **search_options) -> tuple[ModelCard, SearchResult]:
-    """Search, then score and store the best trial's model with every trial in its card."""
+                    overwrite: bool = False, rename_if_taken: bool = False,
+                    before_save: Callable[[], bool] | None = None,
+                    **search_options) -> tuple[ModelCard, SearchResult]:
+    """Search, then score and store the best trial's model with every trial in its card.
+
+    ``before_save`` (the worker's hand-over to "saving") may veto the save by
+    returning False, when the run was given up while it searched.
+    """
     found = search(preset, settings, data, listener=listener, stop=stop, **search_options)
     found.best.extra["search"] = found.card_summary()
-    return evaluate_and_save(found.best, data, registry, name, overwrite=overwrite), found
+    if before_save is not None and not before_save():
+        raise DigitLabError("This search was given up while it ran (its worker had stopped answering); "
+                            "nothing was saved.")
+    card = evaluate_and_save(found.best, data, registry, name, overwrite=overwrite, rename_if_taken=rename_if_taken)
+    return card, found

@@ -14,9 +14,10 @@ from mnist_core.presets import PRESETS, build_model, get_preset, layer_table
 from mnist_core.registry import check_name, suggest_name
 from mnist_core.settings import ACTIVATIONS, OPTIMIZERS
 from mnist_core.estimate import estimate_seconds
-from ui import charts, classroom, resources, widgets
+from ui import charts, classroom, resources, search_view, widgets
 from ui.boot import ensure_app
 from ui.helpers import duration, esc, short_duration
+from ui.search_view import name_problem
 
 ensure_app()  # a fresh server's first request may bypass app.py: route it through
 
@@ -67,7 +68,8 @@ def live_view() -> None:
         st.rerun(scope="app")  # finished: redraw the page with the result and the form
     mine = state.owner == ss.owner
     who = "You are" if mine else f"{esc(state.owner or 'Someone')} is"
-    st.markdown(f"#### {who} training **{esc(widgets.preset_title(state.preset))}** as “{esc(state.name)}”")
+    doing = "searching settings for" if state.kind == "tune" else "training"
+    st.markdown(f"#### {who} {doing} **{esc(widgets.preset_title(state.preset))}** as “{esc(state.name)}”")
     st.caption(esc(state.describe()))
     if state.status == "queued":
         st.progress(0.0, text="Waiting for the training worker to start the run…")
@@ -102,9 +104,13 @@ def live_view() -> None:
     with right:
         st.plotly_chart(charts.history_figure({"": state.history}, "accuracy", live=live_acc, epochs=state.epochs), key="live_acc",
                         config={"displayModeBar": False})
+    if state.kind == "tune":
+        search_view.trials_view(state, key="live_search")
     if state.status in ("queued", "running") and classroom.can_stop(state.owner):
+        kept = ("The best finished trial is kept." if state.kind == "tune"
+                else "What it learned so far is kept if that was chosen at Start.")
         st.button("⏹️ Stop training", on_click=classroom.stop_run, args=(job, state.run_id), key="stop_training",
-                  help="Stops after the current batch. What it learned so far is kept if that was chosen at Start.")
+                  help=f"Stops after the current batch. {kept}")
     elif state.status in ("queued", "running"):
         st.caption("🔒 Only the person who started this run, or the teacher, can stop it.")
     if not mine:
@@ -125,6 +131,8 @@ def last_result(state) -> None:
         st.warning(message, icon="⏹️")
         return
     (st.success if state.status == "done" else st.warning)(message, icon="✅" if state.status == "done" else "⏹️")
+    if state.kind == "tune":
+        search_view.trials_view(state, key="done_search")
     if state.card is not None:
         cols = st.columns(3)
         with cols[0]:
@@ -200,16 +208,6 @@ def read_settings(preset_name: str, available: int):
 def _has_activation(preset_name: str) -> bool:
     preset = PRESETS[preset_name]
     return (preset.kind == "dense" and preset_name != "logistic") or preset_name == "cnn-quick"
-
-
-def name_problem(name: str, existing: set[str]) -> str | None:
-    try:
-        clean = check_name(name)
-    except ModelError as exc:
-        return str(exc)
-    if clean in existing:
-        return "A model with this name already exists: choose another name."
-    return None
 
 
 def _start_clicked() -> None:
@@ -357,4 +355,7 @@ else:
         ss.adopted = state.started
     last_result(state)
     cards, _ = resources.scan_models()
-    settings_form(data, {c.name for c in cards})
+    if search_view.mode_picker(state) == "search":
+        search_view.search_form(data, {c.name for c in cards})
+    else:
+        settings_form(data, {c.name for c in cards})

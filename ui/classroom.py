@@ -173,8 +173,11 @@ def forget_limits_cache() -> None:
 
 
 # ---- the Train page's Start and Stop --------------------------------------------------
-def check_start(preset: str, settings, available: int, trained_names: list[str]) -> None:
-    """Raise PermissionDenied with the reason when this browser may not start this run."""
+def check_start(preset: str, settings, available: int, trained_names: list[str],
+                seconds: float | None = None) -> None:
+    """Raise PermissionDenied with the reason when this browser may not start this run.
+
+    ``seconds`` is the run's estimate when it is not one training of ``settings`` (a search's trials)."""
     from mnist_core import class_settings
     from mnist_core.estimate import estimate_seconds
 
@@ -182,7 +185,9 @@ def check_start(preset: str, settings, available: int, trained_names: list[str])
     if not current.class_mode:
         return
     mine = class_settings.models_of(owner(), trained_names)
-    roles.check_start(preset, estimate_seconds(preset, settings, available), current, limits(),
+    if seconds is None:
+        seconds = estimate_seconds(preset, settings, available)
+    roles.check_start(preset, seconds, current, limits(),
                       own_models=len(mine), total_models=len(trained_names))
 
 

@@ -114,3 +114,36 @@ def test_two_slots_run_side_by_side(tmp_path, monkeypatch, data):
         assert [s.owner for s in job.others("a")] == ["b"]
         with pytest.raises(TrainingBusyError):
             job.start("logistic", settings(), data, "three", owner="c")
+
+
+def search_options(**changes):
+    from mnist_core.tuning import Knob
+
+    knobs = {"learning_rate": Knob("learning_rate", 1e-3, 3e-3, log=True).to_dict()}
+    return {"trials": 2, "algorithm": "random", "knobs": knobs, **changes}
+
+
+def test_a_search_runs_in_the_slot_records_its_trials_and_saves_the_best(job, data, tmp_path):
+    options = {**search_options(), "data": str(data.source)}
+    job.start_run("tune", owner="teacher", preset="mlp-128-64", name="searched",
+                  settings=settings(epochs=1).to_dict(), epochs=1, options=options)
+    state = job.wait(240)
+    assert state.status == "done", state.message
+    trials = state.history["trials"]
+    assert [t["number"] for t in trials] == [1, 2] and all(t["val_accuracy"] is not None for t in trials)
+    assert "learning_rate" in trials[0]["values"]
+    assert "best: trial" in state.message and "validation accuracy" in state.message and "test accuracy" in state.message
+    card = registry(tmp_path).card("searched")
+    assert len(card.search["trials"]) == 2 and card.search["algorithm"] == "random"
+
+
+def test_stopping_a_search_before_a_trial_finished_saves_nothing(job, data, tmp_path):
+    options = {**search_options(trials=3), "data": str(data.source)}
+    started = job.start_run("tune", owner="me", preset="mlp-128-64", name="never",
+                            settings=settings(epochs=50).to_dict(), epochs=50, options=options)
+    wait_until(lambda: job.state.step > 0, what="the first trial's batches")
+    assert "trial 1 of 3" in job.state.describe()
+    job.stop(started.run_id)
+    state = job.wait(60)
+    assert state.status == "stopped" and "nothing was saved" in state.message
+    assert registry(tmp_path).names() == []
