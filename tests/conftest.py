@@ -67,15 +67,6 @@ def real_data():
 
 
 @pytest.fixture
-def tiny_npz(tmp_path, tiny_data) -> Path:
-    """The tiny data as an mnist.npz file, for the command line's --data."""
-    path = tmp_path / "tiny.npz"
-    np.savez(path, x_train=tiny_data.x_train, y_train=tiny_data.y_train, x_test=tiny_data.x_test,
-             y_test=tiny_data.y_test)
-    return path
-
-
-@pytest.fixture
 def models_dir(tmp_path, monkeypatch):
     path = tmp_path / "models"
     monkeypatch.setenv("DIGITLAB_MODELS", str(path))
