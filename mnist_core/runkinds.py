@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable
 
-from .registry import ModelCard, Registry, configured_registry
+from .registry import ModelCard, Registry, configured_registry, taken_note
 from .runs import RunOrder
 
 if TYPE_CHECKING:
@@ -52,9 +52,15 @@ def load_run_data(options: dict):
     return load_mnist(path) if path and Path(path).is_file() else load_mnist()
 
 
+def _saved_as(order: RunOrder, card: ModelCard, message: str) -> str:
+    """The outcome's sentence, led by why the name changed when another save took it meanwhile."""
+    if card.name == order.name:
+        return message
+    return f"{taken_note(order.name, card.name)} {message}"
+
+
 def run_training(ctx: RunContext) -> RunOutcome:
     """A preset trained from scratch, scored and saved (a stopped run keeps what it learned if asked)."""
-    from .registry import taken_note
     from .settings import TrainSettings
     from .training import TrainingStopped, train
     from .workflow import evaluate_and_save
@@ -74,16 +80,13 @@ def run_training(ctx: RunContext) -> RunOutcome:
     card = evaluate_and_save(result, data, ctx.registry(), order.name, rename_if_taken=True)
     status = "stopped" if result.stopped_early else "done"
     note = f" ({result.stop_note})" if result.stopped_early else ""
-    message = f"Saved {card.name!r}{note}: test accuracy {card.test_accuracy:.2%}."
-    if card.name != order.name:
-        message = f"{taken_note(order.name, card.name)} {message}"
-    return RunOutcome(status, message, card)
+    return RunOutcome(status, _saved_as(order, card, f"Saved {card.name!r}{note}: test accuracy "
+                                                     f"{card.test_accuracy:.2%}."), card)
 
 
 def run_finetune(ctx: RunContext) -> RunOutcome:
     """A model taught the class's drawings (mnist_core.finetune), with before/after on its card."""
     from .finetune import FinetuneSettings, describe, finetune_and_save
-    from .registry import taken_note
 
     order = ctx.order
     settings = FinetuneSettings(**order.settings).check()
@@ -92,9 +95,7 @@ def run_finetune(ctx: RunContext) -> RunOutcome:
                              ctx.stop, url=order.options.get("db"), before_save=ctx.begin_saving)
     if card is None:
         return RunOutcome("stopped", "Stopped before the first epoch finished; nothing was saved.")
-    message = f"Saved {card.name!r}: {describe(card.metrics['finetune'])}."
-    if card.name != order.name:
-        message = f"{taken_note(order.name, card.name)} {message}"
+    message = _saved_as(order, card, f"Saved {card.name!r}: {describe(card.metrics['finetune'])}.")
     return RunOutcome("stopped" if card.stopped_early else "done", message, card)
 
 
@@ -104,7 +105,6 @@ def run_search(ctx: RunContext) -> RunOutcome:
     The order's options carry trials, max_minutes, algorithm and knobs (name -> Knob.to_dict()).
     Stop (or the time budget) keeps the best trial finished so far.
     """
-    from .registry import taken_note
     from .settings import TrainSettings
     from .tuning import Knob, SearchStopped
     from .workflow import search_and_save
@@ -127,9 +127,7 @@ def run_search(ctx: RunContext) -> RunOutcome:
     message = (f"{len(found.trials)} trials ({ended}{found.seconds:.0f} s); best: trial {best.number} with "
                f"validation accuracy {best.val_accuracy:.2%}. Saved {card.name!r}: "
                f"test accuracy {card.test_accuracy:.2%}.")
-    if card.name != order.name:
-        message = f"{taken_note(order.name, card.name)} {message}"
-    return RunOutcome("stopped" if stopped else "done", message, card)
+    return RunOutcome("stopped" if stopped else "done", _saved_as(order, card, message), card)
 
 
 # kind -> function.
