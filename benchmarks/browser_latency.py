@@ -40,7 +40,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from tests.browser import harness  # noqa: E402
+from devtools import appserver, harness  # noqa: E402
 
 PIECES = {0: 4, 1: 2, 2: 4, 3: 4, 4: 2, 5: 3, 6: 4, 7: 3, 8: 4, 9: 3}  # strokes per digit, roughly by length
 
@@ -154,9 +154,9 @@ def main() -> int:
 
     from playwright.sync_api import sync_playwright
 
-    servers: dict[str, harness.AppServer] = {}
+    servers: dict[str, appserver.AppServer] = {}
     urls = {"": args.url} if args.url else {}
-    shipped = harness.find_shipped()
+    shipped = appserver.find_shipped()
     wanted = ([] if args.url else [("", None)]) + ([(" (baseline)", args.baseline)] if args.baseline else [])
     if wanted and shipped is None:
         print("No shipped default model (shipped_models/digitlab-default or $DIGITLAB_SHIPPED): "
@@ -164,7 +164,7 @@ def main() -> int:
         return 2
     for label, root in wanted:
         tmp = Path(tempfile.mkdtemp(prefix="digitlab-bench-"))
-        servers[label] = harness.AppServer(tmp / "models", shipped_dir=shipped, mnist=harness.mnist_path(),
+        servers[label] = appserver.AppServer(tmp / "models", shipped_dir=shipped, mnist=appserver.mnist_path(),
                                            log_path=tmp / "streamlit.log", extra_args=args.server_arg, root=root)
         servers[label].start()
     try:

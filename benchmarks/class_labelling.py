@@ -3,7 +3,7 @@
     nice -n 10 python benchmarks/class_labelling.py [--clients 30] [--seconds 60]
 
 Starts its own server (as benchmarks/classroom_load.py does, with its own
-temporary class database), then runs websocket pupils (benchmarks/streamlit_client.py):
+temporary class database), then runs websocket pupils (devtools/streamlit_client.py):
 each opens /draw, draws a synthetic digit, waits for "Prediction: N", taps
 "✓ Right" when it is right or the true digit under "✗ Wrong, it is …" when it
 is not (as a pupil would), thinks 1-2 s, and draws the next one. Some pupils
@@ -22,114 +22,15 @@ import shutil
 import statistics
 import sys
 import tempfile
-import time
 from pathlib import Path
 
-HERE = Path(__file__).resolve().parent
-ROOT = HERE.parent
-sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(HERE))
+import numpy as np
 
-import numpy as np  # noqa: E402
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from classroom_load import SHIPPED_DEFAULT, Server, judge, make_drawings, mnist_path, quick_model  # noqa: E402
-from streamlit_client import DEFAULT_TIMEOUT, ProtocolError, StreamlitSession  # noqa: E402
-
-
-class Tally:
-    def __init__(self) -> None:
-        self.answers: list[float] = []
-        self.taps = 0
-        self.double_taps = 0
-        self.expected: dict[tuple[int, int, int, int], int] = {}  # (pupil, tab, digit, drawing) -> label
-        self.errors: list[str] = []
-
-
-async def open_tab(port: int, tally: Tally) -> StreamlitSession | None:
-    session = StreamlitSession(port)
-    try:
-        await session.connect()
-        result = await session.open_page("draw")
-        if result.exceptions or result.error_alerts:
-            raise ProtocolError((result.exceptions + result.error_alerts)[0][:200])
-        session.canvas()
-    except (ProtocolError, OSError, asyncio.TimeoutError) as exc:
-        tally.errors.append(f"page open: {exc}")
-        await session.close()
-        return None
-    return session
-
-
-def _keep_only(session: StreamlitSession, ids: list[str]) -> None:
-    """After the canvas is replaced, forget the old widgets (the fragment's rerun lists the live ones)."""
-    live = set(ids)
-    session.widgets = {wid: w for wid, w in session.widgets.items() if wid in live or not w.fragment_id}
-
-
-async def pupil(index: int, port: int, deadline: float, drawings, tally: Tally, rng: np.random.Generator) -> None:
-    session, tab = None, 0
-    await asyncio.sleep(float(rng.uniform(0, 5)))
-    try:
-        while time.monotonic() < deadline:
-            if session is None:
-                tab += 1
-                session = await open_tab(port, tally)
-                if session is None:
-                    await asyncio.sleep(1)
-                    continue
-            await asyncio.sleep(float(rng.uniform(1, 2)))
-            if time.monotonic() >= deadline:
-                break
-            digit = int(rng.integers(10))
-            which = int(rng.integers(len(drawings[digit])))
-            try:
-                result = await session.draw(drawings[digit][which], timeout=DEFAULT_TIMEOUT)
-                problem = judge(digit, result)
-                if problem:
-                    tally.errors.append(problem)
-                if result.prediction is None:
-                    continue
-                tally.answers.append(result.answer_seconds)
-                key = "feedback_right" if result.prediction == digit else f"feedback_wrong_{digit}"
-                button = session.find(key=key)
-                if button is None:
-                    tally.errors.append(f"no {key} button after the answer")
-                    continue
-                taps = 2 if rng.random() < 0.1 else 1
-                for _ in range(taps):
-                    clicked = await session.click(button, timeout=DEFAULT_TIMEOUT)
-                    if clicked.exceptions or clicked.error_alerts:
-                        tally.errors.append(f"after a tap: {(clicked.exceptions + clicked.error_alerts)[0][:200]}")
-                tally.taps += 1
-                tally.double_taps += taps - 1
-                tally.expected[(index, tab, digit, which)] = digit
-                _keep_only(session, clicked.widget_ids)
-            except ProtocolError as exc:
-                tally.errors.append(f"connection: {exc}")
-                await session.close()
-                session = None
-    finally:
-        if session is not None:
-            await session.close()
-
-
-async def run_class(server: Server, clients: int, seconds: float) -> Tally:
-    drawings = make_drawings(per_digit=40, seed=3)
-    tally = Tally()
-    deadline = time.monotonic() + seconds
-    await asyncio.gather(*(pupil(i, server.port, deadline, drawings, tally, np.random.default_rng(100 + i))
-                           for i in range(clients)))
-    return tally
-
-
-def stored(db_url: str, expected: int, wait: float = 30.0) -> list:
-    from mnist_core import drawings
-
-    deadline = time.monotonic() + wait
-    while time.monotonic() < deadline and drawings.count(url=db_url) < expected:
-        time.sleep(0.5)  # the last taps' background saves
-    time.sleep(1.0)
-    return drawings.query(url=db_url)
+from devtools.appserver import mnist_path  # noqa: E402
+from devtools.classroom import SHIPPED_DEFAULT, Server, quick_model  # noqa: E402
+from devtools.labelling import run_class, stored  # noqa: E402
 
 
 def main() -> int:

@@ -30,12 +30,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from tests.browser import harness  # noqa: E402
+from devtools import appserver, harness  # noqa: E402
 
 
 def one_run(browser, shipped: Path, server_args: list[str]) -> dict:
     tmp = Path(tempfile.mkdtemp(prefix="digitlab-cold-"))
-    server = harness.AppServer(tmp / "models", shipped_dir=shipped, mnist=harness.mnist_path(),
+    server = appserver.AppServer(tmp / "models", shipped_dir=shipped, mnist=appserver.mnist_path(),
                                log_path=tmp / "streamlit.log", extra_args=server_args)
     page = harness.new_page(browser)  # a new context: nothing cached from an earlier run
     try:
@@ -82,7 +82,7 @@ def main() -> int:
     parser.add_argument("--server-arg", action="append", default=[],
                         help="extra `streamlit run` option, e.g. --runner.postScriptGC=false")
     args = parser.parse_args()
-    shipped = harness.find_shipped()
+    shipped = appserver.find_shipped()
     if shipped is None:
         print("No shipped default model (shipped_models/digitlab-default or $DIGITLAB_SHIPPED): "
               "train one first, see README.")

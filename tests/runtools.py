@@ -24,7 +24,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from tests.browser.harness import free_port
+from devtools.appserver import free_port
 
 ROOT = Path(__file__).resolve().parents[1]
 RUN_TIMEOUT = 180

@@ -21,10 +21,10 @@ from pathlib import Path
 
 import pytest
 
-from . import harness
+from devtools import appserver, harness
 
-ARTIFACTS = harness.ROOT / "test-artifacts" / "browser"
-SCREENSHOTS = harness.ROOT / "docs" / "screenshots"
+ARTIFACTS = appserver.ROOT / "test-artifacts" / "browser"
+SCREENSHOTS = appserver.ROOT / "docs" / "screenshots"
 
 
 def _unavailable(reason: str):
@@ -45,7 +45,7 @@ def failed(request) -> bool:
     return bool(report and report.failed)
 
 
-def save_failure_artifacts(request, page, server: harness.AppServer | None = None) -> None:
+def save_failure_artifacts(request, page, server: appserver.AppServer | None = None) -> None:
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     stem = request.node.name.replace("/", "_").replace("[", "-").replace("]", "")
     try:
@@ -59,7 +59,7 @@ def save_failure_artifacts(request, page, server: harness.AppServer | None = Non
 # ---- session: data, models, server, browser ------------------------------------
 @pytest.fixture(scope="session")
 def mnist_file() -> Path:
-    path = harness.mnist_path()
+    path = appserver.mnist_path()
     if path is None:
         _unavailable("the real MNIST is needed by the browser tests (set MNIST_NPZ)")
     return path
@@ -68,16 +68,16 @@ def mnist_file() -> Path:
 @pytest.fixture(scope="session")
 def shipped_dir(tmp_path_factory, mnist_file) -> Path:
     """A shipped-models folder with ``digitlab-default``: the real one, else a quick one trained now."""
-    found = harness.find_shipped()
+    found = appserver.find_shipped()
     if found is not None:
         return found
     folder = tmp_path_factory.mktemp("shipped")
-    return harness.train_default_model(folder, mnist_file, log=folder / "train.log")
+    return appserver.train_default_model(folder, mnist_file, log=folder / "train.log")
 
 
 def serve(base: Path, shipped_dir: Path, mnist_file: Path, extra_env: dict[str, str] | None = None):
     """Start an app server in ``base`` and yield it until the fixture using it ends."""
-    server = harness.AppServer(base / "models", shipped_dir=shipped_dir, mnist=mnist_file,
+    server = appserver.AppServer(base / "models", shipped_dir=shipped_dir, mnist=mnist_file,
                                log_path=base / "streamlit.log", extra_env=extra_env)
     server.start()
     try:

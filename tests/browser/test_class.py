@@ -10,14 +10,14 @@ import pytest
 
 from mnist_core import drawings
 
-from . import harness
+from devtools import appserver, harness
 from .conftest import failed, save_failure_artifacts, serve
 
 pytestmark = pytest.mark.browser
 KEY = "a teacher key for the browser test"
 
 
-def _class_db(server: harness.AppServer) -> str:
+def _class_db(server: appserver.AppServer) -> str:
     return server.db_url
 
 

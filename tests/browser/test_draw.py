@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from . import harness
+from devtools import harness
 from .conftest import failed, save_failure_artifacts
 
 pytestmark = pytest.mark.browser

@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from . import harness
+from devtools import harness
 
 pytestmark = pytest.mark.browser
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from . import harness
+from devtools import harness
 
 pytestmark = pytest.mark.browser
 

@@ -14,23 +14,19 @@ without it, a failure under CI=true), the database one SQLite file.
 from __future__ import annotations
 
 import asyncio
-import sys
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 import sqlalchemy as sa
 
+from devtools import appserver, classroom, harness
+from devtools.streamlit_client import ProtocolError
 from mnist_core.database import session_scope
 from mnist_core.runs import RunStore
 from mnist_core.tables import Run
 from tests.runtools import RedisServer, wait_until
 
-from . import harness
 from .conftest import ARTIFACTS
-
-sys.path.insert(0, str(harness.ROOT / "benchmarks"))
-import classroom_load  # noqa: E402
-from streamlit_client import ProtocolError  # noqa: E402
 
 pytestmark = pytest.mark.browser
 
@@ -40,7 +36,7 @@ def replicas(tmp_path_factory, shipped_dir, mnist_file):
     base = tmp_path_factory.mktemp("replicas")
     with RedisServer(base / "redis") as redis:
         shared = {"DIGITLAB_DB": f"sqlite:///{base / 'class.db'}", "DIGITLAB_QUEUE": redis.url}
-        servers = [harness.AppServer(base / "models", shipped_dir=shipped_dir, mnist=mnist_file,
+        servers = [appserver.AppServer(base / "models", shipped_dir=shipped_dir, mnist=mnist_file,
                                      log_path=base / f"server-{name}.log", extra_env=shared) for name in "ab"]
         try:
             for server in servers:
@@ -110,7 +106,7 @@ def test_run_started_on_one_server_is_watched_and_stopped_on_the_other(replicas,
 def test_two_starts_at_the_same_moment_on_two_servers_give_one_run(replicas, store):
     server_a, server_b = replicas
     before = run_count(server_a.db_url)
-    trainers = [classroom_load.Trainer(s.port, epochs=20, images=None, log=lambda *_: None) for s in replicas]
+    trainers = [classroom.Trainer(s.port, epochs=20, images=None, log=lambda *_: None) for s in replicas]
 
     async def press_together() -> list:
         await asyncio.gather(*(t.open() for t in trainers))

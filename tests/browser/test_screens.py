@@ -15,7 +15,7 @@ import pytest
 
 from ui.layout import Viewport, draw_layout
 
-from . import harness
+from devtools import harness
 from .conftest import failed, save_failure_artifacts
 
 pytestmark = pytest.mark.browser

@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from . import harness
+from devtools import appserver, harness
 
 pytestmark = pytest.mark.browser
 
@@ -70,5 +70,5 @@ def test_short_training_run_shows_up_in_the_draw_model_picker(page, base_url, sa
     options = page.get_by_role("option").all_inner_texts()
     page.keyboard.press("Escape")
     assert any(name in o for o in options), f"{name!r} is not among the models offered: {options}"
-    assert any(harness.DEFAULT_MODEL in o for o in options), options
+    assert any(appserver.DEFAULT_MODEL in o for o in options), options
     assert not after_run, f"the Train page shows problems after a successful run: {after_run}"

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
-import sys
 import tempfile
 import threading
 import time
@@ -14,30 +13,25 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-BENCHMARKS = Path(__file__).resolve().parents[2] / "benchmarks"
-sys.path.insert(0, str(BENCHMARKS))
-
-import class_labelling  # noqa: E402
-import classroom_load  # noqa: E402
-
-from mnist_core import database, drawings  # noqa: E402
+from devtools import appserver, classroom, labelling
+from mnist_core import database, drawings
 
 pytestmark = pytest.mark.slow
 
 
 def test_server_killed_while_drawings_are_saved_leaves_only_whole_drawings():
-    if classroom_load.mnist_path() is None:
+    if appserver.mnist_path() is None:
         if os.environ.get("CI"):
             pytest.fail("CI must provide MNIST through MNIST_NPZ")
         pytest.skip("real MNIST not available (set MNIST_NPZ)")
     workdir = Path(tempfile.mkdtemp(prefix="digitlab-class-kill-"))
-    shipped = None if classroom_load.SHIPPED_DEFAULT.is_file() else classroom_load.quick_model(
-        workdir / "shipped", classroom_load.mnist_path(), log=lambda *_: None)
-    server = classroom_load.Server(workdir, classroom_load.mnist_path(), shipped, session_ttl=10,
+    shipped = None if classroom.SHIPPED_DEFAULT.is_file() else classroom.quick_model(
+        workdir / "shipped", appserver.mnist_path(), log=lambda *_: None)
+    server = classroom.Server(workdir, appserver.mnist_path(), shipped, session_ttl=10,
                                    log=lambda *_: None)
     server.start()
     url = server.db_url  # the server's own database: drawings and runs
-    pupils = threading.Thread(target=lambda: asyncio.run(class_labelling.run_class(server, 6, 40)), daemon=True)
+    pupils = threading.Thread(target=lambda: asyncio.run(labelling.run_class(server, 6, 40)), daemon=True)
     pupils.start()
     try:
         deadline = time.monotonic() + 120

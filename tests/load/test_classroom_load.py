@@ -4,24 +4,19 @@
 run trains (started from the Train page). Every drawing must get an answer without an error, every client must get
 answers, and the server's memory after the clients left must stay within a
 generous bound of its warm baseline. Timings are printed, never asserted:
-this machine is too noisy for them (benchmarks/classroom_load.py has the
+this machine is too noisy for them (benchmarks/classroom.py has the
 full run and the 1 s goal).
 """
 
 from __future__ import annotations
 
 import os
-import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 
 import pytest
 
-BENCHMARKS = Path(__file__).resolve().parents[2] / "benchmarks"
-sys.path.insert(0, str(BENCHMARKS))
-
-import classroom_load  # noqa: E402
+from devtools import appserver, classroom
 
 pytestmark = pytest.mark.slow
 
@@ -31,16 +26,16 @@ MEMORY_BOUND_MB = 300
 
 
 def test_classroom_load_reduced():
-    if classroom_load.mnist_path() is None:
+    if appserver.mnist_path() is None:
         if os.environ.get("CI"):
             pytest.fail("CI must provide MNIST through MNIST_NPZ")
         pytest.skip("real MNIST not available (set MNIST_NPZ)")
     started = time.monotonic()
     # its own thread: Playwright's sync API (the browser tests) may hold an event loop on this one
     with ThreadPoolExecutor(max_workers=1) as pool:
-        report = pool.submit(classroom_load.run, clients=CLIENTS, seconds=SECONDS, training=True, churn=0,
+        report = pool.submit(classroom.run, clients=CLIENTS, seconds=SECONDS, training=True, churn=0,
                              session_ttl=2, train_epochs=20, train_images=10_000, release_each=False).result()
-    classroom_load.print_report(report)
+    classroom.print_report(report)
     print(f"load test took {time.monotonic() - started:.0f} s")
 
     names = [p.name for p in report.phases]

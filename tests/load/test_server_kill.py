@@ -12,7 +12,6 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
-import sys
 import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -20,21 +19,17 @@ from pathlib import Path
 
 import pytest
 
-BENCHMARKS = Path(__file__).resolve().parents[2] / "benchmarks"
-sys.path.insert(0, str(BENCHMARKS))
-
-import classroom_load  # noqa: E402
-
-from mnist_core.registry import Registry  # noqa: E402
-from mnist_core.runs import RunStore  # noqa: E402
-from tests.runtools import wait_until  # noqa: E402
+from devtools import appserver, classroom
+from mnist_core.registry import Registry
+from mnist_core.runs import RunStore
+from tests.runtools import wait_until
 
 pytestmark = pytest.mark.slow
 
 
-def drive_to(stage: str, server: classroom_load.Server, epochs: int, images: int | None) -> str:
+def drive_to(stage: str, server: classroom.Server, epochs: int, images: int | None) -> str:
     """Start a Train-page run and refresh its live view until `stage` ("fitting" or "saving"); the progress seen."""
-    trainer = classroom_load.Trainer(server.port, epochs=epochs, images=images, log=lambda *_: None)
+    trainer = classroom.Trainer(server.port, epochs=epochs, images=images, log=lambda *_: None)
 
     async def drive() -> str:
         await trainer.open()
@@ -69,12 +64,12 @@ def assert_registry_consistent(root: Path) -> list[str]:
 
 @pytest.fixture
 def server():
-    if classroom_load.mnist_path() is None:
+    if appserver.mnist_path() is None:
         if os.environ.get("CI"):
             pytest.fail("CI must provide MNIST through MNIST_NPZ")
         pytest.skip("real MNIST not available (set MNIST_NPZ)")
     with tempfile.TemporaryDirectory(prefix="digitlab-kill-") as folder:
-        server = classroom_load.Server(Path(folder), classroom_load.mnist_path(), shipped=None, session_ttl=10,
+        server = classroom.Server(Path(folder), appserver.mnist_path(), shipped=None, session_ttl=10,
                                        log=lambda *_: None)
         server.start()
         try:

@@ -20,7 +20,7 @@ fragment the canvas lives in (``ClientState.fragment_id``).
 Only the standard library, ``websockets`` (installed with Streamlit, which
 uses it itself) and Streamlit's own protobuf classes are used.
 
-    python benchmarks/streamlit_client.py --port 8501 [--page draw] [--draws 3]
+    python -m devtools.streamlit_client --port 8501 [--page draw] [--draws 3]
 
 runs one session step by step against a running app and prints every
 ForwardMsg it gets: the way to check the client against a new Streamlit.
@@ -450,10 +450,7 @@ async def _demo(port: int, page: str, draws: int) -> None:
 
 if __name__ == "__main__":
     import argparse
-    import sys
-    from pathlib import Path
 
-    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--port", type=int, default=8501)
     parser.add_argument("--page", default="draw")
