@@ -1,6 +1,6 @@
 """Draw page, in a real browser: from each stroke's mouse-up to the new answer on screen.
 
-    python benchmarks/browser_latency.py [--strokes 50] [--url http://127.0.0.1:8501]
+    python -m benchmarks.browser_latency [--strokes 50] [--url http://127.0.0.1:8501]
                                          [--server-arg=--runner.postScriptGC=false]
                                          [--baseline /path/to/another/checkout]
 
@@ -38,9 +38,7 @@ import tempfile
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from devtools import appserver, harness  # noqa: E402
+from devtools import appserver, harness
 
 PIECES = {0: 4, 1: 2, 2: 4, 3: 4, 4: 2, 5: 3, 6: 4, 7: 3, 8: 4, 9: 3}  # strokes per digit, roughly by length
 

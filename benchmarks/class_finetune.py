@@ -1,6 +1,6 @@
 """A simulated class teaches the network its handwriting.
 
-    nice -n 10 python benchmarks/class_finetune.py [--writers 10] [--per-digit 3] [--test-per-digit 20]
+    nice -n 10 python -m benchmarks.class_finetune [--writers 10] [--per-digit 3] [--test-per-digit 20]
 
 Generated writers with consistent personal hands (benchmarks/class_writers.py)
 each draw ``--per-digit`` drawings of every digit as canvas PNGs; they are added
@@ -27,16 +27,13 @@ import tempfile
 import time
 from pathlib import Path
 
-HERE = Path(__file__).resolve().parent
-ROOT = HERE.parent
-sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(HERE))
+ROOT = Path(__file__).resolve().parents[1]
 
-import numpy as np  # noqa: E402
-from PIL import Image  # noqa: E402
+import numpy as np
+from PIL import Image
 
-from class_writers import class_of  # noqa: E402
-from mnist_core.data import find_dataset  # noqa: E402
+from benchmarks.class_writers import class_of
+from mnist_core.data import find_dataset
 
 BASE = "digitlab-default"
 

@@ -1,6 +1,6 @@
 """Thirty pupils drawing and labelling for a minute: every labelled drawing stored exactly once.
 
-    nice -n 10 python benchmarks/class_labelling.py [--clients 30] [--seconds 60]
+    nice -n 10 python -m benchmarks.class_labelling [--clients 30] [--seconds 60]
 
 Starts its own server (as benchmarks/classroom_load.py does, with its own
 temporary class database), then runs websocket pupils (devtools/streamlit_client.py):
@@ -26,11 +26,9 @@ from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from devtools.appserver import mnist_path  # noqa: E402
-from devtools.classroom import SHIPPED_DEFAULT, Server, quick_model  # noqa: E402
-from devtools.labelling import run_class, stored  # noqa: E402
+from devtools.appserver import mnist_path
+from devtools.classroom import SHIPPED_DEFAULT, Server, quick_model
+from devtools.labelling import run_class, stored
 
 
 def main() -> int:

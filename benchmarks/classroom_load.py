@@ -1,6 +1,6 @@
 """Classroom load: many pupils drawing at once, with and without a training run.
 
-    python benchmarks/classroom_load.py [--clients 30] [--seconds 60] [--no-training] [--churn 60]
+    python -m benchmarks.classroom_load [--clients 30] [--seconds 60] [--no-training] [--churn 60]
 
 Starts its own server (`streamlit run app.py` on a free loopback port, with
 MNIST_NPZ and a temporary DIGITLAB_MODELS), then runs websocket clients that
@@ -52,9 +52,7 @@ import json
 import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from devtools.classroom import print_report, run  # noqa: E402
+from devtools.classroom import print_report, run
 
 
 def main() -> int:

@@ -1,6 +1,6 @@
 """Cold start: from launching `streamlit run app.py` to the first answer on the Draw page.
 
-    python benchmarks/cold_start.py [--runs 1] [--server-arg=--some.option=value]
+    python -m benchmarks.cold_start [--runs 1] [--server-arg=--some.option=value]
 
 Chromium is started first and not counted (a visitor already has a browser
 open). Then, timed from the launch of the server process:
@@ -28,9 +28,7 @@ import tempfile
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from devtools import appserver, harness  # noqa: E402
+from devtools import appserver, harness
 
 
 def one_run(browser, shipped: Path, server_args: list[str]) -> dict:

@@ -1,6 +1,6 @@
 """Accuracy of a model on drawn digits, per style and source.
 
-    python benchmarks/drawn_digits.py [--model NAME] [--per-style 300] [--naive]
+    python -m benchmarks.drawn_digits [--model NAME] [--per-style 300] [--naive]
 
 --naive also scores the common shortcut (resize the whole canvas to 28x28,
 no cropping or centring), for comparison.
@@ -10,9 +10,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-from pathlib import Path
-
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import numpy as np
 from PIL import Image

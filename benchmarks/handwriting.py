@@ -1,6 +1,6 @@
 """Handwriting the model was not tuned on: per-digit accuracy, calibration and not-a-digit figures.
 
-    python benchmarks/handwriting.py [--model NAME] [--writers 60]
+    python -m benchmarks.handwriting [--model NAME] [--writers 60]
 
 Prints, for MNIST test, USPS test and held-out generated writers (canvas in
 six styles, and scanned): accuracy, per-digit accuracy, the worst confusions,
@@ -13,22 +13,20 @@ from __future__ import annotations
 
 import argparse
 import os
-import sys
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-from mnist_core.data import load_mnist  # noqa: E402
-from mnist_core.detector import load_detector  # noqa: E402
-from mnist_core.errors import DatasetError  # noqa: E402
-from mnist_core.handwriting_benchmark import (DigitSet, decline_rates, held_out_negatives,  # noqa: E402
+from mnist_core.data import load_mnist
+from mnist_core.detector import load_detector
+from mnist_core.errors import DatasetError
+from mnist_core.handwriting_benchmark import (DigitSet, decline_rates, held_out_negatives,
                                               held_out_pen, score_set)
-from mnist_core.predictor import Predictor  # noqa: E402
-from mnist_core.registry import (CARD_FILE, DEFAULT_MODEL, MODEL_FILE, ModelCard, Registry,  # noqa: E402
+from mnist_core.predictor import Predictor
+from mnist_core.registry import (CARD_FILE, DEFAULT_MODEL, MODEL_FILE, ModelCard, Registry,
                                  load_model_file)
-from mnist_core.usps import load_usps_part  # noqa: E402
+from mnist_core.usps import load_usps_part
 
 
 def _pct(value: float | None) -> str:

@@ -1,6 +1,6 @@
 """Server work per drawing: canvas RGBA -> probabilities and the not-a-digit check, warm.
 
-    python benchmarks/predict_latency.py [--model NAME] [--runs 300]
+    python -m benchmarks.predict_latency [--model NAME] [--runs 300]
 
 Prints the median and 95th percentile of the full path (preprocessing plus
 network) and, for comparison in the same run, of Keras's `model.predict`
@@ -13,9 +13,6 @@ import argparse
 import statistics
 import sys
 import time
-from pathlib import Path
-
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import numpy as np
 

@@ -1,6 +1,6 @@
 """The quick CNN a class trains live: test accuracy and training time on full MNIST.
 
-    python benchmarks/quick_cnn.py [--runs 1]
+    python -m benchmarks.quick_cnn [--runs 1]
 
 Goal: >= 98.8% MNIST test accuracy within 60 s of training on this machine.
 """
@@ -9,9 +9,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-from pathlib import Path
-
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from mnist_core.data import load_mnist, to_model_input
 from mnist_core.evaluation import score

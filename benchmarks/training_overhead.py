@@ -1,6 +1,6 @@
 """Cost of Digit Lab's training loop (progress reporting, stop checks) vs a plain model.fit.
 
-    python benchmarks/training_overhead.py [--train-limit 20000] [--repeats 3]
+    python -m benchmarks.training_overhead [--train-limit 20000] [--repeats 3]
 
 For the quick CNN and the seed MLP (the notebook's 128-128-dropout network),
 trains the same model the same way twice in this run: once through
@@ -15,9 +15,6 @@ from __future__ import annotations
 import argparse
 import sys
 import time
-from pathlib import Path
-
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import keras
 import numpy as np

@@ -1,6 +1,6 @@
 """Peak memory of reading one upload, from its bytes to the network's 28x28 input.
 
-    python benchmarks/upload_memory.py
+    python -m benchmarks.upload_memory
 
 Each case runs in a fresh process: it warms up on a normal canvas drawing,
 resets the kernel's peak-RSS mark (``/proc/self/clear_refs``), reads the file
@@ -23,13 +23,13 @@ import tempfile
 import tracemalloc
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
 import numpy as np
 from PIL import Image, ImageDraw
 
 from mnist_core.errors import ImageError
 from mnist_core.preprocessing import MAX_UPLOAD_PIXELS, open_image, preprocess
+
+ROOT = Path(__file__).resolve().parents[1]  # the child runs as `python -m benchmarks.upload_memory` from here
 
 LARGEST = (4080, 3060)  # 12.5 megapixels: the largest size accepted
 
@@ -111,8 +111,9 @@ def main() -> None:
         for name, make, float_first in runs:
             path = Path(folder) / "upload"
             path.write_bytes(make())
-            command = [sys.executable, __file__, "--child", str(path)] + (["--float-first"] if float_first else [])
-            result = json.loads(subprocess.run(command, capture_output=True, text=True, check=True).stdout)
+            command = [sys.executable, "-m", "benchmarks.upload_memory", "--child", str(path)] + (["--float-first"] if float_first else [])
+            result = json.loads(subprocess.run(command, capture_output=True, text=True, check=True,
+                                               cwd=ROOT).stdout)
             print(f"{name:<42} {result['file_kb']:>6.0f} kB {result['rise_mb']:>11.1f} MB "
                   f"{result['numpy_mb']:>8.1f} MB  {result['outcome'][:60]}")
 

@@ -1,6 +1,6 @@
 """Training throughput in the training worker vs a plain model.fit, measured in the same run.
 
-    python benchmarks/worker_overhead.py [--train-limit 20000] [--epochs 2] [--repeats 3]
+    python -m benchmarks.worker_overhead [--train-limit 20000] [--epochs 2] [--repeats 3]
 
 Starts a real worker (`python -m mnist_core worker`, with its own temporary
 database, SQLite queue and model folder) and, for the quick CNN and the
@@ -25,12 +25,9 @@ import tempfile
 import time
 from pathlib import Path
 
-HERE = Path(__file__).resolve().parent
-ROOT = HERE.parent
-sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(HERE))
+ROOT = Path(__file__).resolve().parents[1]
 
-from training_overhead import PRESETS, best_times, options, ratio_line  # noqa: E402
+from benchmarks.training_overhead import PRESETS, best_times, options, ratio_line
 
 def start_worker(workdir: Path) -> subprocess.Popen:
     env = {**os.environ, "DIGITLAB_DB": os.environ["DIGITLAB_DB"], "DIGITLAB_QUEUE": os.environ["DIGITLAB_QUEUE"],
@@ -62,7 +59,7 @@ def own_session() -> None:
     try:
         os.setsid()
     except OSError:
-        print("note: could not leave the terminal's session (run `setsid python benchmarks/worker_overhead.py` "
+        print("note: could not leave the terminal's session (run `setsid python -m benchmarks.worker_overhead` "
               "for a fair comparison on a busy machine)", flush=True)
 
 

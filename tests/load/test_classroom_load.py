@@ -4,7 +4,7 @@
 run trains (started from the Train page). Every drawing must get an answer without an error, every client must get
 answers, and the server's memory after the clients left must stay within a
 generous bound of its warm baseline. Timings are printed, never asserted:
-this machine is too noisy for them (benchmarks/classroom.py has the
+this machine is too noisy for them (benchmarks/classroom_load.py has the
 full run and the 1 s goal).
 """
 

@@ -1,0 +1,1 @@
+"""One command each, printing figures: run from the repository's root as ``python -m benchmarks.NAME``."""
