@@ -86,14 +86,6 @@ def _report(value: Any) -> None:
             _number(f"metrics.report.{key}.{name}", number, 0)
 
 
-def _top_errors(value: Any) -> None:
-    if not isinstance(value, list):
-        _fail("metrics.top_errors", "a list", value)
-    for item in value:
-        if not isinstance(item, dict):
-            _fail("metrics.top_errors", "a list of tables", item)
-
-
 def _metrics(value: Any) -> None:
     """Every metric is optional (an unscored model has none), but a present one must be sound."""
     if not isinstance(value, dict):
@@ -107,7 +99,7 @@ def _metrics(value: Any) -> None:
     for key in COUNTS:
         if key in value:
             _count(f"metrics.{key}", value[key])
-    for key, check in (("confusion", _confusion), ("report", _report), ("top_errors", _top_errors)):
+    for key, check in (("confusion", _confusion), ("report", _report)):
         if key in value:
             check(value[key])
 

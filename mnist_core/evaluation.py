@@ -13,9 +13,6 @@ import numpy as np
 
 from .data import MnistData, to_model_input
 
-TOP_ERRORS_IN_CARD = 10
-
-
 @dataclass
 class Evaluation:
     test_accuracy: float
@@ -24,7 +21,6 @@ class Evaluation:
     train_loss: float
     confusion: list[list[int]]  # rows: true digit, columns: predicted digit
     report: dict[str, dict[str, float]]  # "0".."9", "macro avg", "weighted avg"
-    top_errors: list[dict]  # most confident mistakes, most confident first
     test_count: int
     train_count: int
 
@@ -102,7 +98,7 @@ def evaluate(predictor, data: MnistData) -> tuple[Evaluation, dict[str, np.ndarr
     matrix = confusion_matrix(labels, test_probs.argmax(axis=1))
     evaluation = Evaluation(
         test_acc, test_loss, train_acc, train_loss, matrix.tolist(), classification_report(matrix),
-        confident_errors(test_probs, labels, TOP_ERRORS_IN_CARD), len(labels), len(data.y_train),
+        len(labels), len(data.y_train),
     )
     arrays = {"test_probabilities": test_probs}
     return evaluation, arrays

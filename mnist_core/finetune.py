@@ -151,8 +151,7 @@ def finetune(model, preset_name: str, class_x: np.ndarray, class_y: np.ndarray, 
         mnist_before=_accuracy(model, data.x_test, data.y_test), mnist_after=_accuracy(tuned, data.x_test, data.y_test),
         held_out=len(held_idx), trained_on=len(train_idx),
     )
-    result = TrainResult(tuned, preset_name, train_settings, hist, len(hist.get("loss", [])), stopped, seconds,
-                         extra={"finetune": scores.to_dict()})
+    result = TrainResult(tuned, preset_name, train_settings, hist, len(hist.get("loss", [])), stopped, seconds)
     return result, scores
 
 

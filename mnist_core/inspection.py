@@ -47,14 +47,6 @@ class Inspector:
         """Output scores before the final activation, shape (N, 10)."""
         return self._scores(_batch(inputs)).numpy()
 
-    def softmax(self, inputs: np.ndarray) -> np.ndarray:
-        """Softmax of the scores: what a softmax output layer gives (sigmoid models differ)."""
-        return tf.nn.softmax(self.logits(inputs)).numpy()
-
-    @property
-    def output_activation(self) -> str:
-        return getattr(self.output_layer.activation, "__name__", "linear")
-
     # ---- why this answer --------------------------------------------------
     def saliency(self, image: np.ndarray, digit: int) -> np.ndarray:
         """Integrated gradients of `digit`'s score w.r.t. each input pixel, shape (28, 28).

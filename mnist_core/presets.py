@@ -29,7 +29,6 @@ class Preset:
     loss: str  # "sparse" or "categorical" (one-hot labels)
     defaults: TrainSettings
     build: Callable[[TrainSettings], keras.Model]
-    output_activation: str = "softmax"
 
 
 def _dense_stack(settings: TrainSettings, dropout_after_all: bool) -> list[layers.Layer]:
@@ -100,7 +99,7 @@ PRESETS: dict[str, Preset] = {
             "logistic", "Logistic baseline",
             "One Dense(10) layer with sigmoid on the 784 pixels: the notebooks' first baseline.",
             "dense", "sparse", TrainSettings(epochs=20, batch_size=32, hidden_units=(), validation_split=0.1),
-            build_logistic, "sigmoid",
+            build_logistic,
         ),
         Preset(
             "mlp-128-128-dropout", "MLP 128-128 + dropout",
@@ -153,7 +152,6 @@ PRESETS: dict[str, Preset] = {
         ),
     ]
 }
-DEFAULT_PRESET = "cnn-accurate"
 
 
 def get_preset(name: str) -> Preset:

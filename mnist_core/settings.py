@@ -6,7 +6,7 @@ is checked here once, with a message that names the field and its range.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field, fields, replace
+from dataclasses import asdict, dataclass, fields, replace
 from typing import Any
 
 from .errors import SettingsError
@@ -28,6 +28,7 @@ BOUNDS: dict[str, tuple[float, float]] = {
 }
 MAX_LAYERS = 6
 MAX_UNITS = 2048
+RETIRED = ("extra",)  # written into cards and queued runs by earlier versions, never read
 
 
 @dataclass(frozen=True)
@@ -50,7 +51,6 @@ class TrainSettings:
     pen_fraction: float = 0.0  # generated writers' digits (canvas and scan), as a share of the training set
     usps_train: bool = False  # add USPS's training rows (other writers' scans)
     start_from: str | None = None  # a model name, folder or .keras file whose weights training continues from
-    extra: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
@@ -69,7 +69,8 @@ class TrainSettings:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> "TrainSettings":
-        return cls().with_changes(**data)
+        """Settings as a card or a queued run stores them; fields that no longer exist are dropped."""
+        return cls().with_changes(**{k: v for k, v in data.items() if k not in RETIRED})
 
 
 def _number(name: str, value: Any, integer: bool) -> float:

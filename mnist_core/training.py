@@ -7,7 +7,6 @@ stopped cleanly between batches from another thread.
 
 from __future__ import annotations
 
-import os
 import shutil
 import threading
 import time
@@ -15,8 +14,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-os.environ.setdefault("KERAS_BACKEND", "tensorflow")
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import keras
 import numpy as np
@@ -49,7 +46,7 @@ class TrainResult:
     epochs_done: int  # epochs Keras ran, as in `history`; when stopped, the last one may be partial
     stopped_early: bool
     seconds: float
-    extra: dict[str, Any] = field(default_factory=dict)
+    search: dict[str, Any] = field(default_factory=dict)  # a KerasTuner search's trials, for the card
     tensorboard_dir: Path | None = None  # this run's TensorBoard logs, until a save moves them beside the model
     epochs_run: float = 0.0  # what was really done: 1.74 means one epoch and 74% of the second
 

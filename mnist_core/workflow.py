@@ -19,7 +19,7 @@ def card_for(result: TrainResult, metrics: dict, data: MnistData, name: str) -> 
     return ModelCard(
         name=name, preset=result.preset, settings=result.settings.to_dict(), history=result.history,
         metrics=metrics, dataset=data.fingerprint, created=now_iso(), train_seconds=round(result.seconds, 2),
-        epochs_done=result.epochs_done, stopped_early=result.stopped_early, search=result.extra.get("search", {}),
+        epochs_done=result.epochs_done, stopped_early=result.stopped_early, search=result.search,
         epochs_run=round(result.epochs_run, 2),
     )
 
@@ -62,7 +62,7 @@ def search_and_save(preset: str, settings: TrainSettings | None, data: MnistData
     returning False, when the run was given up while it searched.
     """
     found = search(preset, settings, data, listener=listener, stop=stop, **search_options)
-    found.best.extra["search"] = found.card_summary()
+    found.best.search = found.card_summary()
     if before_save is not None and not before_save():
         raise DigitLabError("This search was given up while it ran (its worker had stopped answering); "
                             "nothing was saved.")

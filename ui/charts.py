@@ -33,7 +33,7 @@ def _base(fig: go.Figure, height: int, font_size: int = 16) -> go.Figure:
 
 
 def probability_bars(probs: Sequence[float], height: int = 320, title: str | None = None,
-                     highlight: int | None = None, true_digit: int | None = None,
+                     true_digit: int | None = None,
                      font_size: int = 17) -> go.Figure:
     """Ten bars, the winner highlighted, y fixed to 0..1 so bars compare across strokes.
 
@@ -42,7 +42,7 @@ def probability_bars(probs: Sequence[float], height: int = 320, title: str | Non
     answer waits to be sent); the spec is ours and fixed, so there is nothing to validate.
     """
     probs = np.asarray(probs, dtype=float)
-    winner = int(np.argmax(probs)) if highlight is None else highlight
+    winner = int(np.argmax(probs))
     colours = [WINNER if d == winner else OTHER for d in range(10)]
     if true_digit is not None and true_digit != winner:
         colours[true_digit] = SECOND

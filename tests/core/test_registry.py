@@ -275,3 +275,20 @@ def test_a_model_that_fails_to_load_is_remembered_as_broken(registry, model, tmp
     assert cards == [] and "failed to load" in problems[0].reason
     registry.save("odd", model, make_card(), overwrite=True)  # replacing the model clears the record
     assert registry.names() == ["odd"]
+
+
+def test_cards_written_before_extra_and_top_errors_were_dropped_still_load(registry, model, tiny_data):
+    """Older versions wrote settings.extra and metrics.top_errors into every card; nothing reads them now."""
+    from mnist_core.evaluation import Evaluation, evaluate
+    from mnist_core.predictor import Predictor
+    from mnist_core.settings import TrainSettings
+
+    evaluation, _ = evaluate(Predictor(model), tiny_data)
+    assert "top_errors" not in evaluation.to_dict() and "extra" not in TrainSettings().to_dict()
+    registry.save("old", model, make_card("old"))
+    metrics = {**evaluation.to_dict(), "top_errors": [{"index": 3, "label": 5, "predicted": 3, "confidence": 0.9}]}
+    rewrite_card(registry.root / "old", settings={**TrainSettings().to_dict(), "extra": {}}, metrics=metrics)
+    cards, problems = registry.scan()
+    assert [c.name for c in cards] == ["old"] and problems == []
+    assert Evaluation.from_dict(cards[0].metrics) == evaluation
+    assert TrainSettings.from_dict(cards[0].settings) == TrainSettings()
