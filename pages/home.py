@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from ui import classroom, resources, widgets
+from ui import classroom, navigation, resources, widgets
 from ui.manage import manage_models
 from ui.boot import ensure_app
 
@@ -36,16 +36,8 @@ with left:
 with right:
     classroom.teacher_panel("home")
     st.subheader("Explore")
-    entries = [
-        ("draw", "Draw", "✏️", "Draw a digit and see the network's guess, live."),
-        ("train", "Train", "🏋️", "Pick a network, set its knobs, and train it."),
-        ("evaluate", "Evaluate", "📊", "Accuracy, confusion matrix, and model comparisons."),
-        ("mistakes", "Mistakes", "🔍", "The test digits the model got most confidently wrong."),
-        ("dataset", "Dataset", "🗂️", "What MNIST looks like, digit by digit."),
-        ("look_inside", "Look inside", "🔬", "Saliency, weights and activations: how the network decides."),
-        ("class", "Class", "🏫", "The class's labelled drawings, how each model reads them, teaching it our handwriting."),
-    ]
-    for page, label, icon, blurb in entries:
-        with st.container(border=True):
-            widgets.link(page, label, icon=icon)
-            st.caption(blurb)
+    for page in navigation.PAGES:
+        if page.name != navigation.HOME:
+            with st.container(border=True):
+                widgets.link(page.name, page.title, icon=page.icon)
+                st.caption(page.blurb)

@@ -14,26 +14,16 @@ from mnist_core.presets import PRESETS
 from mnist_core.registry import DEFAULT_MODEL, ModelCard
 from mnist_core.training import stop_note
 
-from . import charts, classroom, resources
+from . import charts, classroom, navigation, resources
 from .helpers import esc, format_when, guess, percent, percent_number, pixelate
 
 ACTIVE_MODEL_KEY = "model_name"  # every page reads the active model from here
 PREVIEW_SIDE = 120  # the uploaded picture beside "what the network sees"
 
-PAGES = {
-    "home": "pages/home.py",
-    "draw": "pages/draw.py",
-    "train": "pages/train.py",
-    "evaluate": "pages/evaluate.py",
-    "mistakes": "pages/mistakes.py",
-    "dataset": "pages/dataset.py",
-    "look_inside": "pages/look_inside.py",
-    "class": "pages/class.py",
-}
-
 
 def link(page: str, label: str, icon: str | None = None) -> None:
-    st.page_link(PAGES[page], label=label, icon=icon)
+    """A link to a page by its name in ui/navigation.py (``"draw"``, ``"train"``, ...)."""
+    st.page_link(navigation.page(page).script, label=label, icon=icon)
 
 
 def phone_nav(pages) -> None:

@@ -4,9 +4,10 @@ import json
 
 import pytest
 
-from tests.app.apptools import LOGISTIC, QUICK, open_page, page_text
+from tests.app.apptools import LOGISTIC, QUICK, REPO, open_page, page_text
+from ui import navigation
 
-PAGES = ["home", "draw", "train", "evaluate", "mistakes", "dataset", "look_inside", "class"]
+PAGES = [page.name for page in navigation.PAGES]
 
 
 def _plotly(at, key):
@@ -26,14 +27,24 @@ def test_every_page_renders(app_env, page):
 
 
 def test_navigation_url_paths():
-    """app.py registers the pages under the agreed URLs."""
-    import re
+    """The pages keep the agreed URLs, and each one's script is there."""
+    assert [page.url_path for page in navigation.PAGES] == [
+        "", "draw", "train", "evaluate", "mistakes", "dataset", "look_inside", "class"]
+    assert all((REPO / page.script).is_file() for page in navigation.PAGES)
 
-    from tests.app.apptools import REPO
 
-    source = (REPO / "app.py").read_text()
-    paths = re.findall(r'url_path="([^"]*)"', source)
-    assert paths == ["", "draw", "train", "evaluate", "mistakes", "dataset", "look_inside", "class"]
+def test_a_page_added_to_the_list_is_in_the_navigation_on_home_and_linkable(app_env, tmp_path, monkeypatch):
+    """ui/navigation.PAGES is the one place: the top bar, the phone's icons and Home's cards follow it."""
+    script = tmp_path / "quiz.py"
+    script.write_text("import streamlit as st\n\nst.title('Quiz time')\n")
+    quiz = navigation.AppPage("quiz", "Quiz", "❓", "Test yourself.", file=str(script))
+    monkeypatch.setattr(navigation, "PAGES", [*navigation.PAGES, quiz])
+    at = open_page("home")
+    assert not at.exception, at.exception
+    links = [(link.label, link.proto.page) for link in at.page_link]
+    assert links.count(("Quiz", "quiz")) == 2, links  # the phone's row of page icons and Home's card
+    assert "Test yourself." in page_text(at)
+    assert navigation.page("quiz").script == str(script)  # what widgets.link("quiz", ...) links to
 
 
 def test_home_shows_active_model_and_links(app_env):
