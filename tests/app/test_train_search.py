@@ -54,13 +54,13 @@ def test_a_tiny_search_runs_and_shows_its_trials(fresh_models):
 
 def test_a_running_search_shows_finished_trials_live_and_stop_keeps_the_best(fresh_models, mnist):
     from mnist_core.presets import get_preset
-    from mnist_core.tuning import Knob
+    from mnist_core.tuning import SearchRange
     from tests.runtools import wait_until
 
     job = TrainingJob()
     settings = get_preset("logistic").defaults.with_changes(epochs=3)
     options = {"trials": 20, "algorithm": "random", "data": str(mnist.source),
-               "knobs": {"learning_rate": Knob("learning_rate", 1e-3, 3e-3, log=True).to_dict()}}
+               "knobs": {"learning_rate": SearchRange("learning_rate", 1e-3, 3e-3, log=True).to_dict()}}
     job.start_run("tune", owner="Teacher", preset="logistic", name="live search", settings=settings.to_dict(),
                   epochs=3, options=options)
     try:

@@ -117,9 +117,9 @@ def test_two_slots_run_side_by_side(tmp_path, monkeypatch, data):
 
 
 def search_options(**changes):
-    from mnist_core.tuning import Knob
+    from mnist_core.tuning import SearchRange
 
-    knobs = {"learning_rate": Knob("learning_rate", 1e-3, 3e-3, log=True).to_dict()}
+    knobs = {"learning_rate": SearchRange("learning_rate", 1e-3, 3e-3, log=True).to_dict()}
     return {"trials": 2, "algorithm": "random", "knobs": knobs, **changes}
 
 
