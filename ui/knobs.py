@@ -4,9 +4,10 @@ The pages hold no preset rules: which knobs a network has, their bounds, steps,
 options and help all come from presets.py. A knob's value lives in ONE place,
 a plain session-state dict per preset (``train_settings[preset]`` for Train
 once, ``search_settings[preset]`` for a search's knobs and ranges). Each
-widget is keyed per preset and seeded from that dict whenever Streamlit has
-dropped it (another preset was shown, or the live view hid the form), so
-switching presets and back, or a finished run, brings back what the person set.
+widget is keyed per preset and given the dict's value as its starting value;
+Streamlit identifies these widgets by key, so while a widget is on screen the
+person's value wins, and when Streamlit has dropped it (another preset was
+shown, or the live view hid the form) the dict brings back what was set.
 """
 
 from __future__ import annotations
@@ -48,13 +49,6 @@ def keep(*keys: str) -> None:
             memory[key] = ss[key]
 
 
-def seed(key: str, value: Any) -> str:
-    """A widget key holding ``value`` unless the widget already holds one (then the widget wins)."""
-    if key not in ss:
-        ss[key] = value
-    return key
-
-
 def _grid(options: tuple, *values: Any) -> list:
     """A numeric knob's choices plus any value it holds that is off the grid (e.g. a preset's 4e-4)."""
     return sorted(set(options) | {v for v in values if v is not None})
@@ -68,27 +62,27 @@ def knob_widget(knob: Knob, key: str, value: Any, available: int) -> Any:
     """Draw one knob as the widget its kind asks for, starting at ``value``; return the widget's value."""
     low, high = knob.bounds
     if knob.kind == "toggle":
-        return st.toggle(knob.label, key=seed(key, bool(value)), help=knob.help or None)
+        return st.toggle(knob.label, bool(value), key=key, help=knob.help or None)
     if knob.kind == "number":
-        return st.number_input(knob.label, int(low), int(high), step=int(knob.step or 1),
-                               key=seed(key, int(value)), help=knob.help or None)
+        return st.number_input(knob.label, int(low), int(high), int(value), step=int(knob.step or 1), key=key,
+                               help=knob.help or None)
     if knob.kind in ("int", "float"):
         cast = int if knob.kind == "int" else float
         top = cast(min(high, available) if knob.name == "train_limit" else high)
         low = cast(min(low, top))
-        return st.slider(knob.label, low, top, step=cast(knob.step or 1), key=seed(key, cast(min(max(value, low), top))),
+        return st.slider(knob.label, low, top, cast(min(max(value, low), top)), step=cast(knob.step or 1), key=key,
                          help=knob.help or None)
     if knob.kind == "choice" and isinstance(knob.options[0], str):
-        return st.selectbox(knob.label, knob.options, key=seed(key, value), help=knob.help or None)
+        return st.selectbox(knob.label, knob.options, knob.options.index(value), key=key, help=knob.help or None)
     if knob.kind in ("log", "choice"):
-        return st.select_slider(knob.label, _grid(knob.options, value), key=seed(key, value), format_func=_fmt,
+        return st.select_slider(knob.label, _grid(knob.options, value), value, key=key, format_func=_fmt,
                                 help=knob.help or None)
     return _layers_widget(knob, key, tuple(value))
 
 
 def _layers_widget(knob: Knob, key: str, value: tuple[int, ...]) -> tuple[int, ...]:
     """How many hidden layers, then each one's width."""
-    count = st.slider(knob.label, int(knob.low), int(knob.high), key=seed(key, len(value)), help=knob.help or None)
+    count = st.slider(knob.label, int(knob.low), int(knob.high), len(value), key=key, help=knob.help or None)
     if not count:
         return ()
     columns = st.columns(int(knob.high))
@@ -96,8 +90,8 @@ def _layers_widget(knob: Knob, key: str, value: tuple[int, ...]) -> tuple[int, .
     for i in range(count):
         start = value[i] if i < len(value) else (value[-1] if value else DEFAULT_WIDTH)
         with columns[i]:
-            widths.append(st.select_slider(f"Units, layer {i + 1}", _grid(knob.options, start),
-                                           key=seed(f"{key}_{i}", start)))
+            widths.append(st.select_slider(f"Units, layer {i + 1}", _grid(knob.options, start), start,
+                                           key=f"{key}_{i}"))
     return tuple(widths)
 
 
@@ -150,11 +144,12 @@ def range_widget(knob: Knob, key: str, value: list) -> list:
     if knob.kind in ("int", "float"):
         cast = int if knob.kind == "int" else float
         low, high = knob.bounds
-        return list(st.slider(label, cast(low), cast(high), step=cast(knob.step or 1),
-                              key=seed(key, tuple(cast(v) for v in value))))
+        return list(st.slider(label, cast(low), cast(high), tuple(cast(v) for v in value), step=cast(knob.step or 1),
+                              key=key))
     if knob.kind == "log":
-        return list(st.select_slider(label, _grid(knob.options, *value), key=seed(key, tuple(value)), format_func=_fmt))
-    return st.multiselect(label, list(knob.options), key=seed(key, list(value)), format_func=_fmt,
+        picked = st.select_slider(label, _grid(knob.options, *value), tuple(value), key=key, format_func=_fmt)
+        return list(picked) if isinstance(picked, (tuple, list)) else [picked, picked]
+    return st.multiselect(label, list(knob.options), list(value), key=key, format_func=_fmt,
                           placeholder="Choose the values to try")
 
 
