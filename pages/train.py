@@ -84,8 +84,8 @@ def live_view() -> None:
     cols[3].metric("Accuracy now", f"{acc:.1%}" if acc is not None else "…")
 
     trace = _trace(state)
-    live_loss = {charts.RUNNING_LABEL: charts.running_trace(trace["x"], trace["loss"], state.history.get("loss"))}
-    live_acc = {charts.RUNNING_LABEL: charts.running_trace(trace["x"], trace["accuracy"], state.history.get("accuracy"))}
+    live_loss, live_acc = ({charts.RUNNING_LABEL: charts.running_trace(trace["x"], trace[m], state.history.get(m))}
+                           for m in ("loss", "accuracy"))
     left, right = st.columns(2)
     with left:
         st.plotly_chart(charts.history_figure({"": state.history}, "loss", live=live_loss, epochs=state.epochs), key="live_loss",
@@ -139,7 +139,7 @@ def preset_caption(preset_name: str, available: int) -> str:
     "Estimated time" tile, never written into the description, so the two cannot disagree."""
     preset = PRESETS[preset_name]
     seconds = estimate_seconds(preset_name, preset.defaults, available)
-    return f"{preset.description} Takes {duration(seconds)} here as it comes."
+    return f"{preset.description} With its own settings it takes {duration(seconds)} here."
 
 
 def current_settings(preset_name: str, available: int):

@@ -103,7 +103,8 @@ def search_form(data, existing: set[str]) -> None:
     with right:
         st.subheader("2 · What to search")
         values["knobs"] = st.multiselect(
-            "Knobs to search", list(found), [n for n in values["knobs"] if n in found], key=knobs_key(preset), format_func=lambda n: knobs.search_label(found[n]),
+            "Knobs to search", list(found), [n for n in values["knobs"] if n in found], key=knobs_key(preset),
+            format_func=lambda n: knobs.search_label(found[n]),
             help="Each trial picks a value for every chosen knob inside its range below; the other settings "
                  "stay at the network's defaults.")
         problem_with_ranges = None

@@ -111,7 +111,8 @@ def test_knobs_follow_the_preset():
 
 def test_a_narrowed_range_outside_the_knobs_bounds_is_one_sentence(tiny_data):
     with pytest.raises(SettingsError, match=r"^learning_rate must be searched between 1e-05 and 0.1, got 0.001..0.5.$"):
-        search("mlp-128-64", _base(), tiny_data, knobs={"learning_rate": SearchRange("learning_rate", 1e-3, 0.5, log=True)})
+        search("mlp-128-64", _base(), tiny_data,
+               knobs={"learning_rate": SearchRange("learning_rate", 1e-3, 0.5, log=True)})
     with pytest.raises(SettingsError, match=r"^units cannot take 4096.$"):
         search("mlp-128-64", _base(), tiny_data, knobs={"units": SearchRange("units", choices=(128, 4096))})
 
