@@ -116,3 +116,5 @@ def test_the_running_curve_meets_each_epochs_train_point_and_restarts():
     train, running = fig.data
     assert (train.x[0], train.y[0]) == (1, 0.8) and running.name == "train, mean so far this epoch"
     assert (running.x[2], running.y[2]) == (1.0, 0.8), "the two curves agree where the epoch ends"
+    assert charts.running_trace([0.5, 1.0], [0.6, 0.7], []) == ([0.5, 1.0, None], [0.6, 0.7, None]), \
+        "an epoch's last batch shows until its per-epoch value arrives"
