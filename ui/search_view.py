@@ -109,7 +109,7 @@ def search_form(data, existing: set[str]) -> None:
                  "stay at the network's defaults.")
         problem_with_ranges = None
         try:
-            settings, ranges = plan(preset, epochs)
+            settings, _ = plan(preset, epochs)
         except SettingsError as exc:
             problem_with_ranges = exc
         c1, c2 = st.columns(2)
