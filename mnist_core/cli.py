@@ -138,6 +138,7 @@ def _registry(args: argparse.Namespace, root: str | None = None):
 
 
 def _settings(args: argparse.Namespace):
+    """The flags as settings, checked against the preset's own knob bounds (the Train page's)."""
     from .presets import get_preset
 
     changes = {k: getattr(args, k) for k in PRESET_OPTIONS if getattr(args, k) is not None}
@@ -148,7 +149,7 @@ def _settings(args: argparse.Namespace):
     for flag in ("augment", "lr_schedule", "usps_train"):
         if getattr(args, flag) is not None:
             changes[flag] = getattr(args, flag)
-    return get_preset(args.preset).defaults.with_changes(**changes)
+    return get_preset(args.preset).settings(changes)
 
 
 class _TerminalBar:

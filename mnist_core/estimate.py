@@ -11,10 +11,9 @@ so they are on the cautious side. Nothing here imports TensorFlow.
 The quick CNN's constant was 2.7x too cautious: it put the default run at
 about 2 minutes while ``benchmarks/quick_cnn.py`` trains it in 39-40 s and the
 whole run (start, train, score 70,000 images, save) takes about a minute when
-the one training slot has the machine to itself, which is what its preset
-description promises. Other jobs on the machine slow every run (README).
-
-
+the one training slot has the machine to itself. Preset descriptions name no
+times: the Train page shows this estimate beside each one, so the two agree.
+Other jobs on the machine slow every run (README).
 """
 
 from __future__ import annotations

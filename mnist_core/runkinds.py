@@ -102,17 +102,17 @@ def run_finetune(ctx: RunContext) -> RunOutcome:
 def run_search(ctx: RunContext) -> RunOutcome:
     """A KerasTuner search over the preset's knobs; the best trial is saved with every trial in its card.
 
-    The order's options carry trials, max_minutes, algorithm and knobs (name -> Knob.to_dict()).
+    The order's options carry trials, max_minutes, algorithm and knobs (name -> SearchRange.to_dict()).
     Stop (or the time budget) keeps the best trial finished so far.
     """
     from .settings import TrainSettings
-    from .tuning import Knob, SearchStopped
+    from .tuning import SearchRange, SearchStopped
     from .workflow import search_and_save
 
     order = ctx.order
     options = order.options
     settings = TrainSettings.from_dict(order.settings) if order.settings else None
-    knobs = {name: Knob.from_dict(raw) for name, raw in (options.get("knobs") or {}).items()} or None
+    knobs = {name: SearchRange.from_dict(raw) for name, raw in (options.get("knobs") or {}).items()} or None
     data = load_run_data(options)
     try:
         card, found = search_and_save(

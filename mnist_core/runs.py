@@ -71,16 +71,22 @@ class JobState:
             return 0.0
         return min(1.0, max(0.0, ((self.epoch - 1) + self.step / self.steps) / self.epochs))
 
-    def describe(self) -> str:
-        who = self.owner or "someone"
+    def describe(self, viewer: str | None = None) -> str:
+        """One sentence on who is doing what, for people: the network's title, not its internal name, and
+        "You are …" when ``viewer`` owns the run ("Visitor 28f1 is …" for everyone else)."""
+        from .presets import PRESETS  # lazily: Keras is not needed to read a run
+
+        mine = bool(viewer) and viewer == self.owner
+        who = "You are" if mine else f"{self.owner or 'Someone'} is"
+        network = PRESETS[self.preset].title if self.preset in PRESETS else self.preset
+        named = f"{network} as “{self.name}”"
+        doing = "searching settings for" if self.kind == "tune" else "training"
         if self.status == "queued":
-            return f"{who} is about to train {self.preset!r} as {self.name!r}: waiting for the training worker."
+            return f"{who} {doing} {named}: waiting for the training worker to start it."
         trial = self.history.get("trial") if self.kind == "tune" else None
         if isinstance(trial, dict):
-            return (f"{who} is searching settings for {self.preset!r} as {self.name!r}: "
-                    f"trial {trial.get('number')} of {trial.get('total')}.")
-        return (f"{who} is training {self.preset!r} as {self.name!r}: epoch {self.epoch} of {self.epochs}, "
-                f"{self.fraction:.0%} done.")
+            return f"{who} {doing} {named}: trial {trial.get('number')} of {trial.get('total')}."
+        return f"{who} {doing} {named}: epoch {self.epoch} of {self.epochs}, {self.fraction:.0%} done."
 
 
 def configured_slots() -> int:

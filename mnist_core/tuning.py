@@ -22,20 +22,18 @@ from typing import Any
 
 from .data import MnistData
 from .errors import DigitLabError, SettingsError
-from .presets import get_preset
-from .settings import ACTIVATIONS, BOUNDS, MAX_UNITS, OPTIMIZERS, TrainSettings
+from .presets import Knob, get_preset
+from .settings import TrainSettings
 from .training import TrainingListener, TrainingStopped, TrainResult, train
 
 ALGORITHMS = ("random", "hyperband", "bayesian")
 OBJECTIVE = "val_accuracy"
 SEARCH_VALIDATION = 0.1  # a search needs held-out images to compare trials on
-BATCH_CHOICES = (32, 64, 128, 256, 512)
-UNIT_CHOICES = (32, 64, 128, 256, 512)
 
 
 @dataclass(frozen=True)
-class Knob:
-    """One searchable setting: a numeric range (``log`` for rates) or a list of choices."""
+class SearchRange:
+    """Where a search looks for one knob: a numeric range (``log`` for rates) or a list of choices."""
 
     name: str
     low: float | None = None
@@ -54,71 +52,74 @@ class Knob:
         return {**asdict(self), "choices": list(self.choices)}
 
     @classmethod
-    def from_dict(cls, raw: dict[str, Any]) -> "Knob":
+    def from_dict(cls, raw: dict[str, Any]) -> "SearchRange":
         try:
             return cls(**{**raw, "choices": tuple(raw.get("choices") or ())})
         except TypeError:
             raise SettingsError(f"A search knob cannot be read from {raw!r}.") from None
 
 
-def available_knobs(preset_name: str) -> dict[str, Knob]:
-    """Every knob a preset exposes, with the widest ranges a search may use (inside the settings' bounds)."""
-    preset = get_preset(preset_name)
-    knobs = {
-        "learning_rate": Knob("learning_rate", 1e-4, 1e-2, log=True),
-        "batch_size": Knob("batch_size", choices=BATCH_CHOICES),
-        "optimizer": Knob("optimizer", choices=OPTIMIZERS),
-    }
-    if preset.defaults.hidden_units:
-        knobs["units"] = Knob("units", choices=UNIT_CHOICES)  # the first hidden layer's width
-        knobs["dropout"] = Knob("dropout", 0.0, 0.5)
-        if preset.kind == "dense":
-            knobs["activation"] = Knob("activation", choices=ACTIVATIONS)
-    return knobs
+def searchable(preset_name: str) -> dict[str, Knob]:
+    """The preset's knobs a search can vary, by the name the search uses (see ``Knob.search_name``)."""
+    return {k.search_name: k for k in get_preset(preset_name).knobs if k.search is not None}
 
 
-def default_knobs(preset_name: str) -> dict[str, Knob]:
-    """What a search tries unless told otherwise: the knobs that matter most, in ranges that train well.
+def search_range(knob: Knob, low: Any = None, high: Any = None, choices: tuple | None = None) -> SearchRange:
+    """A knob's search range: the given ends or choices, else the range the knob starts a search from."""
+    if knob.kind in ("int", "float", "log"):
+        start_low, start_high = knob.search
+        return SearchRange(knob.search_name, start_low if low is None else low, start_high if high is None else high,
+                           log=knob.kind == "log", integer=knob.kind == "int")
+    return SearchRange(knob.search_name, choices=tuple(knob.search if choices is None else choices))
+
+
+def widest_range(knob: Knob) -> SearchRange:
+    """The most a search may try for a knob: the knob's own bounds, or all its options."""
+    if knob.kind in ("int", "float", "log"):
+        return search_range(knob, *knob.bounds)
+    return search_range(knob, choices=knob.options)
+
+
+def available_knobs(preset_name: str) -> dict[str, SearchRange]:
+    """Every knob a preset lets a search vary, with the widest range it may use (the knob's own bounds)."""
+    return {name: widest_range(knob) for name, knob in searchable(preset_name).items()}
+
+
+def default_knobs(preset_name: str) -> dict[str, SearchRange]:
+    """What a search tries unless told otherwise: the knobs that matter most, in ranges that train well
+    (the knobs' ``search`` ranges in presets.py).
 
     (Plain SGD at a tiny rate or sigmoid units mostly waste a trial on a 10-minute budget.)
     """
-    wanted = {
-        "learning_rate": Knob("learning_rate", 3e-4, 3e-3, log=True),
-        "batch_size": Knob("batch_size", choices=(64, 128, 256)),
-        "units": Knob("units", choices=(128, 256, 512)),
-        "dropout": Knob("dropout", 0.0, 0.4),
-    }
-    return {name: knob for name, knob in wanted.items() if name in available_knobs(preset_name)}
+    return {name: search_range(knob) for name, knob in searchable(preset_name).items() if knob.search_first}
 
 
-def check_knob(knob: Knob) -> Knob:
-    """A user-chosen range must lie inside the setting's own bounds."""
-    if knob.choices:
-        allowed = {"optimizer": OPTIMIZERS, "activation": ACTIVATIONS}.get(knob.name)
-        bad = [c for c in knob.choices if (allowed is not None and c not in allowed)
-               or (allowed is None and not _in_bounds(knob.name, c))]
-        if bad or not knob.choices:
-            raise SettingsError(f"{knob.name} cannot take {', '.join(map(str, bad)) or 'no values'}.")
-        return knob
-    if knob.low is None or knob.high is None or knob.low >= knob.high:
-        raise SettingsError(f"{knob.name} needs a range with low below high, got {knob.low}..{knob.high}.")
-    if not (_in_bounds(knob.name, knob.low) and _in_bounds(knob.name, knob.high)):
-        low, high = BOUNDS[knob.name]
-        raise SettingsError(f"{knob.name} must be searched between {low:g} and {high:g}, "
-                            f"got {knob.low:g}..{knob.high:g}.")
-    return knob
+def check_range(preset_name: str, wanted: SearchRange) -> SearchRange:
+    """A search range must name a knob the preset has and lie inside that knob's bounds: else one sentence."""
+    knobs = searchable(preset_name)
+    knob = knobs.get(wanted.name)
+    if knob is None:
+        raise SettingsError(f"{preset_name} has no knob {wanted.name}; it has {', '.join(knobs)}.")
+    if knob.kind in ("int", "float", "log"):
+        low, high = knob.bounds
+        if wanted.choices or wanted.low is None or wanted.high is None or not wanted.low < wanted.high:
+            raise SettingsError(f"{wanted.name} needs a range with low below high, got {wanted.low}..{wanted.high}.")
+        if not low <= wanted.low < wanted.high <= high:
+            raise SettingsError(f"{wanted.name} must be searched between {low:g} and {high:g}, "
+                                f"got {wanted.low:g}..{wanted.high:g}.")
+        return wanted
+    bad = []
+    for choice in wanted.choices:
+        try:
+            knob.check(choice if knob.kind != "layers" else (choice,))
+        except SettingsError:
+            bad.append(choice)
+    if bad or not wanted.choices:
+        raise SettingsError(f"{wanted.name} cannot take {', '.join(map(str, bad)) or 'no values'}.")
+    return wanted
 
 
-def _in_bounds(name: str, value: Any) -> bool:
-    if name == "units":
-        return isinstance(value, int) and 1 <= value <= MAX_UNITS
-    if name not in BOUNDS or isinstance(value, bool) or not isinstance(value, (int, float)):
-        return False
-    low, high = BOUNDS[name]
-    return low <= value <= high
-
-
-def _declare(hp, knob: Knob) -> None:
+def _declare(hp, knob: SearchRange) -> None:
     """Register a knob with KerasTuner's HyperParameters."""
     if knob.choices:
         hp.Choice(knob.name, list(knob.choices))
@@ -289,7 +290,7 @@ def _tuner(run: _Run, oracle, directory: str):
 def search(preset_name: str, settings: TrainSettings | None, data: MnistData,
            listener: SearchListener | None = None, stop: threading.Event | None = None, *,
            trials: int = 10, max_minutes: float | None = None, algorithm: str = "random",
-           knobs: dict[str, Knob] | None = None) -> SearchResult:
+           knobs: dict[str, SearchRange] | None = None) -> SearchResult:
     """Search the preset's knobs; Stop or the time budget keeps the best trial finished so far."""
     import keras_tuner as kt
 
@@ -303,11 +304,7 @@ def search(preset_name: str, settings: TrainSettings | None, data: MnistData,
     if base.validation_split == 0:
         base = base.with_changes(validation_split=SEARCH_VALIDATION)
     base = base.with_changes()  # validated
-    chosen = {name: check_knob(knob) for name, knob in (knobs or default_knobs(preset_name)).items()}
-    unknown = sorted(set(chosen) - set(available_knobs(preset_name)))
-    if unknown:
-        raise SettingsError(f"{preset_name} has no knob {', '.join(unknown)}; "
-                            f"it has {', '.join(available_knobs(preset_name))}.")
+    chosen = {name: check_range(preset_name, knob) for name, knob in (knobs or default_knobs(preset_name)).items()}
     hp = kt.HyperParameters()
     for knob in chosen.values():
         _declare(hp, knob)

@@ -29,7 +29,7 @@ with left:
         st.caption("Change it on the Draw, Evaluate or Mistakes page; every page uses the same one.")
     job = resources.training_job().state
     if job.active:
-        st.info(widgets.esc(job.describe()), icon="⏳")
+        st.info(widgets.esc(job.describe(st.session_state.get("owner"))), icon="⏳")
     widgets.show_problems(problems)
     manage_models(cards, problems)
 

@@ -12,28 +12,20 @@ import streamlit as st
 from mnist_core.errors import DigitLabError, ModelError, SettingsError
 from mnist_core.presets import PRESETS, build_model, get_preset, layer_table
 from mnist_core.registry import check_name, suggest_name
-from mnist_core.settings import ACTIVATIONS, OPTIMIZERS
 from mnist_core.estimate import estimate_seconds
-from ui import charts, classroom, resources, search_view, widgets
+from ui import charts, classroom, knobs, long_runs, resources, search_view, widgets
 from ui.boot import ensure_app
 from ui.helpers import duration, esc, short_duration
 from ui.search_view import name_problem
 
 ensure_app()  # a fresh server's first request may bypass app.py: route it through
 
-BATCH_SIZES = [16, 32, 64, 128, 256, 512, 1024]
-RATES = [1e-4, 2e-4, 5e-4, 1e-3, 2e-3, 5e-3, 1e-2]
-UNITS = [16, 32, 64, 128, 256, 512, 1024]
-MAX_HIDDEN = 4
 DEFAULT_PRESET = "cnn-quick"  # the one that trains in about a minute: best for a live class
 RECENT_SECONDS = 120
+LONG_KEY = "train_long"  # the "Start anyway?" question's session keys
 
 ss = st.session_state
 ss.setdefault("owner", classroom.owner())  # the per-browser name: your run stays yours after a reload
-
-
-def _nearest(options, value):
-    return min(options, key=lambda o: abs(o - value))
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
@@ -67,10 +59,7 @@ def live_view() -> None:
     if not state.active:
         st.rerun(scope="app")  # finished: redraw the page with the result and the form
     mine = state.owner == ss.owner
-    who = "You are" if mine else f"{esc(state.owner or 'Someone')} is"
-    doing = "searching settings for" if state.kind == "tune" else "training"
-    st.markdown(f"#### {who} {doing} **{esc(widgets.preset_title(state.preset))}** as “{esc(state.name)}”")
-    st.caption(esc(state.describe()))
+    st.markdown(f"#### {esc(state.describe(ss.owner))}")  # one sentence: who trains what, how far
     if state.status == "queued":
         st.progress(0.0, text="Waiting for the training worker to start the run…")
     elif state.status == "saving":
@@ -95,8 +84,8 @@ def live_view() -> None:
     cols[3].metric("Accuracy now", f"{acc:.1%}" if acc is not None else "…")
 
     trace = _trace(state)
-    live_loss = {"train (running)": ([x for x in trace["x"]], trace["loss"])}
-    live_acc = {"train (running)": ([x for x in trace["x"]], trace["accuracy"])}
+    live_loss, live_acc = ({charts.RUNNING_LABEL: charts.running_trace(trace["x"], trace[m], state.history.get(m))}
+                           for m in ("loss", "accuracy"))
     left, right = st.columns(2)
     with left:
         st.plotly_chart(charts.history_figure({"": state.history}, "loss", live=live_loss, epochs=state.epochs), key="live_loss",
@@ -104,6 +93,7 @@ def live_view() -> None:
     with right:
         st.plotly_chart(charts.history_figure({"": state.history}, "accuracy", live=live_acc, epochs=state.epochs), key="live_acc",
                         config={"displayModeBar": False})
+    st.caption(charts.RUNNING_NOTE)
     if state.kind == "tune":
         search_view.trials_view(state, key="live_search")
     if state.status in ("queued", "running") and classroom.can_stop(state.owner):
@@ -144,70 +134,17 @@ def last_result(state) -> None:
 
 
 # ---- the settings form --------------------------------------------------------
-def knob_defaults(preset_name: str, available: int) -> dict:
-    """Where each knob starts for this preset: its defaults, snapped to the widgets' choices."""
-    d = PRESETS[preset_name].defaults
-    values = {
-        "epochs": min(d.epochs, 50), "batch": _nearest(BATCH_SIZES, d.batch_size),
-        "rate": _nearest(RATES, d.learning_rate), "images": min(60_000, available),
-        "dropout": float(min(d.dropout, 0.8)), "val": float(min(d.validation_split, 0.3)),
-        "augment": d.augment, "seed": d.seed, "layers": min(len(d.hidden_units), MAX_HIDDEN),
-        "opt": d.optimizer, "act": d.activation, "sched": d.lr_schedule, "synth": float(d.synthetic_fraction),
-    }
-    for i in range(MAX_HIDDEN):
-        values[f"units{i}"] = _nearest(UNITS, d.hidden_units[i] if i < len(d.hidden_units) else 128)
-    return values
-
-
-KNOB_MEMORY = "train_knob_memory"  # a plain key: survives while the live view hides the form's widgets
-
-
-def remember_knobs() -> None:
-    """Note every knob's position, so the form comes back as it was after a run."""
-    memory = ss.setdefault(KNOB_MEMORY, {})
-    for key in list(ss.keys()):
-        if isinstance(key, str) and (key.startswith("train_") and key.count("_") >= 2 or key == "train_preset"):
-            if key not in (KNOB_MEMORY, "train_name_auto", "train_name_for", "train_error", "train_trace"):
-                memory[key] = ss[key]
-    memory["keep_partial"] = ss.get("keep_partial", True)
-
-
-def recalled(key: str, default):
-    """A widget's starting value: where the person left it, else the preset's default."""
-    return ss.get(KNOB_MEMORY, {}).get(key, default)
-
-
-def knob_key(preset_name: str, name: str) -> str:
-    """Each preset keeps its own knob positions (widget keys), starting from its defaults."""
-    return f"train_{preset_name}_{name}"
-
-
-def read_settings(preset_name: str, available: int):
-    """The run's settings from the knobs' session state; raises SettingsError if out of bounds."""
+def preset_caption(preset_name: str, available: int) -> str:
+    """The preset's description and how long its defaults take here: computed by the same estimate as the
+    "Estimated time" tile, never written into the description, so the two cannot disagree."""
     preset = PRESETS[preset_name]
-    defaults = knob_defaults(preset_name, available)
-
-    def get(name: str):
-        return ss.get(knob_key(preset_name, name), defaults[name])
-
-    hidden, dropout, activation = preset.defaults.hidden_units, preset.defaults.dropout, preset.defaults.activation
-    if preset_name != "logistic":
-        hidden = tuple(get(f"units{i}") for i in range(get("layers")))
-        dropout = get("dropout")
-    if _has_activation(preset_name):
-        activation = get("act")
-    images = get("images")
-    return preset.defaults.with_changes(
-        epochs=get("epochs"), batch_size=get("batch"), learning_rate=get("rate"), optimizer=get("opt"),
-        hidden_units=hidden, dropout=dropout, activation=activation, validation_split=get("val"),
-        augment=get("augment"), seed=int(get("seed")), train_limit=None if images >= available else images,
-        synthetic_fraction=get("synth"), lr_schedule=get("sched"),
-    )
+    seconds = estimate_seconds(preset_name, preset.defaults, available)
+    return f"{preset.description} With its own settings it takes {duration(seconds)} here."
 
 
-def _has_activation(preset_name: str) -> bool:
-    preset = PRESETS[preset_name]
-    return (preset.kind == "dense" and preset_name != "logistic") or preset_name == "cnn-quick"
+def current_settings(preset_name: str, available: int):
+    """The run's settings from this preset's settings dict; raises SettingsError if out of bounds."""
+    return PRESETS[preset_name].settings(knobs.train_values(preset_name), available)
 
 
 def _start_clicked() -> None:
@@ -215,13 +152,15 @@ def _start_clicked() -> None:
     try:
         data = resources.get_data()
         preset_name = ss.get("train_preset", DEFAULT_PRESET)
-        settings = read_settings(preset_name, len(data.x_train))
+        settings = current_settings(preset_name, len(data.x_train))
         name = ss.get("train_name", "")
         cards, _ = resources.scan_models()
         problem = name_problem(name, {c.name for c in cards})
         if problem:
             raise ModelError(problem)
         classroom.check_start(preset_name, settings, len(data.x_train), [c.name for c in cards if not c.shipped])
+        if long_runs.needs_asking(LONG_KEY, estimate_seconds(preset_name, settings, len(data.x_train))):
+            return  # the form asks "Start anyway?" first
         resources.training_job().start(preset_name, settings, data, check_name(name), owner=ss.owner,
                                        keep_partial=ss.get("keep_partial", True))
         classroom.record_start(check_name(name))
@@ -236,60 +175,16 @@ def settings_form(data, existing: set[str]) -> None:
     with left:
         st.subheader("1 · Choose a network")
         preset_name = st.radio(
-            "Network", names, index=names.index(recalled("train_preset", DEFAULT_PRESET)), key="train_preset",
-            format_func=lambda n: PRESETS[n].title, captions=[PRESETS[n].description for n in names],
+            "Network", names, key=knobs.remembered("train_preset", DEFAULT_PRESET),
+            format_func=lambda n: PRESETS[n].title, captions=[preset_caption(n, available) for n in names],
             label_visibility="collapsed",
         )
-    preset = PRESETS[preset_name]
-    start_at = {name: recalled(knob_key(preset_name, name), value)
-                for name, value in knob_defaults(preset_name, available).items()}
-
-    def key(name: str) -> str:
-        return knob_key(preset_name, name)
-
     with right:
         st.subheader("2 · Set the knobs")
-        c1, c2 = st.columns(2)
-        with c1:
-            epochs = st.slider("Epochs", 1, 50, start_at["epochs"], key=key("epochs"),
-                               help="How many times the network sees every training image.")
-            st.select_slider("Batch size", BATCH_SIZES, start_at["batch"], key=key("batch"),
-                             help="Images per weight update.")
-            st.select_slider("Learning rate", RATES, start_at["rate"], key=key("rate"),
-                             format_func=lambda r: f"{r:g}", help="How big each update step is.")
-            limit_max = min(60_000, available)
-            st.slider("Training images", min(1_000, limit_max), limit_max, start_at["images"], step=1_000,
-                      key=key("images"), help="Use only the first N training images: faster, less accurate.")
-        with c2:
-            has_hidden = preset_name != "logistic"
-            if has_hidden:
-                st.slider("Dropout", 0.0, 0.8, start_at["dropout"], step=0.05, key=key("dropout"),
-                          help="Randomly silences this share of units while training, against overfitting.")
-            st.slider("Validation split", 0.0, 0.3, start_at["val"], step=0.05, key=key("val"),
-                      help="Held out from training to draw the validation curves.")
-            st.toggle("Augment (random shifts, rotations, strokes)", start_at["augment"], key=key("augment"))
-            st.number_input("Random seed", 0, 2**31 - 1, start_at["seed"], step=1, key=key("seed"),
-                            help="Same seed and settings give the same network.")
-        if has_hidden:
-            layers = st.slider("Hidden dense layers", 0, MAX_HIDDEN, start_at["layers"], key=key("layers"),
-                               help="Fully connected layers before the output layer." +
-                               (" They come after the convolutions." if preset.kind == "conv" else ""))
-            if layers:
-                unit_cols = st.columns(MAX_HIDDEN)
-                for i in range(layers):
-                    with unit_cols[i]:
-                        st.select_slider(f"Units, layer {i + 1}", UNITS, start_at[f"units{i}"], key=key(f"units{i}"))
-        with st.expander("More options"):
-            o1, o2 = st.columns(2)
-            o1.selectbox("Optimizer", OPTIMIZERS, OPTIMIZERS.index(start_at["opt"]), key=key("opt"))
-            if _has_activation(preset_name):
-                o2.selectbox("Activation", ACTIVATIONS, ACTIVATIONS.index(start_at["act"]), key=key("act"))
-            o1.toggle("Learning-rate decay (cosine)", start_at["sched"], key=key("sched"))
-            o2.slider("Extra synthetic pen digits", 0.0, 0.5, start_at["synth"], step=0.05, key=key("synth"),
-                      help="Adds computer-drawn digits, as a share of the training set.")
-
+        knobs.train_knobs(preset_name, available)
+    knobs.keep("train_preset")
     try:
-        settings = read_settings(preset_name, available)
+        settings = current_settings(preset_name, available)
     except SettingsError as exc:
         st.error(esc(exc))
         return
@@ -311,20 +206,21 @@ def settings_form(data, existing: set[str]) -> None:
         st.dataframe(rows, hide_index=True, width="stretch")
 
     with start:
-        _suggest_name(preset_name, epochs, existing)
+        _suggest_name(preset_name, settings.epochs, existing)
         name = st.text_input("Model name", key="train_name", max_chars=64,
                              help="Letters, digits, spaces, '-', '_' or '.'.")
         problem = name_problem(name, existing)
         if problem:
             st.error(esc(problem), icon="✏️")
-        st.checkbox("Keep what it learned so far when stopped", value=recalled("keep_partial", True), key="keep_partial")
+        st.checkbox("Keep what it learned so far when stopped", key=knobs.remembered("keep_partial", True))
+        knobs.keep("keep_partial")
         classroom.limits_note(preset_name)
-        st.button("▶️ Start training", type="primary", disabled=problem is not None, key="start_training",
-                  on_click=_start_clicked)
+        if not long_runs.question(LONG_KEY, "This run", seconds, _start_clicked):
+            st.button("▶️ Start training", type="primary", disabled=problem is not None, key="start_training",
+                      on_click=_start_clicked)
         error = ss.pop("train_error", None)
         if error:
             st.error(esc(error))
-    remember_knobs()
 
 
 def _suggest_name(preset: str, epochs: int, existing: set[str]) -> None:
@@ -349,7 +245,7 @@ if state.active:
     live_view()
 else:
     for other in resources.training_job().others(ss.owner):  # a free slot beside someone else's run
-        st.info(esc(other.describe()), icon="⏳")
+        st.info(esc(other.describe(ss.owner)), icon="⏳")
     if state.card is not None and state.owner == ss.owner and ss.get("adopted") != state.started:
         widgets.set_active(state.card.name)  # the new model becomes this session's active model
         ss.adopted = state.started

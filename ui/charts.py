@@ -67,6 +67,29 @@ def probability_bars(probs: Sequence[float], height: int = 320, title: str | Non
     return go.Figure(spec, _validate=False)
 
 
+RUNNING_LABEL = "train, mean so far this epoch"
+RUNNING_NOTE = ("The thin grey line is the mean over this epoch's batches so far, made while the weights still "
+                "change: it starts afresh each epoch and ends on that epoch's train point. Early batches, from before "
+                "the network had learned much, pull it down, so it reads lower than the network already does; the "
+                "validation points (when images are held out) are measured with the weights each epoch ended with.")
+
+
+def running_trace(xs: list[float], ys: list[float], epoch_values: list[float] | None) -> tuple[list, list]:
+    """The within-epoch running mean, with each finished epoch's own value at its end (x = 1, 2, ...), so the
+    grey line meets the per-epoch train point instead of stopping wherever the last sample fell; a gap
+    (None) separates the epochs, since the mean starts afresh."""
+    ends = {float(i): y for i, y in enumerate(epoch_values or [], start=1)}
+    points = sorted([(x, y) for x, y in zip(xs, ys) if x not in ends] + list(ends.items()))
+    out_x, out_y = [], []
+    for x, y in points:
+        out_x.append(x)
+        out_y.append(y)
+        if float(x).is_integer():
+            out_x.append(None)
+            out_y.append(None)
+    return out_x, out_y
+
+
 def history_figure(histories: dict[str, dict[str, list[float]]], metric: str, height: int = 320,
                    live: dict[str, tuple[list[float], list[float]]] | None = None,
                    epochs: int | None = None) -> go.Figure:
@@ -90,7 +113,7 @@ def history_figure(histories: dict[str, dict[str, list[float]]], metric: str, he
             ))
     for label, (xs, ys) in (live or {}).items():
         if xs:
-            fig.add_trace(go.Scatter(x=xs, y=ys, mode="lines", name=label,
+            fig.add_trace(go.Scatter(x=xs, y=ys, mode="lines+markers", name=label, marker=dict(size=4),
                                      line=dict(color="rgba(128,128,128,0.8)", width=2)))
     title = "Accuracy" if metric == "accuracy" else "Loss"
     fig.update_layout(title=title)

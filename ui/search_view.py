@@ -19,27 +19,16 @@ from mnist_core.estimate import estimate_seconds
 from mnist_core.jobs import data_file
 from mnist_core.presets import PRESETS
 from mnist_core.registry import check_name, suggest_name
-from mnist_core.tuning import ALGORITHMS, Knob, available_knobs, default_knobs
-from ui import classroom, resources
+from mnist_core.tuning import ALGORITHMS, SearchRange, searchable
+from ui import classroom, knobs, long_runs, resources
 from ui.helpers import duration, esc, short_duration
 
 ss = st.session_state
-MEMORY = "search_memory"  # plain key: the form's values survive while the live view hides its widgets
 DEFAULT_PRESET = "mlp-128-64"
 ALGORITHM_TITLES = {"random": "Random search", "hyperband": "Hyperband", "bayesian": "Bayesian optimisation"}
 MAX_EPOCHS = 20
 FORM_KEYS = ("search_preset", "search_epochs", "search_trials", "search_minutes", "search_algorithm")
-
-
-def _recalled(key: str, default: Any) -> Any:
-    return ss.get(MEMORY, {}).get(key, default)
-
-
-def _remember(*keys: str) -> None:
-    memory = ss.setdefault(MEMORY, {})
-    for key in keys:
-        if key in ss:
-            memory[key] = ss[key]
+LONG_KEY = "search_long"  # the "Start anyway?" question's session keys
 
 
 def knobs_key(preset: str) -> str:
@@ -50,28 +39,20 @@ def knobs_key(preset: str) -> str:
 def mode_picker(state) -> str:
     """"train" or "search": the Train page's two modes; after a search it comes back in Search mode."""
     modes = ("train", "search")
-    default = _recalled("train_mode", "search" if state.kind == "tune" else "train")
-    mode = st.radio("Mode", modes, index=modes.index(default), key="train_mode", horizontal=True,
+    key = knobs.remembered("train_mode", "search" if state.kind == "tune" else "train")
+    mode = st.radio("Mode", modes, key=key, horizontal=True,
                     format_func={"train": "Train once", "search": "Search settings"}.get,
                     label_visibility="collapsed",
                     help="Search settings trains several networks with different knob values and keeps the best.")
-    _remember("train_mode")
+    knobs.keep("train_mode")
     return mode
 
 
-def search_knobs(preset: str) -> dict[str, Knob]:
-    """Each knob the preset exposes, in the range a search uses: the well-training default range where
-    there is one, else the widest range inside the setting's bounds."""
-    return {**available_knobs(preset), **default_knobs(preset)}
-
-
-def plan(preset: str, epochs: int, chosen: list[str]) -> tuple[Any, dict[str, Knob]]:
-    """The base settings and the knobs of a search, or SettingsError in one sentence."""
-    if not chosen:
-        raise SettingsError("Choose at least one knob to search.")
-    knobs = search_knobs(preset)
-    settings = PRESETS[preset].defaults.with_changes(epochs=epochs)
-    return settings, {name: knobs[name] for name in chosen}
+def plan(preset: str, epochs: int) -> tuple[Any, dict[str, SearchRange]]:
+    """The base settings and the ranges of a search (the range widgets are drawn here), or SettingsError
+    in one sentence."""
+    ranges = knobs.search_ranges(preset)
+    return PRESETS[preset].defaults.with_changes(epochs=epochs), ranges
 
 
 def estimate(preset: str, settings, available: int, trials: int, minutes: float) -> float:
@@ -82,17 +63,20 @@ def estimate(preset: str, settings, available: int, trials: int, minutes: float)
 def _start_clicked(available: int, data) -> None:
     try:
         preset = ss.search_preset
-        settings, knobs = plan(preset, ss.search_epochs, list(ss.get(knobs_key(preset), [])))
+        ranges = knobs.ranges_of(preset)
+        settings = PRESETS[preset].defaults.with_changes(epochs=ss.search_epochs)
         cards, _ = resources.scan_models()
         problem = name_problem(ss.get("search_name", ""), {c.name for c in cards})
         if problem:
             raise ModelError(problem)
         name = check_name(ss.search_name)
         trials, minutes = int(ss.search_trials), float(ss.search_minutes)
-        classroom.check_start(preset, settings, available, [c.name for c in cards if not c.shipped],
-                              seconds=estimate(preset, settings, available, trials, minutes))
+        seconds = estimate(preset, settings, available, trials, minutes)
+        classroom.check_start(preset, settings, available, [c.name for c in cards if not c.shipped], seconds=seconds)
+        if long_runs.needs_asking(LONG_KEY, seconds):
+            return  # the form asks "Start anyway?" first
         options = {"trials": trials, "max_minutes": minutes, "algorithm": ss.search_algorithm,
-                   "knobs": {n: k.to_dict() for n, k in knobs.items()}, "data": data_file(data)}
+                   "knobs": {n: k.to_dict() for n, k in ranges.items()}, "data": data_file(data)}
         resources.training_job().start_run("tune", owner=ss.owner, preset=preset, name=name,
                                            settings=settings.to_dict(), epochs=settings.epochs, options=options)
         classroom.record_start(name)
@@ -101,41 +85,46 @@ def _start_clicked(available: int, data) -> None:
 
 
 def search_form(data, existing: set[str]) -> None:
-    """Pick a network, the knobs to search, trials, time budget and algorithm; Start a "tune" run."""
+    """Pick a network, the knobs to search and their ranges, trials, time budget and algorithm; Start a
+    "tune" run."""
     names = list(PRESETS)
     available = len(data.x_train)
     left, right = st.columns([1, 1.35], gap="large")
     with left:
         st.subheader("1 · Choose a network")
-        preset = st.selectbox("Network", names, index=names.index(_recalled("search_preset", DEFAULT_PRESET)),
-                              key="search_preset", format_func=lambda n: PRESETS[n].title)
+        preset = st.selectbox("Network", names, key=knobs.remembered("search_preset", DEFAULT_PRESET),
+                              format_func=lambda n: PRESETS[n].title)
         st.caption(esc(PRESETS[preset].description))
         epochs = st.slider("Epochs per trial", 1, MAX_EPOCHS,
-                           _recalled("search_epochs", min(PRESETS[preset].defaults.epochs, 5)), key="search_epochs",
+                           key=knobs.remembered("search_epochs", min(PRESETS[preset].defaults.epochs, 5)),
                            help="Every trial trains this long (Hyperband gives promising trials more).")
-    knobs = search_knobs(preset)
+    found = searchable(preset)
+    values = knobs.search_values(preset)
     with right:
         st.subheader("2 · What to search")
-        wanted = [k for k in _recalled(knobs_key(preset), list(default_knobs(preset))) if k in knobs]
-        chosen = st.multiselect("Knobs to search", list(knobs), default=wanted, key=knobs_key(preset),
-                                format_func=lambda n: knobs[n].describe(),
-                                help="Each trial picks a value for every chosen knob inside the range shown; "
-                                     "the other settings stay at the network's defaults.")
+        values["knobs"] = st.multiselect(
+            "Knobs to search", list(found), [n for n in values["knobs"] if n in found], key=knobs_key(preset),
+            format_func=lambda n: knobs.search_label(found[n]),
+            help="Each trial picks a value for every chosen knob inside its range below; the other settings "
+                 "stay at the network's defaults.")
+        problem_with_ranges = None
+        try:
+            settings, _ = plan(preset, epochs)
+        except SettingsError as exc:
+            problem_with_ranges = exc
         c1, c2 = st.columns(2)
-        trials = c1.slider("Trials", 2, 20, _recalled("search_trials", 10), key="search_trials",
+        trials = c1.slider("Trials", 2, 20, key=knobs.remembered("search_trials", 10),
                            help="How many networks with different settings to train and compare.")
-        minutes = c2.number_input("Time budget (minutes)", 1, 120, _recalled("search_minutes", 10), step=1,
-                                  key="search_minutes", help="The search ends when the budget is spent; "
+        minutes = c2.number_input("Time budget (minutes)", 1, 120, step=1, key=knobs.remembered("search_minutes", 10),
+                                  help="The search ends when the budget is spent; "
                                   "the trial running then is stopped and the best finished one is kept.")
-        st.radio("Algorithm", ALGORITHMS, index=ALGORITHMS.index(_recalled("search_algorithm", "random")),
-                 key="search_algorithm", format_func=ALGORITHM_TITLES.get, horizontal=True,
+        st.radio("Algorithm", ALGORITHMS, key=knobs.remembered("search_algorithm", "random"),
+                 format_func=ALGORITHM_TITLES.get, horizontal=True,
                  help="Random tries settings at random; Hyperband trains many briefly and the best longer; "
                       "Bayesian optimisation guesses the next settings from the trials so far.")
-    try:
-        settings, _ = plan(preset, epochs, chosen)
-    except SettingsError as exc:
-        st.error(esc(exc))
-        _remember(*FORM_KEYS, knobs_key(preset))
+    knobs.keep(*FORM_KEYS)
+    if problem_with_ranges is not None:
+        st.error(esc(problem_with_ranges))
         return
     st.subheader("3 · Check and start")
     info, start = st.columns([1, 1.35], gap="large")
@@ -151,12 +140,12 @@ def search_form(data, existing: set[str]) -> None:
         if problem:
             st.error(esc(problem), icon="✏️")
         classroom.limits_note(preset)
-        st.button("🔎 Start the search", type="primary", disabled=problem is not None, key="start_search",
-                  on_click=_start_clicked, args=(available, data))
+        if not long_runs.question(LONG_KEY, "This search", seconds, _start_clicked, (available, data)):
+            st.button("🔎 Start the search", type="primary", disabled=problem is not None, key="start_search",
+                      on_click=_start_clicked, args=(available, data))
         error = ss.pop("search_error", None)
         if error:
             st.error(esc(error))
-    _remember(*FORM_KEYS, knobs_key(preset))
 
 
 def name_problem(name: str, existing: set[str]) -> str | None:

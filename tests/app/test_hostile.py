@@ -165,7 +165,7 @@ def test_a_web_run_whose_name_was_taken_meanwhile_is_kept_under_a_free_name(monk
     at = open_page("train")
     at.radio(key="train_preset").set_value("logistic").run()
     at.slider(key="train_logistic_epochs").set_value(1)
-    at.slider(key="train_logistic_images").set_value(1000)
+    at.slider(key="train_logistic_train_limit").set_value(1000)
     at.text_input(key="train_name").set_value("class demo").run()
     with InProcessWorker(runs_env["DIGITLAB_QUEUE"]):
         at.button(key="start_training").click().run()

@@ -1,11 +1,18 @@
 """Train page, Search mode: the form, and a tiny search through the worker with its trials table."""
 
+import re
+
 from mnist_core.jobs import TrainingJob
+from mnist_core.registry import Registry
 from mnist_core.tuning import default_knobs
 from tests.app.apptools import open_page, page_text
 from tests.app.test_train import fresh_models, runs_env  # noqa: F401 (fixtures)
 
 RUN_TIMEOUT = 300
+
+
+def errors(at) -> list[str]:
+    return [e.value.replace("\\", "") for e in at.error]  # without markdown escapes
 
 
 def test_search_mode_shows_the_knobs_and_start_and_train_once_comes_back(app_env):
@@ -16,7 +23,9 @@ def test_search_mode_shows_the_knobs_and_start_and_train_once_comes_back(app_env
     assert at.selectbox(key="search_preset").value == "mlp-128-64"
     knobs = at.multiselect(key="search_mlp-128-64_knobs")
     assert knobs.value == list(default_knobs("mlp-128-64"))
-    assert "optimizer" in knobs.options or any("optimizer" in o for o in knobs.options)
+    assert "Optimizer" in knobs.options and "Units, first hidden layer" in knobs.options
+    assert at.select_slider(key="search_mlp-128-64_learning_rate_range").value == (3e-4, 3e-3)
+    assert at.multiselect(key="search_mlp-128-64_batch_size_range").value == [64, 128, 256]
     assert not at.button(key="start_search").disabled
     assert any(m.label == "Estimated time" for m in at.metric)
     assert not [b for b in at.button if b.key == "start_training"]
@@ -28,11 +37,51 @@ def test_search_mode_shows_the_knobs_and_start_and_train_once_comes_back(app_env
     assert not at.exception and at.button(key="start_training")
 
 
+def test_search_ranges_can_be_narrowed_and_bad_ones_get_one_sentence(app_env):
+    at = open_page("train")
+    at.radio(key="train_mode").set_value("search").run()
+    at.multiselect(key="search_mlp-128-64_knobs").set_value(["learning_rate", "optimizer", "dropout"]).run()
+    assert not at.exception and not at.error
+    assert at.multiselect(key="search_mlp-128-64_optimizer_range").value == ["adam", "sgd", "rmsprop"]
+    dropout = at.slider(key="search_mlp-128-64_dropout_range")
+    assert (dropout.min, dropout.max) == (0.0, 0.8), "inside the knob's own bounds (presets.py)"
+
+    at.select_slider(key="search_mlp-128-64_learning_rate_range").set_value((1e-3, 1e-3)).run()
+    assert errors(at) == ["Learning rate: pick two different ends for the range to search."]
+    assert not [b for b in at.button if b.key == "start_search"]
+    at.select_slider(key="search_mlp-128-64_learning_rate_range").set_value((1e-3, 5e-3)).run()
+    at.multiselect(key="search_mlp-128-64_optimizer_range").set_value([]).run()
+    assert errors(at) == ["Optimizer: pick at least one value to try."]
+    at.multiselect(key="search_mlp-128-64_optimizer_range").set_value(["adam"]).run()
+    assert not at.error and at.button(key="start_search")
+
+    at.selectbox(key="search_preset").set_value("logistic").run()  # another network, its own ranges
+    at.selectbox(key="search_preset").set_value("mlp-128-64").run()
+    assert at.select_slider(key="search_mlp-128-64_learning_rate_range").value == (1e-3, 5e-3)
+    assert at.multiselect(key="search_mlp-128-64_optimizer_range").value == ["adam"]
+
+
+def test_a_long_search_asks_first(app_env):
+    at = open_page("train")
+    at.radio(key="train_mode").set_value("search").run()
+    at.selectbox(key="search_preset").set_value("cnn-quick").run()
+    at.number_input(key="search_minutes").set_value(120)
+    at.slider(key="search_trials").set_value(20).run()
+    at.button(key="start_search").click().run()
+    assert not at.exception
+    question = " ".join(w.value for w in at.warning)
+    assert re.fullmatch(r"This search is estimated at about \d+ minutes\. Start anyway\?", question), question
+    assert not TrainingJob().state.active
+    at.button(key="search_long_cancel").click().run()
+    assert at.button(key="start_search") and not at.warning
+
+
 def test_a_tiny_search_runs_and_shows_its_trials(fresh_models):
     at = open_page("train")
     at.radio(key="train_mode").set_value("search").run()
     at.selectbox(key="search_preset").set_value("logistic").run()
-    at.multiselect(key="search_logistic_knobs").set_value(["learning_rate"])
+    at.multiselect(key="search_logistic_knobs").set_value(["learning_rate"]).run()
+    at.select_slider(key="search_logistic_learning_rate_range").set_value((1e-3, 2e-3))
     at.slider(key="search_epochs").set_value(1)
     at.slider(key="search_trials").set_value(2)
     at.text_input(key="search_name").set_value("class search").run()
@@ -49,18 +98,21 @@ def test_a_tiny_search_runs_and_shows_its_trials(fresh_models):
     assert "Trials finished: 2" in page_text(at)
     table = at.dataframe[0].value
     assert list(table["trial"]) == [1, 2] and "learning_rate" in table.columns
+    card = Registry(fresh_models).card("class search")
+    rates = [t["values"]["learning_rate"] for t in card.search["trials"]]
+    assert all(1e-3 <= r <= 2e-3 for r in rates), f"the narrowed range was used: {rates}"
     assert at.radio(key="train_mode").value == "search", "the page comes back in Search mode"
 
 
 def test_a_running_search_shows_finished_trials_live_and_stop_keeps_the_best(fresh_models, mnist):
     from mnist_core.presets import get_preset
-    from mnist_core.tuning import Knob
+    from mnist_core.tuning import SearchRange
     from tests.runtools import wait_until
 
     job = TrainingJob()
     settings = get_preset("logistic").defaults.with_changes(epochs=3)
     options = {"trials": 20, "algorithm": "random", "data": str(mnist.source),
-               "knobs": {"learning_rate": Knob("learning_rate", 1e-3, 3e-3, log=True).to_dict()}}
+               "knobs": {"learning_rate": SearchRange("learning_rate", 1e-3, 3e-3, log=True).to_dict()}}
     job.start_run("tune", owner="Teacher", preset="logistic", name="live search", settings=settings.to_dict(),
                   epochs=3, options=options)
     try:

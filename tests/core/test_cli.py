@@ -45,6 +45,20 @@ def test_bad_setting_is_one_line_and_exit_1(npz, models_dir, capsys):
     assert err.startswith("error: epochs must be between") and err.count("\n") == 1
 
 
+@pytest.mark.parametrize("flags, message", [
+    (["--preset", "cnn-quick", "--dropout", "0.85"], "error: dropout must be between 0 and 0.8, got 0.85.\n"),
+    (["--preset", "mlp-128-64", "--hidden-units", "64,64,64,64,64"], "error: hidden_units takes 0 to 4 layers, got 5.\n"),
+    (["--preset", "logistic", "--dropout", "0.2"], "error: Logistic baseline has no dropout setting.\n"),
+    (["--preset", "cnn-accurate", "--activation", "tanh"], "error: Accurate CNN (default) has no activation setting.\n"),
+    (["--preset", "cnn-quick", "--train-limit", "500"], "error: train_limit must be between 1000 and 60000, got 500.\n"),
+])
+def test_train_flags_are_checked_against_the_presets_knob_bounds(npz, models_dir, capsys, flags, message):
+    """The same bounds as the Train page's knobs (mnist_core/presets.py); one sentence, nothing trained or written."""
+    assert main(["train", *flags, "--name", "never", "--data", str(npz)]) == 1
+    assert capsys.readouterr().err == message
+    assert not (models_dir / "never").exists()
+
+
 def test_missing_dataset_is_one_line_and_exit_1(tmp_path, capsys):
     assert main(["train", "--data", str(tmp_path / "nope.npz")]) == 1
     assert "MNIST_NPZ" in capsys.readouterr().err

@@ -55,7 +55,7 @@ def test_second_start_is_refused_with_who_what_and_progress(job, data):
     with pytest.raises(TrainingBusyError) as info:
         job.start("logistic", settings(), data, "second")
     message = str(info.value)
-    assert "Ms Smith" in message and "mlp-128-64" in message and "epoch" in message and "%" in message
+    assert "Ms Smith" in message and "MLP 128-64" in message and "epoch" in message and "%" in message
     assert job.state_for("someone else").owner == "Ms Smith"  # no free slot: everyone sees the run
     assert job.stop()
     assert job.wait(60).status == "stopped"
@@ -117,9 +117,9 @@ def test_two_slots_run_side_by_side(tmp_path, monkeypatch, data):
 
 
 def search_options(**changes):
-    from mnist_core.tuning import Knob
+    from mnist_core.tuning import SearchRange
 
-    knobs = {"learning_rate": Knob("learning_rate", 1e-3, 3e-3, log=True).to_dict()}
+    knobs = {"learning_rate": SearchRange("learning_rate", 1e-3, 3e-3, log=True).to_dict()}
     return {"trials": 2, "algorithm": "random", "knobs": knobs, **changes}
 
 

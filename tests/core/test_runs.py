@@ -52,7 +52,7 @@ def test_starts_at_the_same_moment_give_one_run_per_slot(url):
         refused = [o for o in outcomes if isinstance(o, TrainingBusyError)]
         assert len(started) == slots and len(refused) == len(stores) - slots, outcomes
         winner = started[0]
-        assert winner.owner in str(refused[0]) and "cnn-quick" in str(refused[0])
+        assert winner.owner in str(refused[0]) and "Quick CNN" in str(refused[0])
         assert sorted(s.run_id for s in RunStore(url, slots=slots).active()) == sorted(s.run_id for s in started)
         for state in started:
             RunStore(url).request_stop(state.run_id)  # queued: stopped at once, slot free again
@@ -66,7 +66,7 @@ def test_busy_message_names_who_trains_what_and_how_far(url):
     with pytest.raises(TrainingBusyError) as info:
         create(store, name="second", owner="Tom")
     message = str(info.value)
-    assert "Ms Smith" in message and "cnn-quick" in message and "epoch 2 of 4" in message and "38%" in message
+    assert "Ms Smith is training Quick CNN" in message and "epoch 2 of 4" in message and "38%" in message
 
 
 def test_a_name_being_trained_cannot_be_started_twice(url):

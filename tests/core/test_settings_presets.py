@@ -106,3 +106,56 @@ def test_hidden_units_setting_changes_the_network():
 def test_every_preset_has_a_human_title():
     for preset in PRESETS.values():
         assert preset.title and preset.title != preset.name and preset.title[0].isupper()
+
+
+# ---- the knobs each preset declares (the Train page, the Search view and the CLI read them) ----
+def test_every_presets_knobs_start_at_its_defaults_and_give_them_back():
+    for preset in PRESETS.values():
+        assert preset.knobs, preset.name
+        assert preset.settings(preset.start_values()) == preset.defaults, preset.name
+        assert len({k.name for k in preset.knobs}) == len(preset.knobs), f"{preset.name} declares a knob twice"
+
+
+def test_knob_bounds_lie_inside_the_settings_bounds():
+    """A value a knob offers is never one the settings refuse."""
+    from mnist_core.settings import ACTIVATIONS, BOUNDS, MAX_LAYERS, MAX_UNITS, OPTIMIZERS
+
+    for preset in PRESETS.values():
+        for knob in preset.knobs:
+            if knob.kind == "toggle":
+                continue
+            if knob.kind == "layers":
+                assert knob.high <= MAX_LAYERS and 1 <= min(knob.options) and max(knob.options) <= MAX_UNITS
+            elif knob.kind == "choice" and isinstance(knob.options[0], str):
+                assert set(knob.options) <= set(OPTIMIZERS) | set(ACTIVATIONS)
+            else:
+                low, high = knob.bounds
+                assert BOUNDS[knob.name][0] <= low < high <= BOUNDS[knob.name][1], (preset.name, knob.name)
+
+
+def test_knobs_follow_each_network():
+    names = {p.name: {k.name for k in p.knobs} for p in PRESETS.values()}
+    assert "hidden_units" not in names["logistic"] and "dropout" not in names["logistic"]
+    assert "activation" in names["mlp-128-64"] and "activation" in names["cnn-quick"]
+    assert "activation" not in names["cnn-accurate"]
+
+
+@pytest.mark.parametrize("preset, values, message", [
+    ("cnn-quick", {"epochs": 101}, "epochs must be between 1 and 100, got 101."),
+    ("cnn-quick", {"dropout": 0.85}, "dropout must be between 0 and 0.8, got 0.85."),
+    ("cnn-quick", {"optimizer": "lion"}, "optimizer must be one of adam, sgd, rmsprop, got 'lion'."),
+    ("mlp-128-64", {"hidden_units": [64] * 5}, "hidden_units takes 0 to 4 layers, got 5."),
+    ("mlp-128-64", {"hidden_units": [4096]}, "Each hidden layer needs 8 to 2048 units, got 4096."),
+    ("logistic", {"dropout": 0.2}, "Logistic baseline has no dropout setting."),
+])
+def test_a_value_outside_its_knob_is_one_sentence(preset, values, message):
+    with pytest.raises(SettingsError) as info:
+        get_preset(preset).settings(values)
+    assert str(info.value) == message
+
+
+def test_settings_no_preset_shows_keep_the_settings_own_bounds_and_all_images_means_no_limit():
+    settings = get_preset("cnn-handwriting").settings({"pen_fraction": 0.5, "train_limit": 60_000})
+    assert settings.pen_fraction == 0.5 and settings.train_limit is None
+    assert get_preset("cnn-quick").settings({"train_limit": 5_000}, available=5_000).train_limit is None
+    assert get_preset("cnn-quick").settings({"train_limit": 2_000}).train_limit == 2_000

@@ -4,13 +4,14 @@ import pytest
 
 from mnist_core.cli import main
 from mnist_core.errors import SettingsError
-from mnist_core.presets import get_preset
+from mnist_core.presets import PRESETS, get_preset
 from mnist_core.registry import Registry
-from mnist_core.tuning import (Knob, SearchListener, SearchStopped, apply_values, available_knobs, check_knob,
+from mnist_core.tuning import (SearchRange, SearchListener, SearchStopped, apply_values, available_knobs, check_range,
                                default_knobs, format_trials, search)
 from mnist_core.workflow import search_and_save
 
-SMALL = {"units": Knob("units", choices=(8, 16)), "learning_rate": Knob("learning_rate", 1e-3, 1e-2, log=True)}
+SMALL = {"units": SearchRange("units", choices=(8, 16)),
+         "learning_rate": SearchRange("learning_rate", 1e-3, 1e-2, log=True)}
 
 
 def _base(**changes):
@@ -53,7 +54,7 @@ def test_each_algorithm_runs_the_trials_and_keeps_the_best(tiny_data, algorithm,
 
 def test_trials_get_a_validation_split_even_when_the_preset_has_none(tiny_data):
     found = search("logistic", get_preset("logistic").defaults.with_changes(epochs=1, validation_split=0.0),
-                   tiny_data, trials=1, knobs={"batch_size": Knob("batch_size", choices=(64,))})
+                   tiny_data, trials=1, knobs={"batch_size": SearchRange("batch_size", choices=(64,))})
     assert found.best.settings.validation_split == 0.1 and found.trials[0].val_accuracy is not None
 
 
@@ -81,10 +82,10 @@ def test_time_budget_stops_the_running_trial(tiny_data):
 
 
 @pytest.mark.parametrize("options, message", [
-    ({"knobs": {"dropout": Knob("dropout", 0.0, 0.95)}}, "dropout must be searched between 0 and 0.9"),
-    ({"knobs": {"learning_rate": Knob("learning_rate", 0.1, 0.01)}}, "low below high"),
-    ({"knobs": {"optimizer": Knob("optimizer", choices=("adam", "lion"))}}, "optimizer cannot take lion"),
-    ({"knobs": {"epochs": Knob("epochs", 1, 5, integer=True)}}, "has no knob epochs"),
+    ({"knobs": {"dropout": SearchRange("dropout", 0.0, 0.95)}}, "dropout must be searched between 0 and 0.8"),
+    ({"knobs": {"learning_rate": SearchRange("learning_rate", 0.1, 0.01)}}, "low below high"),
+    ({"knobs": {"optimizer": SearchRange("optimizer", choices=("adam", "lion"))}}, "optimizer cannot take lion"),
+    ({"knobs": {"epochs": SearchRange("epochs", 1, 5, integer=True)}}, "has no knob epochs"),
     ({"trials": 0}, "trials must be a whole number between 1 and 100"),
     ({"algorithm": "grid"}, "algorithm must be one of random, hyperband, bayesian"),
     ({"max_minutes": -1}, "max_minutes must be between"),
@@ -95,14 +96,25 @@ def test_bad_search_options_are_one_sentence(tiny_data, options, message):
 
 
 def test_knobs_follow_the_preset():
-    assert "units" not in available_knobs("logistic") and "activation" not in available_knobs("cnn-quick")
+    assert "units" not in available_knobs("logistic") and "activation" not in available_knobs("cnn-accurate")
     assert {"learning_rate", "batch_size", "units", "dropout", "activation", "optimizer"} <= set(
         available_knobs("mlp-128-64"))
     assert set(default_knobs("mlp-128-64")) == {"learning_rate", "batch_size", "units", "dropout"}
     assert set(default_knobs("logistic")) == {"learning_rate", "batch_size"}
-    for name in ("logistic", "mlp-128-64", "cnn-quick"):
+    for name in PRESETS:
         for knob in {**available_knobs(name), **default_knobs(name)}.values():
-            check_knob(knob)  # every offered range lies inside the settings' bounds
+            check_range(name, knob)  # every offered range lies inside the knob's bounds
+            knob_bounds = next(k for k in PRESETS[name].knobs if k.search_name == knob.name)
+            assert knob_bounds.search is not None
+    assert available_knobs("mlp-128-64")["dropout"] == SearchRange("dropout", 0.0, 0.8)  # the Train page's bounds
+
+
+def test_a_narrowed_range_outside_the_knobs_bounds_is_one_sentence(tiny_data):
+    with pytest.raises(SettingsError, match=r"^learning_rate must be searched between 1e-05 and 0.1, got 0.001..0.5.$"):
+        search("mlp-128-64", _base(), tiny_data,
+               knobs={"learning_rate": SearchRange("learning_rate", 1e-3, 0.5, log=True)})
+    with pytest.raises(SettingsError, match=r"^units cannot take 4096.$"):
+        search("mlp-128-64", _base(), tiny_data, knobs={"units": SearchRange("units", choices=(128, 4096))})
 
 
 def test_trial_values_become_validated_settings():
