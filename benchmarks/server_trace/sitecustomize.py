@@ -125,7 +125,10 @@ def _install() -> None:
         if kind:
             _write(f"enq:{kind}")
         elif msg.HasField("delta"):
-            _write("enq:last")
+            delta = msg.delta
+            which = delta.WhichOneof("type")
+            detail = delta.new_element.WhichOneof("type") if which == "new_element" else which
+            _write("enq:last", detail)
         return enqueue(self, msg)
 
     app_session.AppSession._enqueue_forward_msg = enqueue_forward_msg
