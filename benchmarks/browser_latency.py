@@ -79,6 +79,25 @@ def digit_plan(box: dict, variant: str) -> list[tuple[int, list[list[harness.Poi
 
 
 TRACE_DIR = Path(__file__).resolve().parent / "server_trace"
+# When each message from the server reached the page's websocket handler (performance.now(), ms), so the
+# browser's part can be split into "on its way / waiting for the page's main thread" and "the page's work".
+RECEIVED_JS = r"""
+(() => {
+  if (window.__dlReceived) return;
+  const got = window.__dlReceived = [];
+  const note = () => { got.push(performance.now()); if (got.length > 400) got.splice(0, 200); };
+  const add = WebSocket.prototype.addEventListener;
+  WebSocket.prototype.addEventListener = function (type, fn, options) {
+    if (type !== 'message' || typeof fn !== 'function') return add.call(this, type, fn, options);
+    return add.call(this, type, function (event) { note(); return fn.call(this, event); }, options);
+  };
+  const slot = Object.getOwnPropertyDescriptor(WebSocket.prototype, 'onmessage');
+  Object.defineProperty(WebSocket.prototype, 'onmessage', {
+    configurable: true, get() { return slot.get.call(this); },
+    set(fn) { slot.set.call(this, fn && function (event) { note(); return fn.call(this, event); }); },
+  });
+})();
+"""
 
 
 class ServerTrace:
@@ -104,7 +123,7 @@ class ServerTrace:
     def after(self, event: str, since: float, until: float = float("inf")) -> float | None:
         return next((t for e, t, _ in self.events if e == event and since <= t <= until), None)
 
-    def breakdown(self, sent: float, fresh: float | None) -> dict[str, float]:
+    def breakdown(self, sent: float, fresh: float | None, received: list[float] = ()) -> dict[str, float]:
         """Milliseconds of each step from the message sent (epoch ms) on; {} when not traced."""
         self.read()
         recv = self.after("recv", sent - 5)
@@ -127,6 +146,13 @@ class ServerTrace:
                 steps["answer queued -> sent to websocket"] = out - enq
                 if fresh is not None:
                     steps["sent to websocket -> answer in the page"] = fresh - out
+                # the answer is the k-th message sent after the stroke's message: the k-th one received
+                k = sum(1 for e, t, _ in self.events if e.startswith("out:") and sent <= t <= out)
+                arrivals = [t for t in received if t >= sent]
+                if 0 < k <= len(arrivals):
+                    steps["  websocket -> page's handler got it"] = arrivals[k - 1] - out
+                    if fresh is not None:
+                        steps["  handler got it -> answer in the page"] = fresh - arrivals[k - 1]
         chart = self.after("out:chart", start)
         if chart is not None:
             steps["script start -> chart sent"] = chart - start
@@ -173,8 +199,9 @@ def stroke_rows(page, timeout: float, trace: ServerTrace | None = None):
                     "text": t["freshText"],
                 }
                 row["paint"] = (t["freshPaintAt"] - t["freshAt"]) if t["freshPaintAt"] and t["freshAt"] else None
-                row["steps"] = trace.breakdown(origin + t["sentAt"], origin + t["freshAt"] if t["freshAt"] else None) \
-                    if trace is not None and t["sentAt"] is not None else {}
+                received = [origin + r for r in page.evaluate("() => window.__dlReceived || []")]
+                row["steps"] = trace.breakdown(origin + t["sentAt"], origin + t["freshAt"] if t["freshAt"] else None,
+                                               received) if trace is not None and t["sentAt"] is not None else {}
                 row["changed"] = row["text"] is not None and row["text"] != previous
                 previous = row["text"] or previous
                 yield row
@@ -265,6 +292,7 @@ def main() -> int:
             pages = {}
             for label, url in urls.items():
                 pages[label] = harness.new_page(browser)
+                pages[label].context.add_init_script(RECEIVED_JS)
                 harness.open_app_page(pages[label], url, "/draw")
                 # warm up: the first answer loads the model and the chart library
                 harness.draw_digit(pages[label], 7)

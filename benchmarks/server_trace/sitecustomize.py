@@ -128,6 +128,9 @@ def _install() -> None:
             delta = msg.delta
             which = delta.WhichOneof("type")
             detail = delta.new_element.WhichOneof("type") if which == "new_element" else which
+            if which == "add_block":
+                detail += f"/{delta.add_block.WhichOneof('type')}"
+            detail += " " + ".".join(map(str, msg.metadata.delta_path))
             _write("enq:last", detail)
         return enqueue(self, msg)
 
