@@ -23,7 +23,8 @@ CLASS = "dl-bars"  # ui/style.py styles it; the browser tests and the benchmark 
 
 def bars_html(probs: Sequence[float], height: int, font_size: int) -> str:
     """Ten bars ``height`` px tall in all, labels ``font_size`` px (digits 1.3 times bigger)."""
-    probs = np.clip(np.asarray(probs, dtype=float), 0.0, 1.0)
+    # numbers only reach the HTML: ten floats (made finite, in [0, 1]), the digits 0-9 and our own colours
+    probs = np.clip(np.nan_to_num(np.asarray(probs, dtype=float).reshape(10), nan=0.0), 0.0, 1.0)
     winner = int(np.argmax(probs))
     bars = []
     for digit, p in enumerate(probs):
@@ -38,6 +39,7 @@ def bars_html(probs: Sequence[float], height: int, font_size: int) -> str:
     summary = ", ".join(f"{d}: {percent(p)}" for d, p in enumerate(probs))
     return (f'<div class="{CLASS}" role="img" aria-label="Probability of each digit. {summary}" '
             f'style="height:{int(height)}px;font-size:{int(font_size)}px">{"".join(bars)}</div>')
+
 
 
 def probability_bars(probs: Sequence[float], key: str, height: int = 300, font_size: int = 17) -> None:
