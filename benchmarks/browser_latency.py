@@ -16,6 +16,14 @@ page timestamps, relative to the mouse-up:
   chart       the probability chart redrawn in that run
   run done    the app back to idle
 
+Where the time between the message and the answer goes: the servers run with
+benchmarks/server_trace on PYTHONPATH (a sitecustomize that wraps a few of
+Streamlit's internals, so the baseline is traced the same way), which logs when
+the rerun request arrived, when the script started and ended, when the answer's
+and the chart's deltas were queued and handed to the websocket, and how long
+some of the app's functions took. The report splits "message sent -> answer on
+screen" into those steps (--no-trace turns this off).
+
 The answer counts even when the digit shown stays the same: the element is
 replaced by the new run's output (Streamlit marks it stale while the run is
 going and fresh when the new value arrives); strokes that changed the text are
@@ -68,9 +76,96 @@ def digit_plan(box: dict, variant: str) -> list[tuple[int, list[list[harness.Poi
     return plan
 
 
-def stroke_rows(page, timeout: float):
+TRACE_DIR = Path(__file__).resolve().parent / "server_trace"
+# When each message from the server reached the page's websocket handler (performance.now(), ms), so the
+# browser's part can be split into "on its way / waiting for the page's main thread" and "the page's work".
+RECEIVED_JS = r"""
+(() => {
+  if (window.__dlReceived) return;
+  const got = window.__dlReceived = [];
+  const note = () => { got.push(performance.now()); if (got.length > 400) got.splice(0, 200); };
+  const add = WebSocket.prototype.addEventListener;
+  WebSocket.prototype.addEventListener = function (type, fn, options) {
+    if (type !== 'message' || typeof fn !== 'function') return add.call(this, type, fn, options);
+    return add.call(this, type, function (event) { note(); return fn.call(this, event); }, options);
+  };
+  const slot = Object.getOwnPropertyDescriptor(WebSocket.prototype, 'onmessage');
+  Object.defineProperty(WebSocket.prototype, 'onmessage', {
+    configurable: true, get() { return slot.get.call(this); },
+    set(fn) { slot.set.call(this, fn && function (event) { note(); return fn.call(this, event); }); },
+  });
+})();
+"""
+
+
+class ServerTrace:
+    """The events one server's sitecustomize logged (benchmarks/server_trace), read as they come."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.offset = 0
+        self.events: list[tuple[str, float, str]] = []
+
+    def read(self) -> None:
+        if not self.path.exists():
+            return
+        with open(self.path) as handle:
+            handle.seek(self.offset)
+            chunk = handle.read()
+        complete = chunk[:chunk.rfind("\n") + 1]
+        self.offset += len(complete.encode())
+        for line in complete.splitlines():
+            event, at, *detail = line.split(" ", 2)
+            self.events.append((event, float(at), detail[0] if detail else ""))
+
+    def after(self, event: str, since: float, until: float = float("inf")) -> float | None:
+        return next((t for e, t, _ in self.events if e == event and since <= t <= until), None)
+
+    def breakdown(self, sent: float, fresh: float | None, received: list[float] = ()) -> dict[str, float]:
+        """Milliseconds of each step from the message sent (epoch ms) on; {} when not traced."""
+        self.read()
+        recv = self.after("recv", sent - 5)
+        if recv is None:
+            return {}
+        start = self.after("start", recv)
+        if start is None:
+            return {}
+        end = self.after("end", start)
+        enq, out = self.after("enq:answer", start, end or float("inf")), self.after("out:answer", start)
+        steps = {"sent -> server got it": recv - sent, "server got it -> script started": start - recv}
+        begun = self.after("exec", start, end or float("inf"))
+        if begun is not None:
+            steps["script started -> page code runs"] = begun - start
+        if end is not None:
+            steps["script run, start -> end"] = end - start
+        if enq is not None:
+            steps["script start -> answer queued"] = enq - start
+            if out is not None:
+                steps["answer queued -> sent to websocket"] = out - enq
+                if fresh is not None:
+                    steps["sent to websocket -> answer in the page"] = fresh - out
+                # the answer is the k-th message sent after the stroke's message: the k-th one received
+                k = sum(1 for e, t, _ in self.events if e.startswith("out:") and sent <= t <= out)
+                arrivals = [t for t in received if t >= sent]
+                if 0 < k <= len(arrivals):
+                    steps["  websocket -> page's handler got it"] = arrivals[k - 1] - out
+                    if fresh is not None:
+                        steps["  handler got it -> answer in the page"] = fresh - arrivals[k - 1]
+        chart = self.after("out:chart", start)
+        if chart is not None:
+            steps["script start -> chart sent"] = chart - start
+        for event, t, detail in self.events:
+            if event.startswith("fn:") and start <= t <= (end or float("inf")):
+                key = f"  {event[3:]}"
+                steps[key] = steps.get(key, 0.0) + float(detail)
+        self.events = [e for e in self.events if e[1] >= start]  # earlier strokes are done with
+        return steps
+
+
+def stroke_rows(page, timeout: float, trace: ServerTrace | None = None):
     """Draw digits stroke by stroke for ever, yielding one timing row per stroke."""
     variants = ["large", "small"]
+    origin = page.evaluate("() => performance.timeOrigin")  # performance.now() + origin = epoch ms
     round_no = 0
     while True:
         variant = variants[round_no % len(variants)]
@@ -101,14 +196,20 @@ def stroke_rows(page, timeout: float):
                     "done": t["finishedAt"] - up if t["finishedAt"] is not None else None,
                     "text": t["freshText"],
                 }
+                row["paint"] = (t["freshPaintAt"] - t["freshAt"]) if t["freshPaintAt"] and t["freshAt"] else None
+                received = [origin + r for r in page.evaluate("() => window.__dlReceived || []")]
+                row["steps"] = trace.breakdown(origin + t["sentAt"], origin + t["freshAt"] if t["freshAt"] else None,
+                                               received) if trace is not None and t["sentAt"] is not None else {}
                 row["changed"] = row["text"] is not None and row["text"] != previous
                 previous = row["text"] or previous
                 yield row
 
 
-def measure(pages: dict, strokes: int, timeout: float, chunk: int = 5) -> dict[str, list[dict]]:
+def measure(pages: dict, strokes: int, timeout: float, traces: dict | None = None,
+            chunk: int = 5) -> dict[str, list[dict]]:
     """``strokes`` rows per page, the pages taking turns ``chunk`` strokes at a time."""
-    streams = {name: stroke_rows(page, timeout) for name, page in pages.items()}
+    traces = traces or {}
+    streams = {name: stroke_rows(page, timeout, traces.get(name)) for name, page in pages.items()}
     results: dict[str, list[dict]] = {name: [] for name in pages}
     while any(len(rows) < strokes for rows in results.values()):
         for name, stream in streams.items():
@@ -130,6 +231,13 @@ def report(label: str, rows: list[dict], elapsed: float, server_args: list[str])
                                                         if r["answer"] is not None and r["sent"] is not None]))
     print(summary("mouse-up -> chart redrawn", [r["chart"] for r in rows if r["chart"] is not None]))
     print(summary("mouse-up -> run finished", [r["done"] for r in rows if r["done"] is not None]))
+    print(summary("  answer in the page -> painted", [r["paint"] for r in rows if r.get("paint") is not None]))
+    traced = [r["steps"] for r in rows if r.get("steps")]
+    if traced:
+        print(f"  where it goes (server trace, {len(traced)} strokes):")
+        names = list(dict.fromkeys(k for steps in traced for k in steps))
+        for name in names:
+            print(summary(f"  {name}", [steps[name] for steps in traced if name in steps]))
     missing = len(rows) - len(answers)
     if missing:
         print(f"  {missing} strokes got no prediction (e.g. a first stroke too small to read)")
@@ -148,6 +256,7 @@ def main() -> int:
     parser.add_argument("--timeout", type=float, default=20.0, help="seconds to wait for one answer")
     parser.add_argument("--verbose", action="store_true", help="print every stroke")
     parser.add_argument("--baseline", help="another checkout of Digit Lab to measure interleaved with this one")
+    parser.add_argument("--no-trace", action="store_true", help="no server-side breakdown")
     args = parser.parse_args()
 
     from playwright.sync_api import sync_playwright
@@ -160,10 +269,17 @@ def main() -> int:
         print("No shipped default model (shipped_models/digitlab-default or $DIGITLAB_SHIPPED): "
               "train one first, see README.")
         return 2
+    traces: dict[str, ServerTrace] = {}
     for label, root in wanted:
         tmp = Path(tempfile.mkdtemp(prefix="digitlab-bench-"))
+        env = {}
+        if not args.no_trace:
+            traces[label] = ServerTrace(tmp / "trace.log")
+            env = {"DIGITLAB_TRACE_FILE": str(traces[label].path),
+                   "PYTHONPATH": os.pathsep.join(filter(None, [str(TRACE_DIR), os.environ.get("PYTHONPATH")]))}
         servers[label] = appserver.AppServer(tmp / "models", shipped_dir=shipped, mnist=appserver.mnist_path(),
-                                           log_path=tmp / "streamlit.log", extra_args=args.server_arg, root=root)
+                                             log_path=tmp / "streamlit.log", extra_args=args.server_arg, root=root,
+                                             extra_env=env)
         servers[label].start()
     try:
         for label, server in servers.items():
@@ -174,12 +290,18 @@ def main() -> int:
             pages = {}
             for label, url in urls.items():
                 pages[label] = harness.new_page(browser)
+                pages[label].context.add_init_script(RECEIVED_JS)
                 harness.open_app_page(pages[label], url, "/draw")
                 # warm up: the first answer loads the model and the chart library
                 harness.draw_digit(pages[label], 7)
                 harness.clear_canvas(pages[label])
+                if traces:  # the tracer wraps the app's functions once imported: bind them in a fresh run
+                    harness.open_app_page(pages[label], url, "/draw")
             started = time.perf_counter()
-            results = measure(pages, args.strokes, args.timeout)
+            for trace in traces.values():
+                trace.read()  # the warm-up's events
+                trace.events.clear()
+            results = measure(pages, args.strokes, args.timeout, traces)
             elapsed = time.perf_counter() - started
             browser.close()
     finally:

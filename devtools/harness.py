@@ -97,7 +97,7 @@ TRACKER_JS = r"""
     if (T.chartAt === null) {
       for (const r of records) {
         const el = r.target.nodeType === 1 ? r.target : r.target.parentElement;
-        if (r.type === 'childList' && el && el.closest && el.closest('[data-testid="stPlotlyChart"]')) {
+        if (r.type === 'childList' && el && el.closest && el.closest('[data-testid="stPlotlyChart"], .st-key-draw_bars')) {
           T.chartAt = t; break;
         }
       }

@@ -186,6 +186,28 @@ class Registry:
         ordered = sorted(cards.values(), key=lambda c: (not c.shipped, _neg_time(c.created)))
         return ordered, problems
 
+    def listing_version(self) -> tuple:
+        """Changes whenever :meth:`scan` could answer differently, read with a few ``stat`` calls and no
+        file contents: a cache of the scan keyed on it is never stale. Every save, rename, delete and
+        load-failure note replaces a folder or a file, which changes a folder listing or one of these times
+        and sizes (a card edited in place changes its own)."""
+        parts: list = []
+        for base in (self.shipped, self.root):
+            if base is None:
+                continue
+            try:
+                parts.append((str(base), base.stat().st_mtime_ns))
+            except OSError:
+                parts.append((str(base), None))
+        for folder, _ in self._folders():
+            for path in (folder, folder / CARD_FILE, folder / MODEL_FILE, folder / LOAD_FAILED_FILE):
+                try:
+                    stat = path.stat()
+                    parts.append((stat.st_mtime_ns, stat.st_size, stat.st_ino))
+                except OSError:
+                    parts.append(None)
+        return tuple(parts)
+
     def list(self) -> list[ModelCard]:
         return self.scan()[0]
 

@@ -11,6 +11,7 @@ controls below it, and in classroom mode (`/draw?classroom=1`) the biggest
 canvas the projector allows beside a big answer, with nothing to scroll.
 """
 
+from contextlib import nullcontext
 from dataclasses import dataclass
 
 import numpy as np
@@ -18,7 +19,7 @@ import streamlit as st
 
 from mnist_core.errors import ImageError
 from mnist_core.preprocessing import open_image, preprocess
-from ui import browser, drawing, feedback, inside, resources, widgets
+from ui import bars, browser, drawing, feedback, inside, resources, widgets
 from ui.boot import ensure_app
 from ui.helpers import esc
 from ui.layout import DrawLayout, draw_layout
@@ -66,28 +67,39 @@ def _upload_input():
 
 @dataclass
 class Slots:
-    """Where each piece of the Draw page goes; filled answer-first, so the answer is sent first."""
+    """Where each piece of the Draw page goes, made as the page is written: every element is a message
+    to the browser (about a millisecond each on a busy server), so only the places that must exist
+    before the answer are made before it; the rest are the columns themselves, written in order."""
     canvas: object
     clear: object
     answer: object
-    feedback: object  # right under the answer: a row of feedback buttons goes here
-    chart: object
+    below: object  # the answer's column: feedback, the bars and the controls follow the answer in it
     seen: object
     controls: object | None  # pen size, model, picture upload (None in classroom mode)
+    classroom: bool = False
+    feedback: object = None  # right under the answer (under the bars in classroom mode): feedback buttons
+    chart: object = None
+
+    def after_answer(self) -> None:
+        """Make the places below the answer: the feedback row's, then the bars' (written first)."""
+        if self.classroom:  # the bars stay on the projector's screen; feedback goes below them
+            self.chart = self.feedback = self.below
+            return
+        with self.below:
+            self.feedback = st.container()
+        self.chart = self.below
 
 
 def _slots(layout: DrawLayout) -> Slots:
-    if layout.is_phone:
-        return Slots(st.container(key="canvas_box"), *(st.container() for _ in range(6)))
+    if layout.is_phone:  # one column: canvas, Clear, the answer, then the rest in order
+        here = nullcontext()
+        return Slots(st.container(key="canvas_box"), st.container(), here, here, here, here)
     cols = st.columns(layout.columns, gap="small")
     canvas = cols[0].container(key="canvas_box")
-    clear = cols[0].container()
-    if layout.kind == "classroom":  # the bars stay on the projector's screen; feedback goes below them
+    if layout.kind == "classroom":
         top = cols[1].columns([3, 1], gap="small")
-        chart = cols[1].container()
-        return Slots(canvas, clear, top[0].container(), cols[1].container(), chart, top[1].container(), None)
-    return Slots(canvas, clear, cols[1].container(), cols[1].container(), cols[1].container(),
-                 cols[2].container(), cols[1].container())
+        return Slots(canvas, cols[0], top[0], cols[1], top[1], None, classroom=True)
+    return Slots(canvas, cols[0], cols[1], cols[1], cols[2], cols[1])
 
 
 def controls(slot, cards, layout: DrawLayout) -> None:
@@ -116,13 +128,15 @@ def clear_row(slot, layout: DrawLayout) -> None:
 
 @st.fragment
 def draw_area(classroom: bool) -> None:
+    """Runs on every stroke. The answer is computed and sent right after the canvas, before anything
+    else is laid out (the slots keep every piece in its place on screen), and the rest is light:
+    HTML bars (ui/bars.py) instead of a Plotly chart, the model cards and the model read from caches."""
     layout = draw_layout(browser.viewport("draw", classroom), classroom)
     cards, _ = resources.scan_models()
     card = widgets.resolve_active(cards)  # the model picker below shows and changes it
     slots = _slots(layout)
     with slots.canvas:
         image, _ = drawing.drawing_canvas(layout.side, layout.kind, ss.get("brush", 20), on_change=_drew)
-    clear_row(slots.clear, layout)
 
     source = "canvas"
     if not classroom and ss.draw_source == "upload" and ss.get("draw_upload") is not None:
@@ -134,7 +148,7 @@ def draw_area(classroom: bool) -> None:
     if ready:
         ss.last_steps = steps  # the latest drawing, for pages that look inside the network
 
-    predictor = None
+    model = reading = None
     # One replaceable slot: switching between hint and answer never leaves the other's pieces behind
     with slots.answer, st.empty().container():
         if ss.get("draw_upload_error") and ss.get("draw_upload") is not None and not classroom:
@@ -146,20 +160,21 @@ def draw_area(classroom: bool) -> None:
             widgets.empty_hint(steps.reason if steps is not None else "", source)
         elif card is None:
             widgets.no_models_message()
-        elif (predictor := widgets.load_predictor(card)) is not None:
-            reading = predictor.read_steps(steps)
-            declined = reading.reason == "not a digit"
-            if declined:  # said plainly, the best guess small: never "Prediction: N"
+        elif (model := widgets.load_model(card)) is not None:  # looked up once; passed down from here
+            reading = model.predictor.read_steps(steps)
+            if reading.reason == "not a digit":  # said plainly, the best guess small: never "Prediction: N"
                 widgets.not_a_digit_text(reading)
             else:
                 widgets.answer_text(reading.probabilities)
+    clear_row(slots.clear, layout)
+    slots.after_answer()
+    declined = reading is not None and reading.reason == "not a digit"
     with slots.chart, st.empty().container():
-        if predictor is not None:
-            widgets.probability_chart(reading.probabilities, key="draw_bars",
-                                      height=layout.chart_height * 2 // 3 if declined else layout.chart_height,
-                                      font_size=layout.chart_font)
+        if reading is not None:
+            bars.probability_bars(reading.probabilities, key="draw_bars", font_size=layout.chart_font,
+                                  height=layout.chart_height * 2 // 3 if declined else layout.chart_height)
     with slots.feedback, st.empty().container():
-        if predictor is not None:
+        if reading is not None:
             feedback.feedback(feedback.answer_for(steps, reading.probabilities, card.name, image, source,
                                                   declined=declined), on_saved=_clear)
 
@@ -167,7 +182,7 @@ def draw_area(classroom: bool) -> None:
         seen_view(steps, source, image, layout)
     if slots.controls is not None:
         controls(slots.controls, cards, layout)
-    explain_panels(steps, image, card, predictor)
+    explain_panels(steps, image, model, reading)
 
 
 def seen_view(steps, source: str, image, layout: DrawLayout) -> None:
@@ -182,7 +197,7 @@ def seen_view(steps, source: str, image, layout: DrawLayout) -> None:
             widgets.upload_preview(image)
 
 
-def explain_panels(steps, image, card, predictor) -> None:
+def explain_panels(steps, image, model, reading) -> None:
     """Step-by-step preprocessing and saliency: computed only while their panel is open."""
     ready = steps is not None and not steps.is_empty
     how = st.expander("🔎 From drawing to input, step by step", key="explain_steps", on_change="rerun")
@@ -195,8 +210,8 @@ def explain_panels(steps, image, card, predictor) -> None:
     why = st.expander("🤔 Why this answer?", key="explain_why", on_change="rerun")
     if why.open:
         with why:
-            if ready and card is not None and predictor is not None:
-                inside.why_view(card.name, steps.centred, key="draw_why")
+            if ready and reading is not None:  # the model and the probabilities this page already has
+                inside.why_view(model, steps.centred, key="draw_why", probs=reading.probabilities)
             else:
                 st.caption("Draw a digit to see which strokes decided the answer.")
 

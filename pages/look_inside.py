@@ -62,8 +62,8 @@ with pick_col:
 if card is None:
     widgets.no_models_message()
     st.stop()
-predictor = widgets.load_predictor(card)
-if predictor is None:
+model = widgets.load_model(card)  # looked up once; every view below gets this handle
+if model is None:
     st.stop()
 with input_col:
     image, caption, true_digit = choose_input()
@@ -72,10 +72,11 @@ left, right = st.columns([1, 3], gap="large")
 with left:
     widgets.digit_image(image, caption=f"Input: {caption}", scale=8, width=200)
 with right:
-    probs = predictor.probabilities(image)[0]
+    reading = model.predictor.read_input(image)  # the one forward pass: every view below reuses it
+    probs = reading.probabilities
     widgets.probability_chart(probs, key="inside_bars", height=230, true_digit=true_digit)
     if image.any():
-        inside.digit_check_view(predictor.read_input(image))
+        inside.digit_check_view(reading)
 
 why, arch, weights, acts, history = st.tabs(
     ["Why this answer", "Architecture", "First-layer weights", "Activations", "Training history"])
@@ -83,14 +84,14 @@ with why:
     if not image.any():
         st.info("A blank input has nothing to explain: draw a digit first.")
     else:
-        inside.why_view(card.name, image, key="inside_why")
+        inside.why_view(model, image, key="inside_why", probs=probs)
 with arch:
-    inside.architecture_view(predictor.model)
+    inside.architecture_view(model.model)
 with weights:
     units = st.slider("How many units or filters", 8, 64, 32, step=8, key="inside_units")
-    inside.weights_view(card.name, units)
+    inside.weights_view(model, units)
 with acts:
-    inside.activations_view(card.name, image)
+    inside.activations_view(model, image, probs)
 with history:
     if card.history.get("loss"):
         cols = st.columns(2)

@@ -31,24 +31,34 @@ def _digest(image: np.ndarray) -> str:
     return hashlib.sha1(np.ascontiguousarray(image, dtype=np.float32).tobytes()).hexdigest()
 
 
+def _input(image: np.ndarray) -> np.ndarray:
+    return np.asarray(image, dtype=np.float32).reshape(28, 28)
+
+
+def top_two(probs) -> tuple[int, int]:
+    """The winner and the runner-up."""
+    order = np.argsort(-np.asarray(probs))
+    return int(order[0]), int(order[1])
+
+
+# The model comes in looked up once by the page (resources.ModelHandle); name and version key the caches,
+# the handle itself (underscored: not hashed) does the work. Probabilities come from the page too: it has them.
 @st.cache_data(max_entries=64, show_spinner=False)
-def _explain(name: str, version: int, digest: str, _image: np.ndarray) -> dict:
-    """Everything that depends on (model version, drawing): computed once, shared by all widgets."""
-    inspect = resources.get_inspector(name)
-    logits = inspect.logits(_image)[0]
-    probs = resources.get_predictor(name).probabilities(_image)[0]
-    order = np.argsort(-probs)
-    winner, runner_up = int(order[0]), int(order[1])
-    return {
-        "logits": logits, "probs": probs, "winner": winner, "runner_up": runner_up,
-        "saliency": {winner: inspect.saliency(_image, winner), runner_up: inspect.saliency(_image, runner_up)},
-        "activations": inspect.activations(_image),
-    }
+def _saliency(name: str, version: int, digest: str, digits: tuple[int, ...], _image: np.ndarray,
+              _model: resources.ModelHandle) -> dict[int, np.ndarray]:
+    inspect = _model.inspector
+    return {digit: inspect.saliency(_image, digit) for digit in digits}
 
 
-def explain(name: str, image: np.ndarray) -> dict:
-    return _explain(name, resources.model_version(name), _digest(image),
-                    np.asarray(image, dtype=np.float32).reshape(28, 28))
+@st.cache_data(max_entries=64, show_spinner=False)
+def _layers(name: str, version: int, digest: str, _image: np.ndarray, _model: resources.ModelHandle) -> dict:
+    inspect = _model.inspector
+    return {"logits": inspect.logits(_image)[0], "activations": inspect.activations(_image)}
+
+
+def probabilities(model: resources.ModelHandle, image: np.ndarray, probs=None) -> np.ndarray:
+    """The page's probabilities when it has them, else the model's (one call)."""
+    return np.asarray(probs) if probs is not None else model.predictor.probabilities(_input(image))[0]
 
 
 POSITIVE = np.array([1.0, 0.35, 0.05])  # orange-red: this ink voted for the digit
@@ -111,17 +121,18 @@ def _numbers_figure(centred: np.ndarray) -> go.Figure:
     return fig
 
 
-def why_view(name: str, image: np.ndarray, key: str, scale: int = 10) -> None:
+def why_view(model: resources.ModelHandle, image: np.ndarray, key: str, probs=None, scale: int = 10) -> None:
     """Saliency for the winner and the runner-up: 'why 7 and not 1?'."""
-    result = explain(name, image)
-    winner, runner = result["winner"], result["runner_up"]
-    probs = result["probs"]
+    image = _input(image)
+    probs = probabilities(model, image, probs)
+    winner, runner = top_two(probs)
+    saliency = _saliency(model.name, model.version, _digest(image), (winner, runner), image, model)
     cols = st.columns(2)
     for col, digit in zip(cols, (winner, runner)):
         with col:
             label = "Why" if digit == winner else "Why not"
             st.markdown(f"**{label} {digit}** ({percent(probs[digit])})")
-            st.image(saliency_overlay(image, result["saliency"][digit], scale), width=min(28 * scale, 320))
+            st.image(saliency_overlay(image, saliency[digit], scale), width=min(28 * scale, 320))
     st.caption("**Integrated gradients** fade the drawing in from a blank image and add up, pixel by pixel, "
                "how much each bit of ink moved the score. Orange ink pushed the network towards that digit, "
                "blue ink pushed it away: compare the two pictures to see which strokes decided between them.")
@@ -181,8 +192,8 @@ def architecture_view(model) -> None:
             st.dataframe(rows, hide_index=True, width="stretch")
 
 
-def weights_view(name: str, units: int) -> None:
-    kind, weights = resources.get_inspector(name).first_layer_weights()
+def weights_view(model: resources.ModelHandle, units: int) -> None:
+    kind, weights = model.inspector.first_layer_weights()
     if kind == "dense":
         shown = weights[:units]
         st.image(pixelate(tile(shown, columns=min(8, len(shown))), 6), width="stretch")
@@ -197,8 +208,9 @@ def weights_view(name: str, units: int) -> None:
         st.info("This network has no first layer with pictureable weights.")
 
 
-def activations_view(name: str, image: np.ndarray, max_maps: int = 16) -> None:
-    result = explain(name, image)
+def activations_view(model: resources.ModelHandle, image: np.ndarray, probs=None, max_maps: int = 16) -> None:
+    image = _input(image)
+    result = _layers(model.name, model.version, _digest(image), image, model)
     every = st.toggle("Show every layer (pooling, batch norm, dropout…)", key="inside_all_layers",
                       help="By default only the layers that learn something: convolutions and dense layers.")
     shown = [act for act in result["activations"]
@@ -208,7 +220,7 @@ def activations_view(name: str, image: np.ndarray, max_maps: int = 16) -> None:
         with st.container(border=True):
             st.markdown(f"**{act.name}** · {act.kind} · output {tuple(act.values.shape)}")
             _activation(act, max_maps, digits=act.name == last and act.values.size == 10)
-    output_scores(result)
+    output_scores(result["logits"], probabilities(model, image, probs))
 
 
 def _activation(act: LayerActivation, max_maps: int, digits: bool = False) -> None:
@@ -236,11 +248,11 @@ def _activation(act: LayerActivation, max_maps: int, digits: bool = False) -> No
         st.caption(f"{active} of {flat.size} units are active (above zero) for this input.")
 
 
-def output_scores(result: dict) -> None:
-    logits, probs = result["logits"], result["probs"]
+def output_scores(logits: np.ndarray, probs: np.ndarray) -> None:
+    winner = int(np.argmax(probs))
     st.markdown("**The ten output scores, before and after softmax**")
     cols = st.columns(2)
-    fig = go.Figure(go.Bar(x=charts.DIGITS, y=logits, marker_color=[charts.WINNER if d == result["winner"]
+    fig = go.Figure(go.Bar(x=charts.DIGITS, y=logits, marker_color=[charts.WINNER if d == winner
                                                                       else charts.OTHER for d in range(10)]))
     fig.update_layout(height=260, margin=dict(l=0, r=0, t=30, b=0), title="Scores (logits)")
     fig.update_xaxes(type="category", title="digit", tickfont=dict(size=16))

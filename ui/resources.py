@@ -14,6 +14,8 @@ so tests (and an admin changing ``DIGITLAB_MODELS``) get what they asked for.
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass
+
 import numpy as np
 import streamlit as st
 
@@ -54,12 +56,22 @@ def get_registry() -> Registry:
     return _registry(models_root(), shipped_root())
 
 
+@st.cache_resource(max_entries=4, show_spinner=False)
+def _scan(root: str, shipped: str | None, listing: tuple) -> tuple[list[ModelCard], list[Problem]]:
+    return _registry(root, shipped).scan()
+
+
 def scan_models() -> tuple[list[ModelCard], list[Problem]]:
-    """Read the cards on every run (a few small JSON files), so new models show at once."""
+    """Every readable card and every broken folder. Read again only when the models folder changed
+    (keyed on ``Registry.listing_version``, a few ``stat`` calls), so new models still show at once
+    while the Draw page, which asks on every stroke, no longer parses and checks every card each time.
+    The cards are shared between sessions: read them, never change them."""
+    registry = get_registry()
     try:
-        return get_registry().scan()
+        cards, problems = _scan(models_root(), shipped_root(), registry.listing_version())
     except OSError as exc:
         return [], [Problem(models_root(), f"The model folder could not be read ({exc}).")]
+    return list(cards), list(problems)
 
 
 def _folder_mtime(registry: Registry, name: str) -> int:
@@ -100,6 +112,30 @@ def model_version(name: str) -> int:
 def get_predictor(name: str) -> Predictor:
     """The loaded model for ``name``; raises ModelError with a user-facing sentence."""
     return _predictor(models_root(), shipped_root(), name, model_version(name), _detector_key())
+
+
+@dataclass(frozen=True)
+class ModelHandle:
+    """One model, looked up once per script run (name → version → loaded predictor) and passed down,
+    so the views below a page never look it up again; the inspector is built only if a view needs it."""
+
+    name: str
+    version: int
+    predictor: Predictor
+
+    @property
+    def model(self):
+        return self.predictor.model
+
+    @property
+    def inspector(self) -> Inspector:
+        return _inspector(models_root(), shipped_root(), self.name, self.version)
+
+
+def lookup(name: str) -> ModelHandle:
+    """The model called ``name`` with its version; raises ModelError with a user-facing sentence."""
+    version = model_version(name)
+    return ModelHandle(name, version, _predictor(models_root(), shipped_root(), name, version, _detector_key()))
 
 
 @st.cache_resource(max_entries=6, show_spinner=False)

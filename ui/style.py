@@ -158,6 +158,47 @@ body.dl-settling .st-key-confidence p::after {
     display: block;
   }
 }
+/* The Draw page's probability bars (ui/bars.py): plain boxes, cheap to redraw on every stroke */
+.dl-bars {
+  display: flex;
+  gap: 0.35em;
+  align-items: stretch;
+}
+.dl-bar {
+  flex: 1;
+  display: flex;
+  flex-direction: column;
+  min-width: 0;
+}
+.dl-track {
+  flex: 1;
+  display: flex;
+  flex-direction: column;
+  justify-content: flex-end;
+  padding-top: 1.4em;
+  border-bottom: 1px solid rgba(128, 128, 128, 0.6);
+  background: linear-gradient(to top, rgba(128, 128, 128, 0.18) 1px, transparent 1px) content-box;
+  background-size: 100% 25%;
+  background-position: bottom;
+}
+.dl-fill {
+  position: relative;
+  border-radius: 2px 2px 0 0;
+}
+.dl-pct {
+  position: absolute;
+  bottom: 100%;
+  left: -0.5em;
+  right: -0.5em;
+  text-align: center;
+  white-space: nowrap;
+  line-height: 1.3;
+}
+.dl-digit {
+  text-align: center;
+  font-size: 1.3em;
+  line-height: 1.3;
+}
 /* 28x28 digits must stay square-pixelled when the browser scales them */
 img {
   image-rendering: pixelated;

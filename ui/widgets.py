@@ -140,8 +140,15 @@ def require_data() -> MnistData:
 
 def load_predictor(card: ModelCard):
     """The card's Predictor, or None after showing why it could not be loaded."""
+    model = load_model(card)
+    return model.predictor if model is not None else None
+
+
+def load_model(card: ModelCard) -> resources.ModelHandle | None:
+    """The card's model looked up once for this run (version, predictor, inspector on demand), or None
+    after showing why it could not be loaded."""
     try:
-        return resources.get_predictor(card.name)
+        return resources.lookup(card.name)
     except DigitLabError as exc:
         st.error(f"**This model could not be loaded.** {esc(exc)}", icon="🚫")
         st.markdown("Pick another model above, or train a new one.")

@@ -50,3 +50,8 @@ def blank_png(side: int = 120) -> bytes:
     buffer = io.BytesIO()
     Image.new("RGB", (side, side), "white").save(buffer, format="PNG")
     return buffer.getvalue()
+
+
+def probability_bars(at) -> list[str]:
+    """The HTML of the Draw page's probability bars (ui/bars.py), one string per chart shown."""
+    return [e.proto.body for e in at.get("html") if 'class="dl-bars"' in e.proto.body]

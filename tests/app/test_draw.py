@@ -5,7 +5,7 @@ uploading pictures (the same result panel) and by the browser tests.
 """
 
 
-from tests.app.apptools import QUICK, blank_png, digit_png, open_page, page_text
+from tests.app.apptools import QUICK, blank_png, digit_png, open_page, page_text, probability_bars
 from ui.helpers import guess
 
 
@@ -49,7 +49,7 @@ def test_uploaded_digit_is_classified(app_env, mnist):
     assert ("Not sure" in text) == (not want.sure)
     # the 28x28 view and the probability chart are there
     assert any(len(img.value) == 1 for img in at.image)
-    assert at.get("plotly_chart")
+    assert probability_bars(at), "the ten probability bars are there"
 
 
 def test_blank_picture_is_not_guessed(app_env):

@@ -73,3 +73,52 @@ def test_a_replaced_model_is_explained_afresh(copied_models):
     at.run()
     assert not at.exception, at.exception
     assert "Conv2D" not in page_text(at)
+
+
+@pytest.fixture
+def counted(monkeypatch):
+    """Counts model lookups (``resources.model_version``) and forward passes (``Predictor.probabilities``)."""
+    from mnist_core.predictor import Predictor
+    from ui import resources
+
+    calls = {"lookups": 0, "forward passes": 0}
+    version, forward = resources.model_version, Predictor.probabilities
+
+    def counted_version(name):
+        calls["lookups"] += 1
+        return version(name)
+
+    def counted_forward(self, *args, **kwargs):
+        calls["forward passes"] += 1
+        return forward(self, *args, **kwargs)
+
+    def start() -> dict:
+        monkeypatch.setattr(resources, "model_version", counted_version)
+        monkeypatch.setattr(Predictor, "probabilities", counted_forward)
+        return calls
+
+    return start
+
+
+def test_look_inside_looks_the_model_up_once_per_run(app_env, counted):
+    """One lookup (name → version → predictor, inspector) passed to every view, one forward pass for the
+    image, whatever the views show: why, weights, activations, output scores."""
+    at = open_page("look_inside")
+    at.selectbox(key="pick_inside").set_value(QUICK).run()
+    calls = counted()
+    at.number_input(key="inside_index").set_value(3).run()  # a new image: every view computes afresh
+    assert not at.exception, at.exception
+    assert "Why not" in page_text(at) and "output scores, before and after softmax" in page_text(at)
+    assert calls == {"lookups": 1, "forward passes": 1}
+
+
+def test_why_this_answer_on_draw_reuses_the_pages_answer(app_env, mnist, counted):
+    """"Why this answer?" on Draw explains the answer on screen: no second forward pass for it."""
+    at = open_page("draw")
+    at.selectbox(key="pick_draw").set_value(QUICK).run()
+    at.session_state["explain_why"] = True
+    calls = counted()
+    at.file_uploader(key="draw_upload").upload("digit.png", digit_png(mnist.x_test[4]), "image/png").run()
+    assert not at.exception, at.exception
+    assert "Why not" in page_text(at)
+    assert calls["forward passes"] == 1

@@ -26,7 +26,28 @@ def test_raw_html_only_ever_carries_constant_css():
                 constant_css = path.name == "style.py" and all(isinstance(a, ast.Name) and a.id == "CSS" for a in call.args)
                 cookie = path.name == "classroom.py" and all(  # the browser-id cookie, a checked hex value
                     isinstance(a, ast.Call) and getattr(a.func, "id", "") == "_cookie_script" for a in call.args)
-                assert constant_css or cookie, f"{path.name}:{call.lineno} sends HTML that is not constant"
+                bars = path.name == "bars.py" and all(  # ten probabilities as bars: numbers only, see below
+                    isinstance(a, ast.Call) and getattr(a.func, "id", "") == "bars_html" for a in call.args)
+                assert constant_css or cookie or bars, f"{path.name}:{call.lineno} sends HTML that is not constant"
+
+
+def test_the_probability_bars_carry_only_numbers():
+    """The Draw page's bars are the one st.html built per stroke: only numbers, digits and fixed markup."""
+    import re
+
+    import numpy as np
+
+    from ui.bars import bars_html
+
+    cell = (r'<div class="dl-bar" title="digit \d: [\d.]+%"><div class="dl-track"><div class="dl-fill" '
+            r'style="height:[\d.]+%;background:(#2E86DE|rgba\(128, 128, 128, 0\.45\))"><span class="dl-pct">'
+            r'(\d{1,3}%)?</span></div></div><span class="dl-digit">\d</span></div>')
+    whole = re.compile(r'<div class="dl-bars" role="img" aria-label="Probability of each digit\. '
+                       r'(\d: \d{1,3}%, ){9}9: \d{1,3}%" style="height:\d+px;font-size:\d+px">'
+                       f"({cell}){{10}}</div>")
+    for probs in (np.eye(10)[7], np.full(10, 0.1), [np.nan, np.inf, -1, 2, 0, 0, 0, 0, 0, 1e-9]):
+        html = bars_html(probs, 300, 17)
+        assert whole.fullmatch(html), html
 
 
 def test_the_cookie_script_only_ever_carries_a_hex_id():

@@ -42,6 +42,13 @@ def assert_recognised(page, digit: int, shown: int | None) -> None:
     assert harness.HINT_TEXT not in page.locator("body").inner_text()
 
 
+def tallest_bar(page) -> int | None:
+    """The digit whose probability bar (ui/bars.py) is tallest, or None without ten bars."""
+    heights = page.locator(".st-key-draw_bars .dl-fill").evaluate_all(
+        "els => els.map(e => e.getBoundingClientRect().height)")
+    return max(range(10), key=heights.__getitem__) if len(heights) == 10 else None
+
+
 def test_empty_canvas_shows_the_hint(fresh_canvas):
     page = fresh_canvas
     assert page.get_by_text(harness.HINT_TEXT).first.is_visible()
@@ -82,9 +89,11 @@ def test_the_answer_follows_the_drawing(fresh_canvas):
     left, top, side = box["x"], box["y"], box["width"]
     harness.draw_stroke(page, [(left + 0.62 * side, top + 0.14 * side), (left + 0.42 * side, top + 0.86 * side)])
     assert harness.wait_for_prediction(page, since) == 1
+    assert tallest_bar(page) == 1  # the bars follow too
     since = harness.mark(page)
     harness.draw_stroke(page, [(left + 0.26 * side, top + 0.15 * side), (left + 0.64 * side, top + 0.14 * side)])
     assert harness.wait_for_prediction(page, since) == 7
+    assert tallest_bar(page) == 7
 
 
 def test_screenshot_with_a_recognised_digit(fresh_canvas, save_screenshot):

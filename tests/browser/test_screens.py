@@ -109,12 +109,12 @@ def test_canvas_and_answer_fit_the_screen(screen_page, base_url, save_screenshot
     inside_viewport(page, ".st-key-prediction")
     inside_viewport(page, ".st-key-confidence")
     if classroom:
-        inside_viewport(page, '[data-testid="stPlotlyChart"]')
+        inside_viewport(page, ".st-key-draw_bars .dl-bars")
         inside_viewport(page, '[data-testid="stButton"]:has-text("Clear")')  # only the explanation panels lie below
         assert canvas["height"] >= height - 300, f"the canvas could be bigger: {canvas['height']} px"
     if (width, height, classroom) == (1920, 1080, True):
         answer_px = page.locator(".st-key-prediction p").first.evaluate("p => parseFloat(getComputedStyle(p).fontSize)")
-        axis_px = page.locator('[data-testid="stPlotlyChart"] .xtick text').first.evaluate(
+        axis_px = page.locator(".st-key-draw_bars .dl-digit").first.evaluate(
             "t => parseFloat(getComputedStyle(t).fontSize)")
         assert answer_px >= 18 and axis_px >= 18, (answer_px, axis_px)
     # the toolbar's Undo and Redo are on screen without hovering (a touch screen cannot hover)

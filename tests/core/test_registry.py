@@ -292,3 +292,34 @@ def test_cards_written_before_extra_and_top_errors_were_dropped_still_load(regis
     assert [c.name for c in cards] == ["old"] and problems == []
     assert Evaluation.from_dict(cards[0].metrics) == evaluation
     assert TrainSettings.from_dict(cards[0].settings) == TrainSettings()
+
+
+def test_the_listing_version_changes_with_everything_a_scan_reads(registry, model):
+    """Pages cache the scan on ``listing_version``: every change a scan would see must change it."""
+    seen = [registry.listing_version()]
+
+    def changed() -> bool:
+        now = registry.listing_version()
+        fresh = now not in seen
+        seen.append(now)
+        return fresh
+
+    assert registry.listing_version() == seen[0]  # nothing changed, nothing to read again
+    registry.save("first", model, make_card("first"))
+    assert changed()
+    registry.save("second", model, make_card("second"))
+    assert changed()
+    registry.rename("second", "third")
+    assert changed()
+    card = registry.folder("first") / reg.CARD_FILE
+    card.write_text(card.read_text().replace('"epochs_done": 2', '"epochs_done": 3'))  # edited in place
+    assert changed()
+    with open(registry.folder("first") / reg.MODEL_FILE, "r+b") as handle:  # damaged in place, same size
+        handle.seek(10)
+        handle.write(b"\0\0\0\0")
+    os.utime(registry.folder("first") / reg.MODEL_FILE, ns=(1, 1))
+    assert changed()
+    reg._record_load_failure(registry.folder("third"), RuntimeError("no"))
+    assert changed()
+    registry.delete("third")
+    assert changed()
