@@ -89,7 +89,8 @@ def gallery(cards: Sequence[ModelCard]) -> None:
     m1.metric("Labelled drawings", f"{stats.total:,}")
     m2.metric("Browsers", f"{stats.browsers:,}")
     m3.metric("The network got wrong", f"{stats.wrong:,}",
-              help="Drawings whose label differs from the answer the model gave while it was drawn.")
+              help="Drawings whose label differs from the answer the model gave while it was drawn, including "
+                   "digits it called \"not a digit\". Imported drawings had no model's answer and count for none.")
     if stats.total:
         st.caption("Per digit: " + " · ".join(f"{d}: {n}" for d, n in enumerate(stats.per_digit)))
     else:
@@ -118,10 +119,8 @@ def gallery(cards: Sequence[ModelCard]) -> None:
 
 
 def _tile(item: drawings.StoredDrawing, teacher: bool) -> None:
-    answer = "no digit" if item.predicted is None else f"read {item.predicted}"
-    mark = "✗" if item.wrong else "✓"
     st.image(pixelate(item.pixels.astype(np.float32) / 255.0, 3), width="stretch")
-    st.caption(f"**{item.label}** · {mark} {answer}")
+    st.caption(f"**{item.label}** · {drawings.verdict(item)}")
     if teacher:
         st.checkbox("remove", key=f"class_rm_{item.id}", label_visibility="visible")
 

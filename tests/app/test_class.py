@@ -57,6 +57,21 @@ def test_class_page_shows_the_gallery_and_filters(app_env, some_drawings):
     assert f"of {wrong_sevens} matching" in page_text(at)
 
 
+def test_gallery_marks_a_declined_drawing_as_a_miss_and_an_imported_one_as_neither(app_env):
+    """One definition of "wrong" on the page: the mark, the filter and the count agree."""
+    pixels = np.zeros((28, 28), np.uint8)
+    drawings.add(drawings.NewDrawing(label=3, pixels=pixels, predicted=None, model_name=QUICK, client_key="a"))
+    drawings.import_arrays(pixels[None] + 1, np.array([6]))
+    at = open_page("class")
+    assert not at.exception
+    text = page_text(at)
+    assert "✗ said: not a digit" in text and "✓ no digit" not in text
+    assert "no model's answer" in text
+    assert any(m.label == "The network got wrong" and m.value == "1" for m in at.metric)
+    at.toggle(key="class_wrong").set_value(True).run()
+    assert "newest 1 of 1 matching" in page_text(at)
+
+
 def test_models_are_scored_on_the_class_drawings(app_env, some_drawings):
     at = open_page("class")
     assert not at.exception
