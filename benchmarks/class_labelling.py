@@ -61,9 +61,15 @@ async def open_tab(port: int, tally: Tally) -> StreamlitSession | None:
 
 
 def _keep_only(session: StreamlitSession, ids: list[str]) -> None:
-    """After the canvas is replaced, forget the old widgets (the fragment's rerun lists the live ones)."""
+    """After the canvas is replaced, forget the old widgets (the fragment's rerun lists the live ones).
+
+    Their values too, as the browser's WidgetStateManager.removeInactive does after every finished run:
+    a client that kept sending every earlier canvas's state made each rerun decode all of them (the
+    server keeps a removed widget's metadata), so the latency grew with the number of drawings.
+    """
     live = set(ids)
     session.widgets = {wid: w for wid, w in session.widgets.items() if wid in live or not w.fragment_id}
+    session.values = {wid: state for wid, state in session.values.items() if wid in session.widgets}
 
 
 async def pupil(index: int, port: int, deadline: float, drawings, tally: Tally, rng: np.random.Generator) -> None:

@@ -159,6 +159,7 @@ def draw_area(classroom: bool) -> None:
                                       height=layout.chart_height * 2 // 3 if declined else layout.chart_height,
                                       font_size=layout.chart_font)
     with slots.feedback, st.empty().container():
+        feedback.show_notes()  # "Saved", or a save that failed in the background
         if predictor is not None:
             feedback.feedback(feedback.answer_for(steps, reading.probabilities, card.name, image, source,
                                                   declined=declined), on_saved=_clear)
