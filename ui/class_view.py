@@ -192,8 +192,10 @@ def _start_finetune(base: str) -> None:
     try:
         classroom.require("finetune")
         name = check_name(ss.get("finetune_name", ""))
-        if name in {c.name for c in resources.scan_models()[0]}:
+        cards = resources.scan_models()[0]
+        if name in {c.name for c in cards}:
             raise DigitLabError(f"A model called {name!r} already exists; choose another name.")
+        classroom.check_new_model([c.name for c in cards if not c.shipped])  # the same limits as training
         settings = FinetuneSettings(epochs=int(ss.get("finetune_epochs", 4))).check()
         resources.training_job().start_run(
             "finetune", owner=classroom.owner(), preset=f"fine-tune of {base}", name=name,
