@@ -38,8 +38,9 @@ ss = st.session_state
 _IDENTITY_JS = """
 export default function ({ data, setStateValue }) {
   const held = () => {
-    const found = document.cookie.match(new RegExp('(?:^|;\\s*)' + data.name + '=([0-9a-f]{32})(?:;|$)'));
-    return found ? found[1] : null;
+    const mine = document.cookie.split(';').map((c) => c.trim()).find((c) => c.startsWith(data.name + '='));
+    const id = mine ? mine.slice(data.name.length + 1) : '';
+    return /^[0-9a-f]{32}$/.test(id) ? id : null;
   };
   const check = () => {
     if (held() === null) {
