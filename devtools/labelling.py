@@ -9,7 +9,9 @@ the database must hold afterwards (``stored`` reads it back).
 from __future__ import annotations
 
 import asyncio
+import os
 import time
+from pathlib import Path
 
 import numpy as np
 
@@ -41,13 +43,31 @@ async def open_tab(port: int, tally: Tally) -> StreamlitSession | None:
     return session
 
 
-def _keep_only(session: StreamlitSession, ids: list[str]) -> None:
-    """After the canvas is replaced, forget the old widgets (the fragment's rerun lists the live ones)."""
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of one process so far, from /proc (Linux)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return float("nan")
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _keep_only(session: StreamlitSession, ids: list[str], keep_stale: bool = False) -> None:
+    """After the canvas is replaced, forget the old widgets (the fragment's rerun lists the live ones).
+
+    Their values too, as the browser's WidgetStateManager.removeInactive does after every finished run:
+    a client that kept sending every earlier canvas's state made each rerun decode all of them (the
+    server keeps a removed widget's metadata), so the latency grew with the number of drawings.
+    ``keep_stale`` keeps sending them, as the first version of this client did.
+    """
     live = set(ids)
     session.widgets = {wid: w for wid, w in session.widgets.items() if wid in live or not w.fragment_id}
+    if not keep_stale:
+        session.values = {wid: state for wid, state in session.values.items() if wid in session.widgets}
 
 
-async def pupil(index: int, port: int, deadline: float, drawings, tally: Tally, rng: np.random.Generator) -> None:
+async def pupil(index: int, port: int, deadline: float, drawings, tally: Tally, rng: np.random.Generator,
+                keep_stale: bool = False) -> None:
     session, tab = None, 0
     await asyncio.sleep(float(rng.uniform(0, 5)))
     try:
@@ -84,7 +104,7 @@ async def pupil(index: int, port: int, deadline: float, drawings, tally: Tally, 
                 tally.taps += 1
                 tally.double_taps += taps - 1
                 tally.expected[(index, tab, digit, which)] = digit
-                _keep_only(session, clicked.widget_ids)
+                _keep_only(session, clicked.widget_ids, keep_stale)
             except ProtocolError as exc:
                 tally.errors.append(f"connection: {exc}")
                 await session.close()
@@ -94,11 +114,11 @@ async def pupil(index: int, port: int, deadline: float, drawings, tally: Tally, 
             await session.close()
 
 
-async def run_class(server: Server, clients: int, seconds: float) -> Tally:
+async def run_class(server: Server, clients: int, seconds: float, keep_stale: bool = False) -> Tally:
     drawings = make_drawings(per_digit=40, seed=3)
     tally = Tally()
     deadline = time.monotonic() + seconds
-    await asyncio.gather(*(pupil(i, server.port, deadline, drawings, tally, np.random.default_rng(100 + i))
+    await asyncio.gather(*(pupil(i, server.port, deadline, drawings, tally, np.random.default_rng(100 + i), keep_stale)
                            for i in range(clients)))
     return tally
 

@@ -118,6 +118,19 @@ def models_of(owner: str, existing: Iterable[str], url: str | None = None) -> li
     return [name for name in existing if name in mine]
 
 
+def transfer_models(old_owner: str, new_owner: str, url: str | None = None) -> int:
+    """Every model ``old_owner`` made becomes ``new_owner``'s (the same person under the browser's real id)."""
+    if not old_owner or old_owner == new_owner:
+        return 0
+
+    def write() -> int:
+        with session_scope(url) as session:
+            return int(session.execute(sa.update(ModelOwner).where(ModelOwner.owner == old_owner)
+                                       .values(owner=new_owner)).rowcount or 0)
+
+    return with_retry(write)
+
+
 def rename_owner(old: str, new: str, url: str | None = None) -> None:
     def write() -> None:
         with session_scope(url) as session:

@@ -456,15 +456,16 @@ def cmd_drawings(args: argparse.Namespace) -> int:
         return _add_images(args)
     if args.action == "list":
         rows = drawings.query(_drawing_filter(args), limit=args.limit or None, url=args.db)
-        print(f"{'id':>6}  {'created':<19}  label  answer  {'model':<24} source")
+        print(f"{'id':>6}  {'created':<19}  label  {'answer':<20}  {'model':<24} source")
         for d in rows:
-            answer = "-" if d.predicted is None else str(d.predicted)
             when = d.created.strftime("%Y-%m-%d %H:%M:%S") if d.created else ""
-            print(f"{d.id:>6}  {when:<19}  {d.label:>5}  {answer:>6}  {d.model_name[:24]:<24} {d.source}")
+            print(f"{d.id:>6}  {when:<19}  {d.label:>5}  {drawings.verdict(d):<20}  {d.model_name[:24]:<24} "
+                  f"{d.source}")
         return 0
     if args.action == "stats":
         stats = drawings.stats(args.db)
-        print(f"{stats.total} drawings from {stats.browsers} browsers; the network got {stats.wrong} wrong")
+        print(f"{stats.total} drawings from {stats.browsers} browsers; the network got {stats.wrong} wrong "
+              f"of {stats.answered} it answered")
         print("per digit: " + "  ".join(f"{d}:{n}" for d, n in enumerate(stats.per_digit)))
         for name, (n, right) in sorted(stats.per_model.items()):
             print(f"{name:<40} {right}/{n} right ({right / n:.1%})")

@@ -82,8 +82,41 @@ class StoredDrawing:
     image_png: bytes | None = None
 
     @property
+    def answered(self) -> bool:
+        """A model saw it when it was drawn; imported drawings were seen by none (see ``answered_clause``)."""
+        return bool(self.model_name) or self.predicted is not None
+
+    @property
+    def right(self) -> bool:
+        return self.answered and self.predicted == self.label
+
+    @property
     def wrong(self) -> bool:
-        return self.predicted is not None and self.predicted != self.label
+        """A miss: the model named another digit, or declined ("not a digit") what is a digit."""
+        return self.answered and self.predicted != self.label
+
+
+def verdict(drawing: StoredDrawing) -> str:
+    """The gallery's and the CLI's mark: "✓ read 7", "✗ read 1", "✗ said: not a digit" or "no model's answer"."""
+    if not drawing.answered:
+        return "no model's answer"
+    mark = "✗" if drawing.wrong else "✓"
+    return f"{mark} said: not a digit" if drawing.predicted is None else f"{mark} read {drawing.predicted}"
+
+
+# The one definition of right and wrong, in SQL: the gallery, its filter, the stats, the per-model accuracy and
+# the CLI all use these (and StoredDrawing's properties say the same in Python). A drawing a model declined
+# (predicted NULL) but the pupil labelled with a digit is a miss; one imported without a model is neither.
+def answered_clause():
+    return sa.or_(Drawing.model_name != "", Drawing.predicted.is_not(None))
+
+
+def right_clause():
+    return sa.and_(answered_clause(), Drawing.predicted.is_not(None), Drawing.predicted == Drawing.label)
+
+
+def wrong_clause():
+    return sa.and_(answered_clause(), sa.or_(Drawing.predicted.is_(None), Drawing.predicted != Drawing.label))
 
 
 @dataclass(frozen=True)
@@ -100,8 +133,7 @@ class Filter:
         if self.digit is not None:
             clauses.append(Drawing.label == int(self.digit))
         if self.wrong_only:
-            clauses.append(Drawing.predicted.is_not(None))
-            clauses.append(Drawing.predicted != Drawing.label)
+            clauses.append(wrong_clause())
         if self.model_name:
             clauses.append(Drawing.model_name == self.model_name)
         if self.browser:
@@ -115,6 +147,7 @@ class Stats:
     per_digit: list[int]
     wrong: int
     browsers: int
+    answered: int = 0  # drawings a model answered; imported ones are neither right nor wrong
     per_model: dict[str, tuple[int, int]] = field(default_factory=dict)  # name -> (drawings, right)
     latest_id: int = 0
 
@@ -327,14 +360,16 @@ def stats(url: str | None = None) -> Stats:
     """How many drawings, per digit, how many the network got wrong, per model."""
     with session_scope(url) as session:
         per_label = dict(session.execute(sa.select(Drawing.label, sa.func.count()).group_by(Drawing.label)).all())
-        wrong = session.scalar(sa.select(sa.func.count()).select_from(Drawing).where(*Filter(wrong_only=True).where()))
+        wrong, answered = session.execute(sa.select(sa.func.sum(sa.case((wrong_clause(), 1), else_=0)),
+                                                    sa.func.sum(sa.case((answered_clause(), 1), else_=0)))).one()
         browsers = session.scalar(sa.select(sa.func.count(sa.distinct(Drawing.browser))).where(Drawing.browser != ""))
-        right = sa.func.sum(sa.case((Drawing.predicted == Drawing.label, 1), else_=0))
+        right = sa.func.sum(sa.case((right_clause(), 1), else_=0))
         models = session.execute(sa.select(Drawing.model_name, sa.func.count(), right)
                                  .where(Drawing.model_name != "").group_by(Drawing.model_name)).all()
         latest = session.scalar(sa.select(sa.func.max(Drawing.id)))
     per_digit = [int(per_label.get(d, 0)) for d in range(10)]
     return Stats(total=sum(per_digit), per_digit=per_digit, wrong=int(wrong or 0), browsers=int(browsers or 0),
+                 answered=int(answered or 0),
                  per_model={name: (int(n), int(ok or 0)) for name, n, ok in models}, latest_id=int(latest or 0))
 
 

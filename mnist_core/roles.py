@@ -203,13 +203,31 @@ def can_stop(run_owner: str, me: str, role: Role) -> bool:
     return run_owner == me or role.unrestricted
 
 
-def check_start(preset: str, estimated_seconds: float, role: Role, limits: Limits, own_models: int,
-                total_models: int) -> None:
-    """Refuse a new run with a sentence that says why; the teacher is bound only by the disk limit."""
+def _check_disk(limits: Limits, total_models: int) -> None:
     if total_models >= limits.total_models:
         raise PermissionDenied(
             f"The server already holds {total_models} trained models, the class limit is {limits.total_models}: "
             "ask the teacher to delete some before training a new one.")
+
+
+def _check_allowance(role: Role, limits: Limits, own_models: int) -> None:
+    if not role.unrestricted and own_models >= limits.models_per_pupil:
+        raise PermissionDenied(
+            f"You already have {own_models} models and the class limit is {limits.models_per_pupil} per pupil: "
+            "ask the teacher to delete one of yours first.")
+
+
+def check_new_model(role: Role, limits: Limits, own_models: int, total_models: int) -> None:
+    """Room for one more model (fine-tuning, or any run that saves one): the models on disk, everyone's
+    together, and this pupil's own allowance; the teacher is bound only by the disk limit, as in training."""
+    _check_disk(limits, total_models)
+    _check_allowance(role, limits, own_models)
+
+
+def check_start(preset: str, estimated_seconds: float, role: Role, limits: Limits, own_models: int,
+                total_models: int) -> None:
+    """Refuse a new run with a sentence that says why; the teacher is bound only by the disk limit."""
+    _check_disk(limits, total_models)
     if role.unrestricted:
         return
     if preset not in limits.allowed_presets:
@@ -219,10 +237,7 @@ def check_start(preset: str, estimated_seconds: float, role: Role, limits: Limit
         raise PermissionDenied(
             f"This run would take about {estimated_seconds / 60:.1f} minutes and the class limit is "
             f"{limits.max_minutes:g}: use fewer epochs or training images, or ask the teacher.")
-    if own_models >= limits.models_per_pupil:
-        raise PermissionDenied(
-            f"You already have {own_models} models and the class limit is {limits.models_per_pupil} per pupil: "
-            "ask the teacher to delete one of yours first.")
+    _check_allowance(role, limits, own_models)
 
 
 # ---- stored limits and default model ------------------------------------------------------------

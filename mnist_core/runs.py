@@ -234,6 +234,13 @@ class RunStore:
             run = session.scalars(query).first()
             return state_of(run) if run is not None else None
 
+    def transfer_owner(self, old: str, new: str) -> int:
+        """Runs of ``old`` become ``new``'s: a tab that learnt its browser's real id keeps its runs."""
+        if not old or old == new:
+            return 0
+        with session_scope(self.url) as session:
+            return int(session.execute(sa.update(Run).where(Run.owner == old).values(owner=new)).rowcount or 0)
+
     def request_stop(self, run_id: int) -> bool:
         """Ask a run to stop after its current batch; a queued run stops at once. True if it was running."""
         now = time.time()

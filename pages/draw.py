@@ -174,6 +174,7 @@ def draw_area(classroom: bool) -> None:
             bars.probability_bars(reading.probabilities, key="draw_bars", font_size=layout.chart_font,
                                   height=layout.chart_height * 2 // 3 if declined else layout.chart_height)
     with slots.feedback, st.empty().container():
+        feedback.show_notes()  # "Saved", or a save that failed in the background
         if reading is not None:
             feedback.feedback(feedback.answer_for(steps, reading.probabilities, card.name, image, source,
                                                   declined=declined), on_saved=_clear)

@@ -89,7 +89,8 @@ def gallery(cards: Sequence[ModelCard]) -> None:
     m1.metric("Labelled drawings", f"{stats.total:,}")
     m2.metric("Browsers", f"{stats.browsers:,}")
     m3.metric("The network got wrong", f"{stats.wrong:,}",
-              help="Drawings whose label differs from the answer the model gave while it was drawn.")
+              help="Drawings whose label differs from the answer the model gave while it was drawn, including "
+                   "digits it called \"not a digit\". Imported drawings had no model's answer and count for none.")
     if stats.total:
         st.caption("Per digit: " + " · ".join(f"{d}: {n}" for d, n in enumerate(stats.per_digit)))
     else:
@@ -118,10 +119,8 @@ def gallery(cards: Sequence[ModelCard]) -> None:
 
 
 def _tile(item: drawings.StoredDrawing, teacher: bool) -> None:
-    answer = "no digit" if item.predicted is None else f"read {item.predicted}"
-    mark = "✗" if item.wrong else "✓"
     st.image(pixelate(item.pixels.astype(np.float32) / 255.0, 3), width="stretch")
-    st.caption(f"**{item.label}** · {mark} {answer}")
+    st.caption(f"**{item.label}** · {drawings.verdict(item)}")
     if teacher:
         st.checkbox("remove", key=f"class_rm_{item.id}", label_visibility="visible")
 
@@ -193,8 +192,10 @@ def _start_finetune(base: str) -> None:
     try:
         classroom.require("finetune")
         name = check_name(ss.get("finetune_name", ""))
-        if name in {c.name for c in resources.scan_models()[0]}:
+        cards = resources.scan_models()[0]
+        if name in {c.name for c in cards}:
             raise DigitLabError(f"A model called {name!r} already exists; choose another name.")
+        classroom.check_new_model([c.name for c in cards if not c.shipped])  # the same limits as training
         settings = FinetuneSettings(epochs=int(ss.get("finetune_epochs", 4))).check()
         resources.training_job().start_run(
             "finetune", owner=classroom.owner(), preset=f"fine-tune of {base}", name=name,
@@ -211,7 +212,7 @@ def teach(cards: Sequence[ModelCard]) -> None:
                 "does not forget, and keeps a fifth of each digit's drawings aside to show before and after.")
     state = resources.training_job().state
     if state.active:
-        st.info(esc(state.describe()), icon="⏳")
+        st.info(esc(state.describe(st.session_state.get("owner"))), icon="⏳")
         widgets.link("train", "Follow it on the Train page (progress and Stop)", icon="🏋️")
         return
     if state.card is not None and "finetune" in state.card.metrics and state.status in ("done", "stopped"):

@@ -32,13 +32,29 @@ COOKIE_DAYS = 365
 UNLOCKED = "teacher_unlocked"
 ss = st.session_state
 
-_COOKIE_JS = """<script>
-(function () {{
-  if (!/(?:^|;\\s*){name}=[0-9a-f]{{32}}(?:;|$)/.test(document.cookie)) {{
-    document.cookie = "{name}={value}; path=/; max-age={age}; SameSite=Lax";
-  }}
-}})();
-</script>"""
+# Stores this browser's id unless it has one, and reports the id the browser really holds when it is
+# not this tab's: two tabs opened before the cookie existed both start with a fresh id, the first write
+# wins, and the other tab adopts it. A second look catches two tabs that wrote at the same moment.
+_IDENTITY_JS = """
+export default function ({ data, setStateValue }) {
+  const held = () => {
+    const mine = document.cookie.split(';').map((c) => c.trim()).find((c) => c.startsWith(data.name + '='));
+    const id = mine ? mine.slice(data.name.length + 1) : '';
+    return /^[0-9a-f]{32}$/.test(id) ? id : null;
+  };
+  const check = () => {
+    if (held() === null) {
+      document.cookie = `${data.name}=${data.value}; path=/; max-age=${data.age}; SameSite=Lax`;
+    }
+    const id = held();
+    if (id !== null && id !== data.value) setStateValue('browser', id);
+  };
+  check();
+  const timers = [400, 2000].map((ms) => setTimeout(check, ms));
+  return () => timers.forEach(clearTimeout);
+}
+"""
+_identity = st.components.v2.component("digitlab_identity", js=_IDENTITY_JS)
 
 
 def _cookie() -> str | None:
@@ -50,22 +66,49 @@ def _cookie() -> str | None:
 
 
 def ensure_identity() -> None:
-    """Give this session its browser id and owner name; write the cookie when the browser has none."""
+    """Give this session its browser id and owner name; store the id in the browser when it has none.
+
+    The cookie a tab connected with is fixed for its whole session (``st.context.cookies``), so a tab
+    that connected before the browser had one asks the browser on every run and adopts the id it holds."""
     if "browser_id" not in ss:
         ss.browser_id = _cookie() or uuid.uuid4().hex
+    if _cookie() != ss.browser_id:
+        held = _held_by_browser(ss.browser_id)
+        if held is not None and held != ss.browser_id:
+            adopt(held)
     if "owner_for" not in ss or ss.owner_for != ss.browser_id:
         ss.owner = _owner_label(ss.browser_id)
         ss.owner_for = ss.browser_id
-    if _cookie() is None:
-        with st.container(key="digitlab_identity"):  # hidden by ui/style.py
-            st.html(_cookie_script(ss.browser_id), unsafe_allow_javascript=True)
 
 
-def _cookie_script(value: str) -> str:
-    """The one piece of JavaScript Digit Lab sends: store this browser's id (32 hex digits, nothing else)."""
+def _held_by_browser(value: str) -> str | None:
+    """The id this browser holds, as its cookie; None until the browser has said (or when it is ours)."""
     if not ID_PATTERN.match(value):
         raise ValueError("a browser id is 32 hex digits")
-    return _COOKIE_JS.format(name=COOKIE, value=value, age=COOKIE_DAYS * 86400)
+    with st.container(key="digitlab_identity"):  # hidden by ui/style.py
+        result = _identity(data={"name": COOKIE, "value": value, "age": COOKIE_DAYS * 86400},
+                           key="digitlab_identity_probe", default={"browser": None}, on_browser_change=lambda: None)
+    held = (result or {}).get("browser")
+    return held if isinstance(held, str) and ID_PATTERN.match(held) else None
+
+
+def adopt(held: str) -> None:
+    """Become the browser id another tab stored first, keeping the runs and models this tab started."""
+    old_owner = ss.get("owner") if ss.get("owner_for") == ss.get("browser_id") else None
+    ss.browser_id = held
+    ss.owner = _owner_label(held)
+    ss.owner_for = held
+    log.info("a tab adopted its browser's id (%s)", ss.owner)
+    if old_owner and old_owner != ss.owner:
+        from mnist_core import class_settings
+        from mnist_core.database import database_url
+        from mnist_core.runs import RunStore
+
+        try:
+            RunStore(database_url()).transfer_owner(old_owner, ss.owner)
+            class_settings.transfer_models(old_owner, ss.owner)
+        except Exception as exc:  # the database is down: the id is still right for what comes next
+            log.warning("runs of %s not transferred: %s", old_owner, exc)
 
 
 def _owner_label(browser: str) -> str:
@@ -189,6 +232,18 @@ def check_start(preset: str, settings, available: int, trained_names: list[str],
         seconds = estimate_seconds(preset, settings, available)
     roles.check_start(preset, seconds, current, limits(),
                       own_models=len(mine), total_models=len(trained_names))
+
+
+def check_new_model(trained_names: list[str]) -> None:
+    """Raise PermissionDenied when one more model would pass the disk limit or this pupil's allowance:
+    what fine-tuning checks before its run starts (training checks the same inside ``check_start``)."""
+    from mnist_core import class_settings
+
+    current = role()
+    if not current.class_mode:
+        return
+    mine = class_settings.models_of(owner(), trained_names)
+    roles.check_new_model(current, limits(), own_models=len(mine), total_models=len(trained_names))
 
 
 def record_start(name: str) -> None:

@@ -76,7 +76,7 @@ def submit(answer: Answer, label: int, on_saved: Callable[[], None] | None = Non
     """Queue the save and return at once."""
     future = _saver().submit(_save, answer, int(label), database_url())
     ss.setdefault(PENDING, []).append(future)
-    verdict = "Right" if label == answer.predicted else f"Wrong: it is a {label}"
+    verdict = f"Right: {label}" if label == answer.predicted else f"Wrong: it is a {label}"
     ss[NOTE] = f"Saved ({verdict}). Thank you! Draw the next one."
     if on_saved is not None:
         on_saved()
@@ -84,7 +84,10 @@ def submit(answer: Answer, label: int, on_saved: Callable[[], None] | None = Non
 
 
 def show_notes() -> None:
-    """A short note after a tap, and one sentence for any save that failed meanwhile."""
+    """A short note after a tap, and one sentence for any save that failed meanwhile.
+
+    Called on every run of the Draw page's answer area (with or without an answer), so finished
+    saves leave the session and a failure is said once."""
     note = ss.pop(NOTE, None)
     if note:
         st.toast(note, icon="✅")

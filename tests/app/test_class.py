@@ -57,6 +57,21 @@ def test_class_page_shows_the_gallery_and_filters(app_env, some_drawings):
     assert f"of {wrong_sevens} matching" in page_text(at)
 
 
+def test_gallery_marks_a_declined_drawing_as_a_miss_and_an_imported_one_as_neither(app_env):
+    """One definition of "wrong" on the page: the mark, the filter and the count agree."""
+    pixels = np.zeros((28, 28), np.uint8)
+    drawings.add(drawings.NewDrawing(label=3, pixels=pixels, predicted=None, model_name=QUICK, client_key="a"))
+    drawings.import_arrays(pixels[None] + 1, np.array([6]))
+    at = open_page("class")
+    assert not at.exception
+    text = page_text(at)
+    assert "✗ said: not a digit" in text and "✓ no digit" not in text
+    assert "no model's answer" in text
+    assert any(m.label == "The network got wrong" and m.value == "1" for m in at.metric)
+    at.toggle(key="class_wrong").set_value(True).run()
+    assert "newest 1 of 1 matching" in page_text(at)
+
+
 def test_models_are_scored_on_the_class_drawings(app_env, some_drawings):
     at = open_page("class")
     assert not at.exception
@@ -223,3 +238,45 @@ def test_teacher_starts_teach_it_our_handwriting_in_the_training_slot(copied_mod
     assert tuned["base"] == QUICK and tuned["held_out"] + tuned["trained_on"] == 24
     at.run()
     assert "held-out class drawings" in page_text(at)
+
+
+def test_fine_tuning_is_refused_past_the_models_on_disk_limit_before_it_starts(copied_models, some_drawings,
+                                                                               class_mode):
+    from mnist_core import roles
+    from ui import resources
+
+    trained = Registry(copied_models, shipped=None).scan()[0]
+    roles.save_limits(roles.Limits(total_models=len(trained)), roles.Role(class_mode=True, teacher=True))
+    at = open_page("home")
+    _unlock(at, KEY)
+    at.switch_page("pages/class.py").run()
+    at.selectbox(key="finetune_base").set_value(QUICK).run()
+    at.text_input(key="finetune_name").set_value("one too many").run()
+    at.button(key="finetune_start").click().run()
+    assert not at.exception
+    assert f"holds {len(trained)} trained models, the class limit is {len(trained)}" in page_text(at)
+    assert not resources.training_job().state.active
+    assert "one too many" not in Registry(copied_models, shipped=None).names()
+
+
+def test_a_tab_that_connected_before_the_cookie_adopts_the_browsers_id_and_keeps_its_run(
+        app_env, class_mode, monkeypatch):
+    """Two tabs opened together: the other tab stored its id first; this one adopts it, run and models too."""
+    from mnist_core import class_settings, roles
+    from mnist_core.runs import RunStore
+    from ui import classroom
+
+    at = open_page("train")
+    fresh, before = at.session_state["browser_id"], at.session_state["owner"]
+    RunStore().create("train", before, "logistic", "tab run", {}, {}, 1)  # started before it knew
+    class_settings.record_owner("tab model", before)
+    at.run()
+    assert at.session_state["browser_id"] == fresh  # the browser has not said anything yet
+    held = "ab" * 16
+    monkeypatch.setattr(classroom, "_identity", lambda **kwargs: {"browser": held})
+    at.run()
+    assert not at.exception
+    after = roles.owner_label(held)
+    assert at.session_state["browser_id"] == held and at.session_state["owner"] == after != before
+    assert RunStore().latest(after).name == "tab run" and RunStore().latest(before) is None
+    assert class_settings.models_of(after, ["tab model"]) == ["tab model"]

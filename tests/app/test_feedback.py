@@ -61,3 +61,29 @@ def test_right_saves_the_models_answer_and_a_repeat_is_stored_once(app_env, mnis
     time.sleep(1.0)
     [stored] = _wait_for(1)
     assert stored.label == predicted and not stored.wrong and drawings.count() == 1
+
+
+def _toasts(at) -> str:
+    return " ".join(str(t.value) for t in at.toast)
+
+
+def test_a_tap_is_acknowledged_and_a_failed_save_is_reported(app_env, mnist, monkeypatch):
+    """The note after a tap, and one sentence on a later run when the background save failed."""
+    at = open_page("draw")
+    predicted = _answer(at, mnist)
+    at.button(key="feedback_right").click().run()
+    assert not at.exception and f"Saved (Right: {predicted})" in _toasts(at)
+    _wait_for(1)
+
+    def broken(*args, **kwargs):
+        raise drawings.DrawingsError("The class's database is full.")
+
+    monkeypatch.setattr(drawings, "add", broken)
+    _answer(at, mnist, 2)
+    at.button(key="feedback_right").click().run()
+    said = _toasts(at)
+    time.sleep(1.0)  # the background save fails meanwhile, if it had not yet
+    at.run()
+    said += _toasts(at)
+    assert not at.exception and said.count("could not be saved for the class: The class's database is full.") == 1
+    assert drawings.count() == 1

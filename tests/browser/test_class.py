@@ -116,3 +116,28 @@ def test_two_browsers_your_run_stays_yours_across_reload_and_tabs(browser, class
     second_tab.get_by_role("button", name="Stop training").click()
     second_tab.get_by_text("Start training").first.wait_for(timeout=120_000)  # the run ended; the form is back
     assert not harness.page_problems(second_tab)
+
+
+def test_two_tabs_opened_together_before_the_cookie_are_one_browser(browser, class_server, request):
+    """Both tabs connect before either has stored the browser id: the second adopts the first one's."""
+    first = _context_page(browser, request, class_server)
+    second = first.context.new_page()
+    first.goto(class_server.url + "/train", wait_until="commit")
+    second.goto(class_server.url + "/train", wait_until="commit")  # no cookie yet for either connection
+    for tab in (first, second):
+        tab.locator('[data-testid="stMainBlockContainer"] h1').first.wait_for(timeout=60_000)
+        harness.wait_idle(tab, timeout=60)
+    time.sleep(2.5)  # the browser-id script looks again after 0.4 s and 2 s; an adopting tab reruns
+    for tab in (first, second):
+        harness.wait_idle(tab, timeout=60)
+    cookies = [c["value"] for c in first.context.cookies() if c["name"] == "digitlab_browser"]
+    assert len(cookies) == 1 and len(cookies[0]) == 32
+    first.get_by_role("button", name="Start training").click()
+    first.get_by_text("You are training").first.wait_for(timeout=30_000)
+    name = second.get_by_role("textbox", name="Model name")  # a rerun of that tab, no reload
+    name.fill("rerun please")
+    name.press("Enter")
+    second.get_by_text("You are training").first.wait_for(timeout=60_000)  # the same person in both tabs
+    second.get_by_role("button", name="Stop training").click()
+    first.get_by_text("Start training").first.wait_for(timeout=120_000)
+    assert not harness.page_problems(second)

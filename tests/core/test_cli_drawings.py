@@ -76,3 +76,17 @@ def test_errors_are_one_sentence(sqlite_url, tmp_path, capsys):
     with pytest.raises(SystemExit) as exit_info:
         main(["drawings", "add", "--digit", "12", "x.png"])
     assert exit_info.value.code == 2
+
+
+def test_list_and_stats_count_a_declined_drawing_as_a_miss(sqlite_url, capsys):
+    """The CLI shares the store's one definition of "wrong": declined is a miss, no model is neither."""
+    pixels = np.zeros((28, 28), np.uint8)
+    drawings.add(drawings.NewDrawing(label=3, pixels=pixels, predicted=None, model_name="m", client_key="a"))
+    drawings.add(drawings.NewDrawing(label=4, pixels=pixels + 1, predicted=4, model_name="m", client_key="b"))
+    drawings.import_arrays(pixels[None] + 2, np.array([6]))
+    assert main(["drawings", "list", "--wrong"]) == 0
+    rows = capsys.readouterr().out.splitlines()[1:]
+    assert len(rows) == 1 and "not a digit" in rows[0] and " 3 " in rows[0]
+    assert main(["drawings", "stats"]) == 0
+    out = capsys.readouterr().out
+    assert "got 1 wrong of 2 it answered" in out and "1/2 right" in out

@@ -43,9 +43,9 @@ def test_filters_by_digit_wrong_and_model(db_url):
     drawings.add(_drawing(1, 1, model="a"), db_url)
     drawings.add(_drawing(1, 7, model="a"), db_url)
     drawings.add(_drawing(7, 7, model="b"), db_url)
-    drawings.add(_drawing(2, None, model="b"), db_url)  # the model saw no digit: not "wrong"
+    drawings.add(_drawing(2, None, model="b"), db_url)  # the model declined ("not a digit"): a miss, so wrong
     assert [d.label for d in drawings.query(Filter(digit=1), url=db_url)] == [1, 1]
-    assert [(d.label, d.predicted) for d in drawings.query(Filter(wrong_only=True), url=db_url)] == [(1, 7)]
+    assert [(d.label, d.predicted) for d in drawings.query(Filter(wrong_only=True), url=db_url)] == [(2, None), (1, 7)]
     assert {d.label for d in drawings.query(Filter(model_name="b"), url=db_url)} == {7, 2}
     assert drawings.count(Filter(digit=1, wrong_only=True, model_name="a"), url=db_url) == 1
 
@@ -57,6 +57,22 @@ def test_stats_count_per_digit_wrong_and_model(db_url):
     assert stats.total == 4 and stats.per_digit[1] == 2 and stats.per_digit[9] == 1
     assert stats.wrong == 2 and stats.browsers == 2
     assert stats.per_model == {"a": (2, 1), "b": (2, 1)}
+
+
+def test_one_definition_of_wrong_for_declined_and_imported_drawings(db_url):
+    """Declined by a model and labelled with a digit: a miss everywhere. Imported without a model: neither."""
+    drawings.add(_drawing(4, 4, model="a"), db_url)
+    drawings.add(_drawing(5, None, model="a", seed=1), db_url)  # "not a digit", the pupil says 5
+    drawings.import_arrays(np.zeros((1, 28, 28), np.uint8), np.array([6]), db_url)  # no model at all
+    by_label = {d.label: d for d in drawings.query(url=db_url)}
+    assert not by_label[4].wrong and by_label[4].right and by_label[4].answered
+    assert by_label[5].wrong and not by_label[5].right and by_label[5].answered
+    assert not by_label[6].wrong and not by_label[6].right and not by_label[6].answered
+    assert [d.label for d in drawings.query(Filter(wrong_only=True), url=db_url)] == [5]
+    assert drawings.count(Filter(wrong_only=True), url=db_url) == 1
+    stats = drawings.stats(db_url)
+    assert stats.total == 3 and stats.wrong == 1
+    assert stats.per_model == {"a": (2, 1)}  # the imported drawing counts for no model's accuracy
 
 
 def test_delete_removes_only_the_chosen(db_url):

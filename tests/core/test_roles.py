@@ -44,6 +44,16 @@ def test_start_limits_refuse_with_the_reason():
         roles.check_start("cnn-accurate", 60, TEACHER, limits, 0, 10)
 
 
+def test_a_new_model_from_fine_tuning_respects_the_disk_and_per_pupil_limits():
+    limits = Limits(models_per_pupil=2, total_models=10)
+    roles.check_new_model(PUPIL, limits, own_models=1, total_models=9)
+    with pytest.raises(PermissionDenied, match="holds 10 trained models, the class limit is 10"):
+        roles.check_new_model(TEACHER, limits, own_models=0, total_models=10)
+    with pytest.raises(PermissionDenied, match="already have 2 models and the class limit is 2 per pupil"):
+        roles.check_new_model(PUPIL, limits, own_models=2, total_models=3)
+    roles.check_new_model(TEACHER, limits, own_models=5, total_models=3)  # the teacher: only the disk limit
+
+
 def test_limits_are_checked_when_edited():
     assert Limits.from_dict(None) == Limits()
     assert Limits.from_dict({"max_minutes": "7", "models_per_pupil": 1}).max_minutes == 7.0

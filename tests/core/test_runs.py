@@ -157,3 +157,13 @@ def test_bad_slot_setting_is_one_sentence(monkeypatch):
     monkeypatch.setenv("DIGITLAB_WORKERS", "many")
     with pytest.raises(DigitLabError, match="DIGITLAB_WORKERS must be a positive number"):
         RunStore("sqlite://")
+
+
+def test_transfer_owner_moves_only_that_owners_runs(url):
+    store = RunStore(url, slots=2)
+    create(store, "a", owner="Visitor 111111")
+    create(store, "b", owner="Visitor 222222")
+    assert store.transfer_owner("Visitor 111111", "Visitor 333333") == 1
+    assert store.latest("Visitor 333333").name == "a" and store.latest("Visitor 111111") is None
+    assert store.latest("Visitor 222222").name == "b"
+    assert store.transfer_owner("", "Visitor 333333") == 0 and store.transfer_owner("x", "x") == 0
