@@ -268,7 +268,7 @@ class Trainer:
         states = [slider_state(self._widget(f"train_{TRAIN_PRESET}_epochs"), self.epochs),
                   WidgetState(id=self._widget("keep_partial").id, bool_value=False)]
         if self.images:
-            states.append(slider_state(self._widget(f"train_{TRAIN_PRESET}_images"), self.images))
+            states.append(slider_state(self._widget(f"train_{TRAIN_PRESET}_train_limit"), self.images))
         states.append(WidgetState(id=self._widget("start_training").id, trigger_value=True))
         result = await s.rerun(states, timeout=60)
         started = any(m.startswith("#### You are training") for m in result.markdown)
