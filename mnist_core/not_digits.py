@@ -221,16 +221,23 @@ KINDS: dict[str, Shape] = {**{f"letter {k}": v for k, v in LETTERS.items()}, **S
 
 
 def non_digits(first_seed: int, writers: int, per_writer: int, kinds: tuple[str, ...] = ("canvas", "scan"),
-               canvas: int = 140, styles=None):
-    """Yield (writer seed, what, rendering, image): each writer draws `per_writer` random non-digits per rendering."""
+               canvas: int = 140, styles=None, emphasis: dict[str, float] | None = None):
+    """Yield (writer seed, what, rendering, image): each writer draws `per_writer` random non-digits per rendering.
+
+    `emphasis` draws some kinds more often (kind -> weight, 1 for the others); held-out sets leave it out.
+    """
     names = list(KINDS)
+    weights = None
+    if emphasis:
+        weights = np.array([emphasis.get(name, 1.0) for name in names])
+        weights = weights / weights.sum()
     styles = styles or (TRAIN_STYLE,)
     for seed in range(first_seed, first_seed + writers):
         writer = Writer.from_seed(seed)
         r = np.random.default_rng(seed + 104_729)
         for k in range(per_writer):
             for kind in kinds:
-                name = names[r.integers(len(names))]
+                name = names[r.integers(len(names)) if weights is None else r.choice(len(names), p=weights)]
                 strokes = writer.shape(KINDS[name](r), r)
                 if kind == "scan":
                     yield seed, name, "scan", scan_image(strokes, writer, r)

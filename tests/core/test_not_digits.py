@@ -79,3 +79,14 @@ def test_crossings_are_two_diagonals_never_an_upright_and_a_bar():
 def test_the_scribble_family_is_there():
     assert {"scratch", "crossing", "scribble", "arrow"} <= set(SHAPES)
     assert not {"curved arrow", "tangle"} & set(SHAPES)  # both came out as 2s and 8s at 28 pixels
+
+
+def test_emphasis_draws_the_weak_kinds_more_often_and_only_when_asked(monkeypatch):
+    import mnist_core.not_digits as nd
+
+    monkeypatch.setattr(nd, "canvas_image", lambda *a, **k: None)
+    monkeypatch.setattr(nd, "scan_image", lambda *a, **k: None)
+    plain = [n for _, n, _, _ in nd.non_digits(10, 40, 10)]
+    weighted = [n for _, n, _, _ in nd.non_digits(10, 40, 10, emphasis={"scribble": 6.0})]
+    assert weighted.count("scribble") > 2.5 * max(1, plain.count("scribble"))
+    assert plain == [n for _, n, _, _ in nd.non_digits(10, 40, 10)]  # held-out sets stay as they were
