@@ -18,6 +18,8 @@ from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
+import numpy as np
+
 from mnist_core.data import load_mnist
 from mnist_core.detector import load_detector
 from mnist_core.errors import DatasetError
@@ -61,6 +63,8 @@ def main() -> int:
                         help="model names or model folders (each is scored on the same sets)")
     parser.add_argument("--models-dir", default=None)
     parser.add_argument("--writers", type=int, default=60, help="held-out writers for the pen-digit sets")
+    parser.add_argument("--negative-writers", type=int, default=100,
+                        help="held-out writers drawing 20 non-digits each (10 canvas, 10 scans)")
     parser.add_argument("--detector", default=None, help="detector folder (default: the shipped one)")
     args = parser.parse_args()
     started = time.perf_counter()
@@ -80,9 +84,12 @@ def main() -> int:
         for digits in sets:
             print_result(score_set(predictor, digits, detector))
     if detector is not None:
-        negatives, names = held_out_negatives()
+        negatives, names = held_out_negatives(args.negative_writers)
         overall, per_kind = decline_rates(detector, negatives, names)
         print(f"\nheld-out letters, shapes and scribbles ({len(names)}): {overall:.1%} declined")
+        letters = np.char.startswith(np.asarray(names, str), "letter ")
+        declined = detector.declines(detector.scores((negatives.astype(np.float32) / 255.0)[..., None]))
+        print(f"  letters {declined[letters].mean():.1%}, shapes and scribbles {declined[~letters].mean():.1%}")
         weakest = sorted(per_kind.items(), key=lambda kv: kv[1])[:12]
         print("  least declined: " + ", ".join(f"{k} {v:.0%}" for k, v in weakest))
     print(f"\n({time.perf_counter() - started:.0f} s)")

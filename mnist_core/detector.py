@@ -35,19 +35,23 @@ MNIST_TRAIN_ROWS = 24_000  # the first rows train the detector; the last THRESHO
 THRESHOLD_ROWS = 10_000
 NEGATIVE_WRITERS = (100_000, 1200)  # first seed and count of the writers who draw training non-digits
 POSITIVE_WRITERS = (200_000, 1000)
+EMPHASIS = {"scribble": 3.0, "scratch": 3.0, "arrow": 3.0}  # the kinds it declined least, drawn 3x as often
 
 
 def build_detector():
-    """About 60k parameters: three small conv layers and one output, P(digit)."""
+    """About 240k parameters (1 MB): three conv layers and one output, P(digit).
+
+    A 60k-parameter version underfitted (97.5% training accuracy) and let dense scribbles through.
+    """
     import keras
     from keras import layers
 
     return keras.Sequential([
         keras.Input((28, 28, 1)),
-        layers.Conv2D(24, 3, padding="same", activation="relu"), layers.MaxPooling2D(),
-        layers.Conv2D(48, 3, padding="same", activation="relu"), layers.MaxPooling2D(),
+        layers.Conv2D(32, 3, padding="same", activation="relu"), layers.MaxPooling2D(),
         layers.Conv2D(64, 3, padding="same", activation="relu"), layers.MaxPooling2D(),
-        layers.Flatten(), layers.Dropout(0.3), layers.Dense(64, activation="relu"),
+        layers.Conv2D(128, 3, padding="same", activation="relu"), layers.MaxPooling2D(),
+        layers.Flatten(), layers.Dropout(0.3), layers.Dense(128, activation="relu"),
         layers.Dense(1, activation="sigmoid", name="is_digit"),
     ], name="not_a_digit_detector")
 
@@ -178,8 +182,9 @@ def training_data(mnist_x: np.ndarray, mnist_y: np.ndarray, mnist_count: int = M
         positives.append(load_usps_part("train")[0])
     except DatasetError:
         pass
-    per_writer = 12
-    neg, empty = to_mnist_layout(item[3] for item in non_digits(NEGATIVE_WRITERS[0], negative_writers, per_writer))
+    per_writer = 14  # about 34,000 non-digits
+    neg, empty = to_mnist_layout(item[3] for item in non_digits(NEGATIVE_WRITERS[0], negative_writers, per_writer,
+                                                                emphasis=EMPHASIS))
     negatives = neg[~empty]
     x = np.concatenate([*positives, negatives])
     y = np.concatenate([np.ones(sum(len(p) for p in positives)), np.zeros(len(negatives))]).astype(np.float32)

@@ -11,6 +11,13 @@ commonly written as one: O, o and a circle or ellipse (0); I, l, | and a
 near-vertical line (1); Z, z (2); S, s (5); B (8); b (6); g, q (9); D (a
 squarish 0). A partial digit is often a digit on its own (the first stroke of
 a crossed 7 is a 7, an unfinished 0 is a 0), so no partial digit is a negative.
+
+Scribbles are dense (a wandering pen kept only once it has crossed itself at
+least six times: a looser squiggle is often a 2, 3 or 8), arrows point in any
+direction with a head of two barbs (open, closed or as two strokes; a single
+barb on an upright line is a 1's flag), crossings are two diagonals (an
+upright and a bar is a + or a 4). Curved arrows and Lissajous tangles were
+tried and dropped: at 28 pixels they came out as 2s and 8s.
 """
 
 from __future__ import annotations
@@ -100,12 +107,32 @@ def _plus(r): return [[(0.3, 0.05), (0.3, 0.95)], [(-0.15, 0.5), (0.75, 0.5)]]
 def _hash(r): return [[(0.15, 0.0), (0.1, 1.0)], [(0.45, 0.0), (0.4, 1.0)], [(-0.1, 0.33), (0.7, 0.33)], [(-0.1, 0.66), (0.7, 0.66)]]
 def _equals(r): return [[(-0.2, 0.35), (0.8, 0.35)], [(-0.2, 0.65), (0.8, 0.65)]]
 def _check(r): return [[(0.0, 0.55), (0.2, 1.0), (0.7, 0.0)]]
+def _arrow_head(tip: tuple[float, float], angle: float, r: np.random.Generator) -> list[Stroke]:
+    """A symmetric head at `tip` pointing along `angle`: open (one V stroke), closed or drawn as two barbs.
+
+    Both barbs are always there and of similar length: a one-sided barb on an upright line is a 1's flag.
+    """
+    length, spread = r.uniform(0.26, 0.4), r.uniform(0.5, 0.9)
+    barbs = [(tip[0] - length * r.uniform(0.85, 1.15) * math.cos(angle + s),
+              tip[1] - length * r.uniform(0.85, 1.15) * math.sin(angle + s)) for s in (spread, -spread)]
+    style = r.integers(3)
+    if style == 0:
+        return [[barbs[0], tip, barbs[1]]]
+    if style == 1:
+        return [[barbs[0], tip, barbs[1], barbs[0]]]
+    return [[tip, barbs[0]], [tip, barbs[1]]]
+
+
 def _arrow(r):
-    angle = r.choice([0.0, math.pi / 2, math.pi, -math.pi / 2]) + r.uniform(-0.3, 0.3)
-    tip = (math.cos(angle) * 0.5, math.sin(angle) * 0.5)
-    head = [(tip[0] - 0.25 * math.cos(angle + s), tip[1] - 0.25 * math.sin(angle + s)) for s in (0.6, -0.6)]
-    move = lambda p: (0.3 + p[0], 0.5 + p[1])
-    return [[move((-tip[0], -tip[1])), move(tip)], [move(head[0]), move(tip), move(head[1])]]
+    """A straight arrow in any direction, sometimes with a head at both ends."""
+    angle = r.uniform(-math.pi, math.pi)
+    half = r.uniform(0.4, 0.6)
+    tip = (0.3 + half * math.cos(angle), 0.5 + half * math.sin(angle))
+    tail = (0.3 - half * math.cos(angle), 0.5 - half * math.sin(angle))
+    strokes = [[tail, tip]] + _arrow_head(tip, angle, r)
+    if r.random() < 0.25:
+        strokes += _arrow_head(tail, angle + math.pi, r)
+    return strokes
 def _spiral(r):
     ts = np.linspace(0, r.uniform(3, 5) * math.pi, 60)
     return [[(0.3 + 0.5 * t / ts[-1] * math.cos(t), 0.5 + 0.5 * t / ts[-1] * math.sin(t)) for t in ts]]
@@ -122,7 +149,18 @@ def _wave(r):
 def _zigzag(r):
     n = int(r.integers(4, 9))
     return [[(-0.2 + 1.0 * k / n, 0.3 if k % 2 else 0.7) for k in range(n + 1)]]
-def _horizontal_line(r): return [[(-0.3, 0.5), (0.9, 0.5 + r.uniform(-0.25, 0.25))]]
+def _horizontal_line(r): return [[(-0.3, 0.5), (0.9, 0.5 + r.uniform(-0.55, 0.55))]]
+def _crossing(r):
+    """Two long diagonal strokes crossing off-centre (an X at any proportions; never an upright and a bar)."""
+    degrees = r.uniform(25, 65)
+    a = math.radians(degrees) * r.choice([-1, 1])
+    b = -math.copysign(math.radians(min(70.0, max(20.0, degrees + r.uniform(-15, 15)))), a)
+    strokes = []
+    for angle, at in ((a, r.uniform(0.3, 0.7)), (b, r.uniform(0.3, 0.7))):
+        length = r.uniform(0.8, 1.2)
+        dx, dy = math.cos(angle) * length, math.sin(angle) * length
+        strokes.append([(0.3 - dx * at, 0.5 - dy * at), (0.3 + dx * (1 - at), 0.5 + dy * (1 - at))])
+    return strokes
 def _hatching(r):
     n, tilt = int(r.integers(3, 8)), r.uniform(-0.4, 0.4)
     return [[(-0.2 + k * 0.18, 0.0), (-0.2 + k * 0.18 + tilt, 1.0)] for k in range(n)]
@@ -133,11 +171,37 @@ def _blobs(r):
         ts = np.linspace(0, 6 * math.pi, 30)
         out.append([(cx + rad * t / ts[-1] * math.cos(t), cy + rad * t / ts[-1] * math.sin(t)) for t in ts])
     return out
-def _scribble(r):
-    n = int(r.integers(8, 30))
-    pts = np.cumsum(r.normal(0, 0.25, (n, 2)), axis=0)
+def _fit_box(pts: np.ndarray, width: float = 0.9) -> Stroke:
+    """Points scaled into the box x 0..width, y 0..1."""
     pts = (pts - pts.min(axis=0)) / np.maximum(np.ptp(pts, axis=0), 1e-3)
-    return [[(float(x) * 0.9, float(y)) for x, y in pts]]
+    return [(float(x) * width, float(y)) for x, y in pts]
+def _crossings(pts: np.ndarray) -> int:
+    """How many times a polyline crosses itself (segments that are not neighbours)."""
+    p, q = pts[:-1, None], pts[1:, None]
+    a, b = pts[None, :-1], pts[None, 1:]
+    side = lambda o, u, v: np.sign((u[..., 0] - o[..., 0]) * (v[..., 1] - o[..., 1]) - (u[..., 1] - o[..., 1]) * (v[..., 0] - o[..., 0]))
+    cross = (side(p, q, a) * side(p, q, b) < 0) & (side(a, b, p) * side(a, b, q) < 0)
+    return int(np.triu(cross, 2).sum())
+def _scribble(r):
+    """A dense scribble: a pen wandering with a turning heading, kept only once it has crossed itself often."""
+    for _ in range(20):
+        n = int(r.integers(60, 160))
+        turn = np.cumsum(r.normal(0, r.uniform(0.35, 0.9), n))
+        steps = np.stack([np.cos(turn), np.sin(turn)], axis=1)
+        pts, pull = np.zeros((n, 2)), r.uniform(0.03, 0.1)  # the pull keeps it in a small area, as a scribble does
+        for k in range(1, n):
+            pts[k] = pts[k - 1] + steps[k] - pull * pts[k - 1]
+        if _crossings(pts[::2]) >= 6:  # fewer crossings can make an 8, a 2 or a 3
+            break
+    return [_fit_box(pts, r.uniform(0.6, 1.2))]
+def _scratch(r):
+    """Crossing out: quick back-and-forth strokes drifting across an area, at any angle."""
+    n = int(r.integers(8, 18))  # fewer would be a Z (a 2) or an N
+    along = np.where(np.arange(n) % 2 == 0, 0.0, 1.0) + r.normal(0, 0.06, n)
+    across = np.linspace(0, r.uniform(0.5, 1.0), n) + r.normal(0, 0.03, n)
+    angle = r.uniform(0, math.pi)
+    pts = np.stack([along * math.cos(angle) - across * math.sin(angle), along * math.sin(angle) + across * math.cos(angle)], 1)
+    return [_fit_box(pts, r.uniform(0.6, 1.2))]
 def _loops(r):
     ts = np.linspace(0, 2 * math.pi * r.integers(3, 7), 120)
     return [[(0.3 * t / ts[-1] * 3 - 0.2 + 0.15 * math.cos(t), 0.5 + 0.3 * math.sin(t)) for t in ts]]
@@ -148,6 +212,7 @@ def _cross_box(r): return _square(r) + [[(0.0, 0.0), (0.6, 0.75)], [(0.6, 0.0), 
 SHAPES: dict[str, Shape] = {
     "triangle": _triangle, "square": _square, "diamond": _diamond, "pentagon": _pentagon, "star": _star,
     "heart": _heart, "plus": _plus, "hash": _hash, "equals": _equals, "check": _check, "arrow": _arrow,
+    "crossing": _crossing, "scratch": _scratch,
     "spiral": _spiral, "smiley": _smiley, "infinity": _infinity, "wave": _wave, "zigzag": _zigzag,
     "line": _horizontal_line, "hatching": _hatching, "blobs": _blobs, "scribble": _scribble, "loops": _loops,
     "lightning": _lightning, "crossed box": _cross_box,
@@ -156,16 +221,23 @@ KINDS: dict[str, Shape] = {**{f"letter {k}": v for k, v in LETTERS.items()}, **S
 
 
 def non_digits(first_seed: int, writers: int, per_writer: int, kinds: tuple[str, ...] = ("canvas", "scan"),
-               canvas: int = 140, styles=None):
-    """Yield (writer seed, what, rendering, image): each writer draws `per_writer` random non-digits per rendering."""
+               canvas: int = 140, styles=None, emphasis: dict[str, float] | None = None):
+    """Yield (writer seed, what, rendering, image): each writer draws `per_writer` random non-digits per rendering.
+
+    `emphasis` draws some kinds more often (kind -> weight, 1 for the others); held-out sets leave it out.
+    """
     names = list(KINDS)
+    weights = None
+    if emphasis:
+        weights = np.array([emphasis.get(name, 1.0) for name in names])
+        weights = weights / weights.sum()
     styles = styles or (TRAIN_STYLE,)
     for seed in range(first_seed, first_seed + writers):
         writer = Writer.from_seed(seed)
         r = np.random.default_rng(seed + 104_729)
         for k in range(per_writer):
             for kind in kinds:
-                name = names[r.integers(len(names))]
+                name = names[r.integers(len(names)) if weights is None else r.choice(len(names), p=weights)]
                 strokes = writer.shape(KINDS[name](r), r)
                 if kind == "scan":
                     yield seed, name, "scan", scan_image(strokes, writer, r)

@@ -45,3 +45,48 @@ def test_non_digits_are_deterministic_per_writer():
     again = [(s, n, k) for s, n, k, _ in non_digits(50, 2, 3)]
     assert first == again and len(first) == 2 * 3 * 2
     assert {k for _, _, k, _ in non_digits(50, 1, 2)} == {"train", "scan"}
+
+
+def test_scribbles_are_dense_and_cross_themselves_often():
+    from mnist_core.not_digits import _crossings
+
+    r = np.random.default_rng(1)
+    for _ in range(20):
+        (stroke,) = SHAPES["scribble"](r)
+        assert len(stroke) >= 60 and _crossings(np.asarray(stroke)[::2]) >= 6  # not a 2, 3 or 8-like squiggle
+
+
+def test_arrows_point_anywhere_with_a_head_on_both_sides():
+    r = np.random.default_rng(2)
+    angles = []
+    for _ in range(200):
+        shaft, *head = SHAPES["arrow"](r)
+        (x0, y0), (x1, y1) = shaft
+        angles.append(np.degrees(np.arctan2(y1 - y0, x1 - x0)))
+        barbs = [p for stroke in head[:2] for p in stroke if p != (x1, y1)][:2]
+        assert len(barbs) == 2  # two barbs at the tip: a one-sided barb on an upright line is a 1's flag
+    assert np.histogram(angles, bins=8, range=(-180, 180))[0].min() > 5  # every direction
+
+
+def test_crossings_are_two_diagonals_never_an_upright_and_a_bar():
+    r = np.random.default_rng(3)
+    for _ in range(100):
+        for (x0, y0), (x1, y1) in SHAPES["crossing"](r):
+            angle = abs(np.degrees(np.arctan2(y1 - y0, x1 - x0))) % 180
+            assert 19.9 <= min(angle, 180 - angle) <= 70.1  # a + with a long leg reads as a 4 or a t
+
+
+def test_the_scribble_family_is_there():
+    assert {"scratch", "crossing", "scribble", "arrow"} <= set(SHAPES)
+    assert not {"curved arrow", "tangle"} & set(SHAPES)  # both came out as 2s and 8s at 28 pixels
+
+
+def test_emphasis_draws_the_weak_kinds_more_often_and_only_when_asked(monkeypatch):
+    import mnist_core.not_digits as nd
+
+    monkeypatch.setattr(nd, "canvas_image", lambda *a, **k: None)
+    monkeypatch.setattr(nd, "scan_image", lambda *a, **k: None)
+    plain = [n for _, n, _, _ in nd.non_digits(10, 40, 10)]
+    weighted = [n for _, n, _, _ in nd.non_digits(10, 40, 10, emphasis={"scribble": 6.0})]
+    assert weighted.count("scribble") > 2.5 * max(1, plain.count("scribble"))
+    assert plain == [n for _, n, _, _ in nd.non_digits(10, 40, 10)]  # held-out sets stay as they were
