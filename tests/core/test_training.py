@@ -133,7 +133,12 @@ def test_continuing_from_a_model_starts_from_its_weights(tiny_data, tmp_path):
 
 
 class StopAtStep(TrainingListener):
-    """Sets Stop once a reported step reaches `step` (reports are throttled, so it may be a little later)."""
+    """Sets Stop once a reported step reaches `step`.
+
+    Reports are throttled (every 0.1 s, plus an epoch's first and last batch), so on a fast machine a whole
+    tiny epoch can pass between two reports: the tests stop at step 1, which is always reported, to stay
+    mid-epoch whatever the machine's speed (Stop is seen at the next batch's end: 2 of 100 batches).
+    """
 
     def __init__(self, stop, step):
         self.stop, self.step = stop, step
@@ -146,9 +151,9 @@ class StopAtStep(TrainingListener):
 def test_stop_records_the_fraction_of_the_epoch_that_was_done(tiny_data):
     stop = threading.Event()
     settings = quick("mlp-128-64", epochs=3, batch_size=8, validation_split=0.0)  # 100 batches per epoch
-    result = train("mlp-128-64", settings, tiny_data, listener=StopAtStep(stop, 25), stop=stop)
-    assert result.stopped_early and 0.25 <= result.epochs_run < 1
-    assert re.fullmatch(r"stopped at 0\.\d\d of epoch 1", result.stop_note)
+    result = train("mlp-128-64", settings, tiny_data, listener=StopAtStep(stop, 1), stop=stop)
+    assert result.stopped_early and 0 < result.epochs_run < 1
+    assert result.stop_note == "stopped at 0.02 of epoch 1"
     assert len(result.history["loss"]) == 1  # Keras reports the partial epoch as one: hence the fraction
 
 
@@ -186,8 +191,8 @@ def test_the_card_keeps_the_fraction(tiny_data, tmp_path):
     stop = threading.Event()
     registry = Registry(tmp_path / "models", shipped=None)
     card = train_and_save("mlp-128-64", quick("mlp-128-64", epochs=2, batch_size=8, validation_split=0.0),
-                          tiny_data, registry, "half", listener=StopAtStep(stop, 50), stop=stop)
-    assert card.stopped_early and 0.5 <= card.epochs_run < 1
+                          tiny_data, registry, "half", listener=StopAtStep(stop, 1), stop=stop)
+    assert card.stopped_early and 0 < card.epochs_run < 1
     assert registry.card("half").epochs_run == card.epochs_run
 
 
