@@ -54,6 +54,11 @@ class Knob:
         return "units" if self.kind == "layers" else self.name
 
     @property
+    def ranged(self) -> bool:
+        """Searched as a low..high range (numbers, learning rate on a log scale); else as options to try."""
+        return self.kind in ("int", "float", "log")
+
+    @property
     def bounds(self) -> tuple[float, float]:
         """Lowest and highest value (for "layers": one layer's width)."""
         if self.kind in ("log", "choice", "layers") and self.options and not isinstance(self.options[0], str):

@@ -66,7 +66,7 @@ def searchable(preset_name: str) -> dict[str, Knob]:
 
 def search_range(knob: Knob, low: Any = None, high: Any = None, choices: tuple | None = None) -> SearchRange:
     """A knob's search range: the given ends or choices, else the range the knob starts a search from."""
-    if knob.kind in ("int", "float", "log"):
+    if knob.ranged:
         start_low, start_high = knob.search
         return SearchRange(knob.search_name, start_low if low is None else low, start_high if high is None else high,
                            log=knob.kind == "log", integer=knob.kind == "int")
@@ -75,7 +75,7 @@ def search_range(knob: Knob, low: Any = None, high: Any = None, choices: tuple |
 
 def widest_range(knob: Knob) -> SearchRange:
     """The most a search may try for a knob: the knob's own bounds, or all its options."""
-    if knob.kind in ("int", "float", "log"):
+    if knob.ranged:
         return search_range(knob, *knob.bounds)
     return search_range(knob, choices=knob.options)
 
@@ -100,7 +100,7 @@ def check_range(preset_name: str, wanted: SearchRange) -> SearchRange:
     knob = knobs.get(wanted.name)
     if knob is None:
         raise SettingsError(f"{preset_name} has no knob {wanted.name}; it has {', '.join(knobs)}.")
-    if knob.kind in ("int", "float", "log"):
+    if knob.ranged:
         low, high = knob.bounds
         if wanted.choices or wanted.low is None or wanted.high is None or not wanted.low < wanted.high:
             raise SettingsError(f"{wanted.name} needs a range with low below high, got {wanted.low}..{wanted.high}.")

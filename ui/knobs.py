@@ -172,7 +172,7 @@ def ranges_of(preset: str) -> dict[str, SearchRange]:
     chosen = {}
     for name in (n for n in values["knobs"] if n in knobs):
         knob, wanted = knobs[name], values["ranges"][name]
-        numeric = knob.kind in ("int", "float", "log")
+        numeric = knob.ranged
         if numeric and wanted[0] == wanted[1]:
             raise SettingsError(f"{search_label(knob)}: pick two different ends for the range to search.")
         if not numeric and not wanted:
