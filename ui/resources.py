@@ -111,7 +111,7 @@ def model_version(name: str) -> int:
 
 def get_predictor(name: str) -> Predictor:
     """The loaded model for ``name``; raises ModelError with a user-facing sentence."""
-    return _predictor(models_root(), shipped_root(), name, model_version(name), _detector_key())
+    return lookup(name).predictor
 
 
 @dataclass(frozen=True)
