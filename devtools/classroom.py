@@ -164,18 +164,30 @@ def judge(digit: int, result) -> str | None:
     return None
 
 
-async def open_draw_page(port: int, phase: Phase) -> StreamlitSession | None:
+OPEN_ERRORS = (ProtocolError, OSError, asyncio.TimeoutError)  # what opening a page can raise
+
+
+async def connect_draw(port: int) -> StreamlitSession:
+    """A pupil's tab on /draw with its canvas found; closed again and raised (OPEN_ERRORS) if that fails."""
     session = StreamlitSession(port)
-    start = time.perf_counter()
     try:
         await session.connect()
         result = await session.open_page("draw")
         if result.exceptions or result.error_alerts:
             raise ProtocolError(f"page error {(result.exceptions + result.error_alerts)[0][:200]}")
         session.canvas()
-    except (ProtocolError, OSError, asyncio.TimeoutError) as exc:
-        phase.errors.append(f"page open: {exc}")
+    except OPEN_ERRORS:
         await session.close()
+        raise
+    return session
+
+
+async def open_draw_page(port: int, phase: Phase) -> StreamlitSession | None:
+    start = time.perf_counter()
+    try:
+        session = await connect_draw(port)
+    except OPEN_ERRORS as exc:
+        phase.errors.append(f"page open: {exc}")
         return None
     seconds = time.perf_counter() - start
     phase.page_opens.append(seconds)

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from devtools.classroom import Server, judge, make_drawings
+from devtools.classroom import OPEN_ERRORS, Server, connect_draw, judge, make_drawings
 from devtools.streamlit_client import DEFAULT_TIMEOUT, ProtocolError, StreamlitSession
 
 
@@ -29,18 +29,11 @@ class Tally:
 
 
 async def open_tab(port: int, tally: Tally) -> StreamlitSession | None:
-    session = StreamlitSession(port)
     try:
-        await session.connect()
-        result = await session.open_page("draw")
-        if result.exceptions or result.error_alerts:
-            raise ProtocolError((result.exceptions + result.error_alerts)[0][:200])
-        session.canvas()
-    except (ProtocolError, OSError, asyncio.TimeoutError) as exc:
+        return await connect_draw(port)
+    except OPEN_ERRORS as exc:
         tally.errors.append(f"page open: {exc}")
-        await session.close()
         return None
-    return session
 
 
 def cpu_seconds(pid: int) -> float:
