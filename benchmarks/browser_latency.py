@@ -27,8 +27,8 @@ screen" into those steps (--no-trace turns this off).
 The answer counts even when the digit shown stays the same: the element is
 replaced by the new run's output (Streamlit marks it stale while the run is
 going and fresh when the new value arrives); strokes that changed the text are
-also counted separately. Prints median and 95th percentile. Goal: answer median
-<= 150 ms, p95 <= 300 ms. No assertions: this only measures.
+also counted separately. Prints median and 95th percentile. Goal, on our part (message
+sent -> answer on screen): median <= 50 ms, p95 <= 100 ms. No assertions: this only measures.
 
 With --baseline, a second app (another checkout of Digit Lab, e.g. `git archive main`)
 is started beside this one and both are measured interleaved, five strokes at a
@@ -48,6 +48,7 @@ from pathlib import Path
 
 from devtools import appserver, harness
 
+GOAL_MEDIAN_MS, GOAL_P95_MS = 50, 100  # our part: from the canvas's message to the answer on screen
 PIECES = {0: 4, 1: 2, 2: 4, 3: 4, 4: 2, 5: 3, 6: 4, 7: 3, 8: 4, 9: 3}  # strokes per digit, roughly by length
 
 
@@ -241,10 +242,12 @@ def report(label: str, rows: list[dict], elapsed: float, server_args: list[str])
     missing = len(rows) - len(answers)
     if missing:
         print(f"  {missing} strokes got no prediction (e.g. a first stroke too small to read)")
-    if answers:
-        med, p95 = statistics.median(answers), percentile(answers, 95)
-        print(f"goal: answer median <= 150 ms (now {med:.0f}: {'met' if med <= 150 else 'NOT met'}), "
-              f"p95 <= 300 ms (now {p95:.0f}: {'met' if p95 <= 300 else 'NOT met'})")
+    ours = [r["answer"] - r["sent"] for r in rows if r["answer"] is not None and r["sent"] is not None]
+    if ours:  # the canvas's own 200 ms wait is not ours: the goal is on the rest
+        med, p95 = statistics.median(ours), percentile(ours, 95)
+        print(f"goal, message sent -> answer on screen: median <= {GOAL_MEDIAN_MS} ms (now {med:.0f}: "
+              f"{'met' if med <= GOAL_MEDIAN_MS else 'NOT met'}), p95 <= {GOAL_P95_MS} ms (now {p95:.0f}: "
+              f"{'met' if p95 <= GOAL_P95_MS else 'NOT met'})")
 
 
 def main() -> int:

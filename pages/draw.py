@@ -11,7 +11,6 @@ controls below it, and in classroom mode (`/draw?classroom=1`) the biggest
 canvas the projector allows beside a big answer, with nothing to scroll.
 """
 
-from contextlib import nullcontext
 from dataclasses import dataclass
 
 import numpy as np
@@ -65,41 +64,34 @@ def _upload_input():
         return None
 
 
-@dataclass
+@dataclass(frozen=True)
 class Slots:
-    """Where each piece of the Draw page goes, made as the page is written: every element is a message
-    to the browser (about a millisecond each on a busy server), so only the places that must exist
-    before the answer are made before it; the rest are the columns themselves, written in order."""
+    """Where each piece of the Draw page goes: one container each, made in screen order when the layout
+    is drawn. The answer's part of the page fills its slots on every stroke, and only those are sent
+    again (every element is a message the browser must apply before it shows the answer)."""
     canvas: object
     clear: object
     answer: object
-    below: object  # the answer's column: feedback, the bars and the controls follow the answer in it
+    feedback: object  # the feedback buttons: under the answer (under the bars in classroom mode)
+    chart: object
     seen: object
     controls: object | None  # pen size, model, picture upload (None in classroom mode)
-    classroom: bool = False
-    feedback: object = None  # right under the answer (under the bars in classroom mode): feedback buttons
-    chart: object = None
-
-    def after_answer(self) -> None:
-        """Make the places below the answer: the feedback row's, then the bars' (written first)."""
-        if self.classroom:  # the bars stay on the projector's screen; feedback goes below them
-            self.chart = self.feedback = self.below
-            return
-        with self.below:
-            self.feedback = st.container()
-        self.chart = self.below
+    explain: object
 
 
 def _slots(layout: DrawLayout) -> Slots:
     if layout.is_phone:  # one column: canvas, Clear, the answer, then the rest in order
-        here = nullcontext()
-        return Slots(st.container(key="canvas_box"), st.container(), here, here, here, here)
+        canvas = st.container(key="canvas_box")
+        clear, answer, feedback, chart, seen, controls, explain = (st.container() for _ in range(7))
+        return Slots(canvas, clear, answer, feedback, chart, seen, controls, explain)
     cols = st.columns(layout.columns, gap="small")
-    canvas = cols[0].container(key="canvas_box")
+    canvas, clear = cols[0].container(key="canvas_box"), cols[0].container()
     if layout.kind == "classroom":
         top = cols[1].columns([3, 1], gap="small")
-        return Slots(canvas, cols[0], top[0], cols[1], top[1], None, classroom=True)
-    return Slots(canvas, cols[0], cols[1], cols[1], cols[2], cols[1])
+        chart, feedback = cols[1].container(), cols[1].container()  # the bars stay on the projector's screen
+        return Slots(canvas, clear, top[0].container(), feedback, chart, top[1].container(), None, st.container())
+    answer, feedback, chart, controls = (cols[1].container() for _ in range(4))
+    return Slots(canvas, clear, answer, feedback, chart, cols[2].container(), controls, st.container())
 
 
 def controls(slot, cards, layout: DrawLayout) -> None:
@@ -128,29 +120,42 @@ def clear_row(slot, layout: DrawLayout) -> None:
 
 @st.fragment
 def draw_area(classroom: bool) -> None:
-    """Runs on every stroke. The answer is computed and sent right after the canvas, before anything
-    else is laid out (the slots keep every piece in its place on screen), and the rest is light:
-    HTML bars (ui/bars.py) instead of a Plotly chart, the model cards and the model read from caches."""
+    """The layout and the controls: runs when the screen, the pen, the model or the picture changes.
+    A stroke reruns only ``live_area`` inside it."""
     layout = draw_layout(browser.viewport("draw", classroom), classroom)
-    cards, _ = resources.scan_models()
-    card = widgets.resolve_active(cards)  # the model picker below shows and changes it
     slots = _slots(layout)
-    with slots.canvas:
-        image, _ = drawing.drawing_canvas(layout.side, layout.kind, ss.get("brush", 20), on_change=_drew)
+    live_area(slots, layout, classroom)
+    clear_row(slots.clear, layout)
+    if slots.controls is not None:
+        controls(slots.controls, resources.scan_models()[0], layout)
 
-    source = "canvas"
+
+def _input(classroom: bool):
+    """(source, image): the canvas's latest drawing, or the uploaded picture while it is the one shown."""
     if not classroom and ss.draw_source == "upload" and ss.get("draw_upload") is not None:
         upload = _upload_input()
         if upload is not None:
-            source, image = "upload", upload
+            return "upload", upload
+    return "canvas", drawing.latest_image("canvas")
+
+
+@st.fragment
+def live_area(slots: Slots, layout: DrawLayout, classroom: bool) -> None:
+    """The canvas and all that its drawing changes; a stroke reruns this alone.
+
+    The answer is sent first, from the drawing the canvas sent (kept in the session), then the bars,
+    the feedback buttons, what the network sees, the panels that explain it, and last the canvas
+    itself: the browser applies every element before the answer, so nothing else goes before it.
+    Light on purpose: HTML bars (ui/bars.py) instead of a Plotly chart, cards and model from caches."""
+    card = widgets.resolve_active(resources.scan_models()[0])  # the model picker shows and changes it
+    source, image = _input(classroom)
     steps = preprocess(image) if image is not None else None
     ready = steps is not None and not steps.is_empty
     if ready:
         ss.last_steps = steps  # the latest drawing, for pages that look inside the network
 
     model = reading = None
-    # One replaceable slot: switching between hint and answer never leaves the other's pieces behind
-    with slots.answer, st.empty().container():
+    with slots.answer, st.container():
         if ss.get("draw_upload_error") and ss.get("draw_upload") is not None and not classroom:
             with st.container(key="draw_upload_error"):  # ui/style.py hides it once a newer file is refused
                 st.error(f"**That file cannot be used.** {esc(ss.draw_upload_error)}", icon="🖼️")
@@ -166,24 +171,23 @@ def draw_area(classroom: bool) -> None:
                 widgets.not_a_digit_text(reading)
             else:
                 widgets.answer_text(reading.probabilities)
-    clear_row(slots.clear, layout)
-    slots.after_answer()
     declined = reading is not None and reading.reason == "not a digit"
-    with slots.chart, st.empty().container():
+    # each slot gets a container on every run, so a rerun of this part alone finds its place in them
+    with slots.chart, st.container():
         if reading is not None:
             bars.probability_bars(reading.probabilities, key="draw_bars", font_size=layout.chart_font,
                                   height=layout.chart_height * 2 // 3 if declined else layout.chart_height)
-    with slots.feedback, st.empty().container():
+    with slots.feedback, st.container():
         feedback.show_notes()  # "Saved", or a save that failed in the background
         if reading is not None:
             feedback.feedback(feedback.answer_for(steps, reading.probabilities, card.name, image, source,
                                                   declined=declined), on_saved=_clear)
-
     with slots.seen:
         seen_view(steps, source, image, layout)
-    if slots.controls is not None:
-        controls(slots.controls, cards, layout)
-    explain_panels(steps, image, model, reading)
+    with slots.explain:
+        explain_panels(steps, image, model, reading)
+    with slots.canvas:
+        drawing.drawing_canvas(layout.side, layout.kind, ss.get("brush", 20), on_change=_drew)
 
 
 def seen_view(steps, source: str, image, layout: DrawLayout) -> None:

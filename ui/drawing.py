@@ -6,13 +6,19 @@ a phone turned sideways or a resized window change the size, so the last
 drawing the canvas sent is kept (with the size it was drawn at) and handed to
 the resized canvas, scaled, as its initial drawing. The canvas keeps its key
 while its size changes, so its last image stays available for the answer.
+
+The canvas's latest drawing is also readable without drawing the canvas again
+(``latest_image``): the Draw page answers a stroke by rerunning only the part
+of the page that shows the answer, and the canvas itself is not sent again.
 """
 
 from __future__ import annotations
 
+from typing import Any, Callable
+
 import numpy as np
 import streamlit as st
-from streamlit_drawable_canvas import st_canvas
+from streamlit_drawable_canvas import CanvasResult, st_canvas
 
 from .helpers import scale_drawing, stroke_count
 
@@ -26,34 +32,55 @@ def _state(name: str) -> dict:
                                           "side": None, "layout": None})
 
 
+def canvas_key(name: str = "canvas") -> str:
+    """The canvas widget's key this round (a new round is a new, empty canvas)."""
+    _state(name)
+    return f"{name}_{ss[f'{name}_round']}"
+
+
 def clear(name: str = "canvas") -> None:
     """Start a new, empty canvas (a button's on_click)."""
     _state(name).update(drawn=None, drawn_side=None, initial=None)
     ss[f"{name}_round"] += 1
 
 
-def _mark_fresh(name: str, on_change) -> None:
-    ss[f"{name}_fresh"] = True
+def _sent(name: str) -> dict[str, Any] | None:
+    """What the canvas last sent ({"raw": fabric JSON, "data": PNG data URL}), or None before its first stroke."""
+    value = ss.get(canvas_key(name))
+    drawing = value.get("drawing") if hasattr(value, "get") else None
+    return drawing if isinstance(drawing, dict) and drawing.get("data") else None
+
+
+def latest_image(name: str = "canvas") -> np.ndarray | None:
+    """The canvas's latest image (RGBA array), or None while it is empty."""
+    sent = _sent(name)
+    if sent is None:
+        return None
+    return CanvasResult(json_data=sent.get("raw"), image_data_url=sent["data"], return_image_data=True).image_data
+
+
+def _on_stroke(name: str, on_change: Callable[[], None] | None) -> None:
+    """The canvas sent a drawing: keep it (with the size it was drawn at) for a resized canvas."""
+    state = _state(name)
+    sent = _sent(name)
+    if sent is not None:
+        state["drawn"], state["drawn_side"] = sent.get("raw"), state["side"]
     if on_change is not None:
-        on_change()
+        on_change()  # may name what to rerun (st.rerun with a fragment key): it ends this callback
 
 
 def drawing_canvas(side: int, layout: str, brush: int = 20, name: str = "canvas",
-                   on_change=None) -> tuple[np.ndarray | None, int]:
+                   on_change: Callable[[], None] | None = None) -> tuple[np.ndarray | None, int]:
     """Show the canvas at ``side`` pixels; returns (its latest image or None, how many strokes it holds)."""
     state = _state(name)
     if state["side"] is not None and (side != state["side"] or layout != state["layout"]) and state["drawn"]:
         state["initial"] = scale_drawing(state["drawn"], side / state["drawn_side"])
-    previous_side = state["side"] or side
     state["side"], state["layout"] = side, layout
-    key = f"{name}_{ss[f'{name}_round']}"
     result = st_canvas(
         stroke_width=max(2, brush * side // REFERENCE_SIDE), stroke_color="#000000", background_color="#FFFFFF",
         height=side, width=side, drawing_mode="freedraw", initial_drawing=state["initial"],
-        return_image_data=True, update_streamlit=True, key=key,
-        on_change=lambda: _mark_fresh(name, on_change),
+        return_image_data=True, update_streamlit=True, key=canvas_key(name),
+        on_change=lambda: _on_stroke(name, on_change),
     )
-    if ss.pop(f"{name}_fresh", False):
-        state["drawn"], state["drawn_side"] = result.json_data, previous_side
     drawing = state["drawn"] if state["drawn"] is not None else state["initial"]
     return result.image_data, stroke_count(drawing)

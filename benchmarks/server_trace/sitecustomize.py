@@ -31,8 +31,8 @@ TIMED = [
     "mnist_core.preprocessing:open_image", "streamlit_drawable_canvas:st_canvas", "ui.widgets:not_a_digit_text",
     "ui.widgets:probability_chart", "ui.widgets:answer_text", "ui.widgets:resolve_active",
     "ui.widgets:model_picker", "ui.widgets:digit_image", "ui.feedback:feedback", "ui.feedback:answer_for",
-    "ui.drawing:drawing_canvas", "ui.browser:viewport", "ui.layout:draw_layout", "ui.answer_view:answer_bars",
-    "ui.answer_view:probability_bars_html", "ui.draw_model:lookup",
+    "ui.drawing:drawing_canvas", "ui.drawing:latest_image", "ui.browser:viewport", "ui.layout:draw_layout",
+    "ui.bars:bars_html", "ui.resources:lookup",
 ]
 _lock = threading.Lock()
 

@@ -1,0 +1,75 @@
+"""What one stroke on the Draw page sends to the browser, over Streamlit's websocket.
+
+The browser applies every element of a run in order before it can show the
+answer, so a stroke's run must send the answer first and must not send the
+parts of the page the drawing does not change (pen size, model picker,
+picture upload, the screen-size probe). The canvas itself comes after the
+answer. Counted in elements, never timed (benchmarks/browser_latency.py has
+the timings).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import tempfile
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from devtools import appserver
+from devtools.classroom import connect_draw
+from devtools.streamlit_client import CANVAS_COMPONENT, canvas_state
+
+pytestmark = pytest.mark.slow
+
+
+def _elements(messages) -> list[tuple[str, str]]:
+    """(kind, text or component name) of every element a run sent, in order."""
+    out = []
+    for msg in messages:
+        if msg.WhichOneof("type") != "delta" or msg.delta.WhichOneof("type") != "new_element":
+            continue
+        element = msg.delta.new_element
+        kind = element.WhichOneof("type")
+        el = getattr(element, kind)
+        out.append((kind, getattr(el, "body", "") or getattr(el, "component_name", "") or getattr(el, "label", "")))
+    return out
+
+
+async def _stroke_run(port: int) -> list[tuple[str, str]]:
+    from mnist_core.synthetic import STYLES, sample_canvas
+
+    image = sample_canvas(7, STYLES["large-centred"], np.random.default_rng(0))
+    session = await connect_draw(port)
+    try:
+        await session.draw(canvas_state(image))  # the first answer loads the model
+        seen: list = []
+        session.on_message = seen.append
+        result = await session.draw(canvas_state(image))
+        assert result.prediction is not None and not result.exceptions, result
+        return _elements(seen)
+    finally:
+        await session.close()
+
+
+def test_a_stroke_sends_the_answer_first_and_only_what_the_drawing_changes():
+    shipped = appserver.find_shipped()
+    if shipped is None:
+        pytest.skip("no shipped model")
+    with tempfile.TemporaryDirectory() as tmp:
+        server = appserver.AppServer(Path(tmp) / "models", shipped_dir=shipped, mnist=appserver.mnist_path(),
+                                     log_path=Path(tmp) / "streamlit.log").start()
+        try:
+            server.wait_healthy(timeout=120)
+            elements = asyncio.run(_stroke_run(server.port))
+        finally:
+            server.stop()
+    kinds = [kind for kind, _ in elements]
+    assert elements and elements[0][0] == "markdown" and elements[0][1].startswith("Prediction:"), elements[:3]
+    canvas = [i for i, (kind, name) in enumerate(elements) if name == CANVAS_COMPONENT]
+    assert canvas == [len(elements) - 1], "the canvas is sent once, after everything else"
+    for unchanged in ("slider", "selectbox", "file_uploader"):
+        assert unchanged not in kinds, f"a stroke re-sent the {unchanged}"
+    assert not any(name == "digitlab_probe" for _, name in elements), "a stroke re-sent the screen probe"
+    assert ("html" in kinds) and ("imgs" in kinds), "the bars and what the network sees follow the stroke"
