@@ -155,7 +155,7 @@ def live_area(slots: Slots, layout: DrawLayout, classroom: bool) -> None:
         ss.last_steps = steps  # the latest drawing, for pages that look inside the network
 
     model = reading = None
-    with slots.answer, st.container():
+    with slots.answer:  # always written to: the hint, a message or the answer
         if ss.get("draw_upload_error") and ss.get("draw_upload") is not None and not classroom:
             with st.container(key="draw_upload_error"):  # ui/style.py hides it once a newer file is refused
                 st.error(f"**That file cannot be used.** {esc(ss.draw_upload_error)}", icon="🖼️")

@@ -139,8 +139,9 @@ def test_a_search_runs_in_the_slot_records_its_trials_and_saves_the_best(job, da
 
 def test_stopping_a_search_before_a_trial_finished_saves_nothing(job, data, tmp_path):
     options = {**search_options(trials=3), "data": str(data.source)}
+    # the longest trial the settings allow (100 epochs of 8), so a quiet machine cannot finish it before the look
     started = job.start_run("tune", owner="me", preset="mlp-128-64", name="never",
-                            settings=settings(epochs=50).to_dict(), epochs=50, options=options)
+                            settings=settings(epochs=100, batch_size=8).to_dict(), epochs=100, options=options)
     wait_until(lambda: job.state.step > 0, what="the first trial's batches")
     assert "trial 1 of 3" in job.state.describe()
     job.stop(started.run_id)
