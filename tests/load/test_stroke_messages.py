@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import tempfile
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -62,7 +63,9 @@ def test_a_stroke_sends_the_answer_first_and_only_what_the_drawing_changes():
                                      log_path=Path(tmp) / "streamlit.log").start()
         try:
             server.wait_healthy(timeout=120)
-            elements = asyncio.run(_stroke_run(server.port))
+            # its own thread: Playwright's sync API (the browser tests) may hold an event loop on this one
+            with ThreadPoolExecutor(max_workers=1) as pool:
+                elements = pool.submit(asyncio.run, _stroke_run(server.port)).result()
         finally:
             server.stop()
     kinds = [kind for kind, _ in elements]
