@@ -43,7 +43,8 @@ def draw_here():
     """A small canvas on this page; what is drawn also becomes this tab's latest drawing."""
     browser.viewport()  # shows the canvas's Undo and Redo
     with st.container(key="canvas_box_inside"):
-        image, _ = drawing.drawing_canvas(220, "inside", name="inside_canvas")
+        drawing.drawing_canvas(220, "inside", name="inside_canvas")
+    image = drawing.latest_image("inside_canvas")
     st.button("🧹 Clear", key="inside_clear", on_click=drawing.clear, args=("inside_canvas",))
     steps = preprocess(image) if image is not None else None
     if steps is None or steps.is_empty:

@@ -20,7 +20,7 @@ import numpy as np
 import streamlit as st
 from streamlit_drawable_canvas import CanvasResult, st_canvas
 
-from .helpers import scale_drawing, stroke_count
+from .helpers import scale_drawing
 
 REFERENCE_SIDE = 280  # the brush slider's sizes are for a canvas this big; bigger canvases get a thicker pen
 ss = st.session_state
@@ -70,17 +70,15 @@ def _on_stroke(name: str, on_change: Callable[[], None] | None) -> None:
 
 
 def drawing_canvas(side: int, layout: str, brush: int = 20, name: str = "canvas",
-                   on_change: Callable[[], None] | None = None) -> tuple[np.ndarray | None, int]:
-    """Show the canvas at ``side`` pixels; returns (its latest image or None, how many strokes it holds)."""
+                   on_change: Callable[[], None] | None = None) -> None:
+    """Show the canvas at ``side`` pixels; ``latest_image(name)`` reads what it holds."""
     state = _state(name)
     if state["side"] is not None and (side != state["side"] or layout != state["layout"]) and state["drawn"]:
         state["initial"] = scale_drawing(state["drawn"], side / state["drawn_side"])
     state["side"], state["layout"] = side, layout
-    result = st_canvas(
+    st_canvas(
         stroke_width=max(2, brush * side // REFERENCE_SIDE), stroke_color="#000000", background_color="#FFFFFF",
         height=side, width=side, drawing_mode="freedraw", initial_drawing=state["initial"],
         return_image_data=True, update_streamlit=True, key=canvas_key(name),
         on_change=lambda: _on_stroke(name, on_change),
     )
-    drawing = state["drawn"] if state["drawn"] is not None else state["initial"]
-    return result.image_data, stroke_count(drawing)

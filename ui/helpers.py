@@ -84,11 +84,6 @@ def scale_drawing(drawing: dict | None, factor: float) -> dict | None:
     return scaled
 
 
-def stroke_count(drawing: dict | None) -> int:
-    """How many objects (pen strokes) a canvas drawing holds."""
-    return len((drawing or {}).get("objects") or [])
-
-
 def pixelate(image: np.ndarray, scale: int = 10) -> np.ndarray:
     """A small image (floats 0..1 or uint8) -> uint8 upscaled with nearest neighbour, crisp pixels."""
     array = np.asarray(image)
