@@ -14,14 +14,20 @@ of the page that shows the answer, and the canvas itself is not sent again.
 
 from __future__ import annotations
 
+import base64
+import logging
 from typing import Any, Callable
 
-import numpy as np
 import streamlit as st
-from streamlit_drawable_canvas import CanvasResult, st_canvas
+from PIL import Image
+from streamlit_drawable_canvas import st_canvas
+
+from mnist_core.errors import ImageError
+from mnist_core.preprocessing import open_image
 
 from .helpers import scale_drawing
 
+log = logging.getLogger("digitlab.drawing")
 REFERENCE_SIDE = 280  # the brush slider's sizes are for a canvas this big; bigger canvases get a thicker pen
 ss = st.session_state
 
@@ -51,12 +57,24 @@ def _sent(name: str) -> dict[str, Any] | None:
     return drawing if isinstance(drawing, dict) and drawing.get("data") else None
 
 
-def latest_image(name: str = "canvas") -> np.ndarray | None:
-    """The canvas's latest image (RGBA array), or None while it is empty."""
+def latest_image(name: str = "canvas") -> Image.Image | None:
+    """The canvas's latest image, or None while it is empty (or when what it sent is not a picture)."""
     sent = _sent(name)
-    if sent is None:
+    return None if sent is None else decode_canvas(sent["data"])
+
+
+def decode_canvas(data_url: object) -> Image.Image | None:
+    """The canvas's PNG data URL -> the picture, read as an uploaded file is (``open_image``: size limits,
+    no bombs), so the page reads a drawing exactly as ``predict`` reads it saved to a file. Anything else
+    (only a client that is not the canvas sends it) is no drawing: None, and a line in the log."""
+    _, marker, encoded = str(data_url).partition(";base64,")
+    try:
+        if not marker:
+            raise ImageError("it is not a base64 data URL")
+        return open_image(base64.b64decode(encoded, validate=True))
+    except (ImageError, ValueError) as exc:  # binascii.Error is a ValueError
+        log.warning("ignored a canvas update that is not a picture: %s", exc)
         return None
-    return CanvasResult(json_data=sent.get("raw"), image_data_url=sent["data"], return_image_data=True).image_data
 
 
 def _on_stroke(name: str, on_change: Callable[[], None] | None) -> None:

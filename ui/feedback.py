@@ -39,7 +39,7 @@ class Answer:
     probabilities: np.ndarray
     model_name: str
     model_version: str
-    image: Any  # the canvas (RGBA array) or the uploaded picture
+    image: Any  # the canvas or the uploaded picture (a PIL image)
     browser: str
     source: str = "draw"
     declined: bool = False  # the page said "that does not look like a digit"

@@ -189,3 +189,24 @@ def test_the_page_css_holds_no_markup():
     from ui.style import CSS
 
     assert "<" not in CSS.replace("<style>", "").replace("</style>", "")
+
+
+def test_a_canvas_update_is_read_like_an_uploaded_file_and_garbage_is_no_drawing():
+    import base64
+    import io
+
+    from PIL import Image
+
+    from ui.drawing import decode_canvas
+
+    def data_url(image: Image.Image) -> str:
+        out = io.BytesIO()
+        image.save(out, format="PNG")
+        return "data:image/png;base64," + base64.b64encode(out.getvalue()).decode()
+
+    drawn = Image.new("RGBA", (280, 280), "white")
+    assert decode_canvas(data_url(drawn)).size == (280, 280)
+    bomb = Image.new("1", (12_000, 12_000))  # a few KB of PNG, 144 megapixels decoded
+    for garbage in ("", "not a data url", "data:image/png;base64,@@@", "data:image/png;base64,aGVsbG8=",
+                    None, 42, data_url(bomb)):
+        assert decode_canvas(garbage) is None, garbage
