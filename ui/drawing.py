@@ -7,9 +7,9 @@ drawing the canvas sent is kept (with the size it was drawn at) and handed to
 the resized canvas, scaled, as its initial drawing. The canvas keeps its key
 while its size changes, so its last image stays available for the answer.
 
-The canvas's latest drawing is also readable without drawing the canvas again
-(``latest_image``): the Draw page answers a stroke by rerunning only the part
-of the page that shows the answer, and the canvas itself is not sent again.
+The canvas's latest drawing is readable from the session without drawing the
+canvas (``latest_image``): the Draw page reads it first and sends the answer
+before the canvas element, which it sends last.
 """
 
 from __future__ import annotations
@@ -84,7 +84,7 @@ def _on_stroke(name: str, on_change: Callable[[], None] | None) -> None:
     if sent is not None:
         state["drawn"], state["drawn_side"] = sent.get("raw"), state["side"]
     if on_change is not None:
-        on_change()  # may name what to rerun (st.rerun with a fragment key): it ends this callback
+        on_change()
 
 
 def drawing_canvas(side: int, layout: str, brush: int = 20, name: str = "canvas",
