@@ -144,7 +144,9 @@ def test_someone_elses_run_shows_progress_and_can_be_stopped(fresh_models, mnist
     assert job.state.status == "stopped"
     at.run()
     assert not at.exception
-    assert "stopped at" in page_text(at) and "of epoch" in page_text(at)  # what was done, as a fraction
+    # what was done: a fraction of an epoch, or whole epochs when the worker saw Stop between two (it reads
+    # the flag on a side thread, so where Stop lands is the machine's timing; both forms: tests/core/test_training)
+    assert re.search(r"stopped (at 0\.\d\d of epoch \d+|after \d+ of 100 epochs)", page_text(at).replace("\\", ""))
     assert at.button(key="start_training"), "the form is back"
 
 
