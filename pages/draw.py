@@ -180,7 +180,7 @@ def live_area(slots: Slots, layout: DrawLayout, classroom: bool) -> None:
     with slots.feedback, st.container():
         feedback.show_notes()  # "Saved", or a save that failed in the background
         if reading is not None:
-            feedback.feedback(feedback.answer_for(steps, reading.probabilities, card.name, image, source,
+            feedback.feedback(feedback.answer_for(steps, reading.probabilities, model, image, source,
                                                   declined=declined), on_saved=_clear)
     with slots.seen:
         seen_view(steps, source, image, layout)

@@ -20,7 +20,6 @@ import streamlit as st
 
 from mnist_core import drawings
 from mnist_core.database import database_url
-from mnist_core.errors import DigitLabError
 
 from . import classroom, resources
 
@@ -123,12 +122,8 @@ def feedback(answer: Answer, on_saved: Callable[[], None] | None = None) -> None
                           help=f"It is a {digit}: save it with that label.")
 
 
-def answer_for(steps, probs, card_name: str, image, source: str, declined: bool = False) -> Answer:
-    """Bundle what the Draw page has on screen."""
-    try:
-        version = str(resources.model_version(card_name))
-    except DigitLabError:
-        version = ""
-    return Answer(pixels=steps.centred, probabilities=np.asarray(probs, np.float64), model_name=card_name,
-                  model_version=version, image=image, browser=classroom.browser_id(),
+def answer_for(steps, probs, model: resources.ModelHandle, image, source: str, declined: bool = False) -> Answer:
+    """Bundle what the Draw page has on screen, with the model it looked up for this answer."""
+    return Answer(pixels=steps.centred, probabilities=np.asarray(probs, np.float64), model_name=model.name,
+                  model_version=str(model.version), image=image, browser=classroom.browser_id(),
                   source="upload" if source == "upload" else "draw", declined=declined)
