@@ -13,6 +13,9 @@ page timestamps, relative to the mouse-up:
   sent        the canvas's message to the server (it waits 200 ms after a stroke)
   answer      the prediction element re-rendered by the run that stroke caused,
               on screen (next animation frame): the number that matters
+  new text    for strokes that changed the answer, the new text on screen: the same
+              moment seen without guessing from Streamlit's stale mark (which is set in
+              a render of its own, so "answer" can catch the old element early)
   chart       the probability chart redrawn in that run
   run done    the app back to idle
 
@@ -197,6 +200,7 @@ def stroke_rows(page, timeout: float, trace: ServerTrace | None = None):
                     "done": t["finishedAt"] - up if t["finishedAt"] is not None else None,
                     "text": t["freshText"],
                 }
+                row["new_text"] = (t["changedPaintAt"] or t["changedAt"]) - up if t["changedAt"] is not None else None
                 row["paint"] = (t["freshPaintAt"] - t["freshAt"]) if t["freshPaintAt"] and t["freshAt"] else None
                 received = [origin + r for r in page.evaluate("() => window.__dlReceived || []")]
                 row["steps"] = trace.breakdown(origin + t["sentAt"], origin + t["freshAt"] if t["freshAt"] else None,
@@ -230,6 +234,7 @@ def report(label: str, rows: list[dict], elapsed: float, server_args: list[str])
                                                          if r["answer"] is not None and r["changed"]]))
     print(summary("message sent -> answer on screen", [r["answer"] - r["sent"] for r in rows
                                                         if r["answer"] is not None and r["sent"] is not None]))
+    print(summary("message sent -> new answer text on screen", _new_text(rows)))
     print(summary("mouse-up -> chart redrawn", [r["chart"] for r in rows if r["chart"] is not None]))
     print(summary("mouse-up -> run finished", [r["done"] for r in rows if r["done"] is not None]))
     print(summary("  answer in the page -> painted", [r["paint"] for r in rows if r.get("paint") is not None]))
@@ -243,11 +248,23 @@ def report(label: str, rows: list[dict], elapsed: float, server_args: list[str])
     if missing:
         print(f"  {missing} strokes got no prediction (e.g. a first stroke too small to read)")
     ours = [r["answer"] - r["sent"] for r in rows if r["answer"] is not None and r["sent"] is not None]
-    if ours:  # the canvas's own 200 ms wait is not ours: the goal is on the rest
-        med, p95 = statistics.median(ours), percentile(ours, 95)
-        print(f"goal, message sent -> answer on screen: median <= {GOAL_MEDIAN_MS} ms (now {med:.0f}: "
-              f"{'met' if med <= GOAL_MEDIAN_MS else 'NOT met'}), p95 <= {GOAL_P95_MS} ms (now {p95:.0f}: "
-              f"{'met' if p95 <= GOAL_P95_MS else 'NOT met'})")
+    # the canvas's own 200 ms wait is not ours: the goal is on the rest, by both ways of seeing the answer
+    _goal("message sent -> answer on screen", ours)
+    _goal("message sent -> new answer text on screen", _new_text(rows))
+
+
+def _new_text(rows: list[dict]) -> list[float]:
+    """Strokes whose answer changed: from the message to the new text on screen (no stale-mark guessing)."""
+    return [r["new_text"] - r["sent"] for r in rows if r.get("new_text") is not None and r["sent"] is not None]
+
+
+def _goal(label: str, values: list[float]) -> None:
+    if not values:
+        return
+    med, p95 = statistics.median(values), percentile(values, 95)
+    print(f"goal, {label}: median <= {GOAL_MEDIAN_MS} ms (now {med:.0f}: "
+          f"{'met' if med <= GOAL_MEDIAN_MS else 'NOT met'}), p95 <= {GOAL_P95_MS} ms (now {p95:.0f}: "
+          f"{'met' if p95 <= GOAL_P95_MS else 'NOT met'}), n={len(values)}")
 
 
 def main() -> int:

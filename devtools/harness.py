@@ -42,6 +42,10 @@ HINT_TEXT = "Draw a digit"
 #   runStartAt  the app switching to "running" after that
 #   freshAt     the prediction element re-rendered by that run (its delta arrived: not stale),
 #               freshPaintAt the next animation frame after it, i.e. on screen
+#   changedAt   the prediction's text first differing from its text when the run started (only when the
+#               answer changed; unambiguous: a new text can only come from that run), changedPaintAt the
+#               next animation frame after it. The stale mark is set in its own render, which may come
+#               after the first change the observer sees, so freshAt can fire on the old element.
 #   chartAt     the probability chart's first DOM rebuild in that run
 #   finishedAt  the app back to "notRunning"
 # plus running totals (sends, runs, finishes, lastSendAt, lastFinishAt) used to tell "settled".
@@ -51,7 +55,7 @@ TRACKER_JS = r"""
   const now = () => performance.now();
   const T = window.__dl = {
     mouseupAt: null, sentAt: null, runStartAt: null, freshAt: null, freshPaintAt: null,
-    freshText: null, chartAt: null, finishedAt: null,
+    freshText: null, textAtStart: null, changedAt: null, changedPaintAt: null, chartAt: null, finishedAt: null,
     sends: 0, runs: 0, finishes: 0, lastSendAt: 0, lastRunningSendAt: 0, lastFinishAt: 0, lastMouseupAt: 0,
     state: null,
     log: [],
@@ -69,7 +73,8 @@ TRACKER_JS = r"""
     const t = now();
     T.lastMouseupAt = t; note('mouseup', t);
     Object.assign(T, {mouseupAt: t, sentAt: null, runStartAt: null, freshAt: null, freshPaintAt: null,
-                      freshText: null, chartAt: null, finishedAt: null});
+                      freshText: null, textAtStart: null, changedAt: null, changedPaintAt: null,
+                      chartAt: null, finishedAt: null});
   }, true);
   const check = (records) => {
     const t = now();
@@ -82,8 +87,19 @@ TRACKER_JS = r"""
       T.state = state;
     }
     if (T.sentAt === null) return;
-    if (T.runStartAt === null && state === 'running') T.runStartAt = t;
+    const shown = () => {
+      const box = document.querySelector('.st-key-prediction');
+      return box ? box.textContent.trim() : '';
+    };
+    if (T.runStartAt === null && state === 'running') { T.runStartAt = t; T.textAtStart = shown(); }
     if (T.runStartAt === null) return;
+    if (T.changedAt === null) {
+      const text = shown();
+      if (text !== T.textAtStart && /Prediction:\s*\d/.test(text)) {
+        T.changedAt = t;
+        requestAnimationFrame(() => { T.changedPaintAt = now(); });
+      }
+    }
     if (T.freshAt === null) {
       // the element showing "Prediction: N", once this run has re-sent it (no longer stale)
       for (const el of document.querySelectorAll('.st-key-prediction [data-testid="stElementContainer"]')) {
