@@ -43,8 +43,8 @@ def test_mark_wrong_see_it_on_the_class_page_export_and_reimport(page, app_serve
     label = (shown + 1) % 10
     page.get_by_role("button", name="✓ Right").wait_for()
     assert page.get_by_text("Wrong, it is").count()
-    _click(page, str(label))
-    page.get_by_text(harness.HINT_TEXT).first.wait_for(timeout=30_000)  # a fresh canvas for the next one
+    # a fresh canvas for the next one
+    harness.fresh_canvas_after(page, page.get_by_role("button", name=str(label), exact=True).first.click)
     _wait_count(url, before + 1)
     [stored] = drawings.query(limit=1, with_png=True, url=url)
     assert stored.label == label and stored.predicted == shown and stored.image_png and stored.browser
