@@ -18,7 +18,7 @@ import streamlit as st
 
 from mnist_core.errors import ImageError
 from mnist_core.preprocessing import open_image, preprocess
-from ui import bars, browser, drawing, feedback, inside, resources, widgets
+from ui import bars, browser, drawing, feedback, inside, pacing, resources, widgets
 from ui.boot import ensure_app
 from ui.helpers import esc
 from ui.layout import DrawLayout, draw_layout
@@ -143,9 +143,10 @@ def _input(classroom: bool):
 def live_area(slots: Slots, layout: DrawLayout, classroom: bool) -> None:
     """The canvas and all that its drawing changes; a stroke reruns this alone.
 
-    The answer is sent first, from the drawing the canvas sent (kept in the session), then the bars,
-    the feedback buttons, what the network sees, the panels that explain it, and last the canvas
-    itself: the browser applies every element before the answer, so nothing else goes before it.
+    The answer is sent first, from the drawing the canvas sent (kept in the session), then, a frame
+    later, the bars, the feedback buttons, what the network sees, the panels that explain it, and last
+    the canvas itself: the browser applies every element before the answer, so nothing else goes
+    before it, and renders what arrives together, so the rest waits until the answer is painted.
     Light on purpose: HTML bars (ui/bars.py) instead of a Plotly chart, cards and model from caches."""
     card = widgets.resolve_active(resources.scan_models()[0])  # the model picker shows and changes it
     source, image = _input(classroom)
@@ -171,6 +172,7 @@ def live_area(slots: Slots, layout: DrawLayout, classroom: bool) -> None:
                 widgets.not_a_digit_text(reading)
             else:
                 widgets.answer_text(reading.probabilities)
+    pacing.after_answer(reading is not None)  # a stroke's answer is painted alone, the rest a frame later
     declined = reading is not None and reading.reason == "not a digit"
     # each slot gets a container on every run, so a rerun of this part alone finds its place in them
     with slots.chart, st.container():

@@ -9,7 +9,8 @@ while its size changes, so its last image stays available for the answer.
 
 The canvas's latest drawing is readable from the session without drawing the
 canvas (``latest_image``): the Draw page reads it first and sends the answer
-before the canvas element, which it sends last.
+before the canvas element, which it sends last (and ui/pacing.py holds the
+rest of a stroke's run back until the answer is painted).
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from streamlit_drawable_canvas import st_canvas
 from mnist_core.errors import ImageError
 from mnist_core.preprocessing import open_image
 
+from . import pacing
 from .helpers import scale_drawing
 
 log = logging.getLogger("digitlab.drawing")
@@ -83,6 +85,7 @@ def _on_stroke(name: str, on_change: Callable[[], None] | None) -> None:
     sent = _sent(name)
     if sent is not None:
         state["drawn"], state["drawn_side"] = sent.get("raw"), state["side"]
+    pacing.mark_stroke(name)  # this run answers a stroke
     if on_change is not None:
         on_change()
 
