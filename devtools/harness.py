@@ -271,9 +271,15 @@ def tracker(page) -> dict:
 
 def clear_canvas(page, timeout: float = 30.0) -> None:
     """Press Clear and wait for a fresh, empty canvas and the hint."""
+    fresh_canvas_after(page, page.get_by_role("button", name="Clear").click, timeout=timeout)
+
+
+def fresh_canvas_after(page, action, timeout: float = 30.0) -> None:
+    """Do ``action()`` (Clear, a feedback tap) and wait until a new, empty canvas replaced the drawn one
+    and the hint shows."""
     # the canvas lives in a shadow root: tag it through a locator (they pierce shadow roots)
     page.locator("canvas.upper-canvas").evaluate_all("els => els.forEach(c => c.setAttribute('data-dl-old', '1'))")
-    interact(page, page.get_by_role("button", name="Clear").click, timeout=timeout)
+    interact(page, action, timeout=timeout)
     page.locator(CANVAS_SELECTOR).first.wait_for(state="visible", timeout=timeout * 1000)
     page.get_by_text(HINT_TEXT).first.wait_for(state="visible", timeout=timeout * 1000)
     wait_idle(page, timeout=timeout)
