@@ -7,6 +7,10 @@ on its own: no page config, no styling, the old sidebar. So app.py and every
 page call ensure_app() first: when it finds Streamlit still in pages-folder
 mode, it switches to st.navigation mode and reruns, which lands on the same
 page (a page is identified by its url_path, the same in both modes).
+
+It also applies, once per server process, the two process-wide settings the
+app relies on: Keras state kept between runs, and websocket messages sent at
+once (TCP_NODELAY).
 """
 
 import asyncio
