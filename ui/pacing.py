@@ -14,7 +14,10 @@ import time
 
 import streamlit as st
 
-ANSWER_FRAME_S = 0.025  # the rest of a stroke's run waits this long after the answer (a frame and a half)
+# How long the rest of a stroke's run waits after the answer: long enough for the browser to apply and paint
+# the answer before the rest arrives in nearly every stroke (answer on the websocket -> painted: 20 ms median,
+# 45 ms p95, measured by benchmarks/browser_latency.py), short enough that the bars still follow at once.
+ANSWER_FRAME_S = 0.045
 
 
 def mark_stroke(name: str = "canvas") -> None:
