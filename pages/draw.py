@@ -37,6 +37,7 @@ def _clear() -> None:
 
 def _drew() -> None:
     ss.draw_source = "canvas"
+    pacing.mark_stroke("canvas")  # this run answers a stroke: its answer goes out ahead of the rest
 
 
 def _uploaded() -> None:
@@ -143,10 +144,10 @@ def _input(classroom: bool):
 def live_area(slots: Slots, layout: DrawLayout, classroom: bool) -> None:
     """The canvas and all that its drawing changes; a stroke reruns this alone.
 
-    The answer is sent first, from the drawing the canvas sent (kept in the session), then, a frame
-    later, the bars, the feedback buttons, what the network sees, the panels that explain it, and last
-    the canvas itself: the browser applies every element before the answer, so nothing else goes
-    before it, and renders what arrives together, so the rest waits until the answer is painted.
+    The answer is sent first, from the drawing the canvas sent (kept in the session); then, once the
+    browser has had time to paint it (ui/pacing.py), the bars, the feedback buttons, what the network
+    sees, the panels that explain it, and last the canvas itself: the browser applies every element
+    before the answer, so nothing else goes before it, and renders what arrives together.
     Light on purpose: HTML bars (ui/bars.py) instead of a Plotly chart, cards and model from caches."""
     card = widgets.resolve_active(resources.scan_models()[0])  # the model picker shows and changes it
     source, image = _input(classroom)
@@ -172,7 +173,7 @@ def live_area(slots: Slots, layout: DrawLayout, classroom: bool) -> None:
                 widgets.not_a_digit_text(reading)
             else:
                 widgets.answer_text(reading.probabilities)
-    pacing.after_answer(reading is not None)  # a stroke's answer is painted alone, the rest a frame later
+    pacing.after_answer(reading is not None)  # a stroke's answer is painted alone, the rest follows
     declined = reading is not None and reading.reason == "not a digit"
     # each slot gets a container on every run, so a rerun of this part alone finds its place in them
     with slots.chart, st.container():

@@ -26,7 +26,6 @@ from streamlit_drawable_canvas import st_canvas
 from mnist_core.errors import ImageError
 from mnist_core.preprocessing import open_image
 
-from . import pacing
 from .helpers import scale_drawing
 
 log = logging.getLogger("digitlab.drawing")
@@ -85,7 +84,6 @@ def _on_stroke(name: str, on_change: Callable[[], None] | None) -> None:
     sent = _sent(name)
     if sent is not None:
         state["drawn"], state["drawn_side"] = sent.get("raw"), state["side"]
-    pacing.mark_stroke(name)  # this run answers a stroke
     if on_change is not None:
         on_change()
 

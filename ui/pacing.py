@@ -1,10 +1,10 @@
-"""Paint a stroke's answer first: the rest of the Draw page's run follows a frame later.
+"""Paint a stroke's answer first: the rest of the Draw page's run follows a moment later.
 
 Streamlit hands a run's messages to the browser every few milliseconds, and the
 browser renders whatever has arrived together: an answer sent along with thirty
 other elements (the bars, the feedback buttons, the picture, the canvas) is
-painted only when all of them are. Sent alone, and followed a frame later by
-the rest, it is on screen first. ``python -m benchmarks.browser_latency``
+painted only when all of them are. Sent alone, and followed by the rest once
+the browser has had time to paint it, it is on screen first. ``python -m benchmarks.browser_latency``
 measures both moments (the answer, and the bars).
 """
 
@@ -21,7 +21,7 @@ ANSWER_FRAME_S = 0.045
 
 
 def mark_stroke(name: str = "canvas") -> None:
-    """The canvas ``name`` sent a stroke: the run it causes answers it (called from its on_change)."""
+    """The canvas ``name`` sent a stroke: the run it causes answers it (the Draw page's canvas on_change)."""
     st.session_state[f"{name}_stroke"] = True
 
 
