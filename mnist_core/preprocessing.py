@@ -35,6 +35,7 @@ STRIP_ROWS = 32  # output rows per band when shrinking: each band is converted a
 WIDE_MODES = ("I", "I;16", "I;16L", "I;16B", "I;16N", "F")  # more than 8 bits a channel
 INK_THRESHOLD = 0.2
 MIN_INK_PIXELS = 6
+MOSTLY_INK = 0.8  # a painted-over canvas; a scan cropped tight to a thick digit stretched to its frame: up to ~0.7
 MNIST_STROKE = 2.0  # median stroke width in the 20x20 box, measured on MNIST test with stroke_width()
 
 
@@ -333,6 +334,8 @@ def preprocess(image: Image.Image | np.ndarray, normalise_strokes: bool = True) 
     bbox = _bbox(ink > INK_THRESHOLD)
     if bbox is None or mask.sum() < MIN_INK_PIXELS:
         return _empty(ink, "The canvas is empty: draw a digit.")
+    if mask.mean() > MOSTLY_INK:
+        return _empty(ink, "The canvas is almost entirely ink: clear it and draw a digit.")
     top, bottom, left, right = bbox
     extent = max(bottom - top, right - left)
     width = stroke_width(mask)
@@ -340,8 +343,6 @@ def preprocess(image: Image.Image | np.ndarray, normalise_strokes: bool = True) 
     blob = extent < 3 * width and extent < 0.2 * side  # a brush tap: round, about one brush wide
     if extent < 2.2 * width or blob or extent < 0.04 * side:
         return _empty(ink, "That is just a dot: draw a whole digit.")
-    if mask.mean() > 0.6:
-        return _empty(ink, "The canvas is almost entirely ink: clear it and draw a digit.")
     region = ink
     if normalise_strokes:  # work on the digit's neighbourhood only: morphology cost scales with area
         margin = max(4, extent // 3)

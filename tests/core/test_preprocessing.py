@@ -97,6 +97,24 @@ def test_solid_canvas_is_no_digit(fill):
     assert pp.preprocess(image).is_empty
 
 
+def test_a_painted_over_canvas_is_no_digit():
+    image = np.full((280, 280), 255, np.uint8)
+    image[10:-10, 10:-10] = 0  # painted over, all but a thin margin
+    result = pp.preprocess(image)
+    assert result.is_empty and "almost entirely ink" in result.reason
+
+
+def test_a_thick_digit_cropped_tight_to_its_frame_is_read():
+    """A 16x16 scan of a 1 stretched to fill its frame is mostly ink, and still a digit."""
+    frame = np.full((16, 16), 255, np.uint8)
+    frame[:, 5:15] = 0  # the stem, stretched wide
+    frame[:5, :3] = 0  # the flag
+    assert (frame == 0).mean() > 0.6
+    result = pp.preprocess(frame)
+    assert not result.is_empty, result.reason
+    assert result.centred.max() == pytest.approx(1.0, abs=0.01)
+
+
 def test_photo_of_paper_with_uneven_light():
     rows, cols = np.indices((300, 240))
     paper = 170 + 60 * cols / 240  # a shadow across the page
