@@ -290,7 +290,7 @@ PRESETS: dict[str, Preset] = {
             "conv", "sparse",
             TrainSettings(
                 epochs=4, batch_size=128, hidden_units=(128,), dropout=0.4, learning_rate=4e-4, augment=True,
-                validation_split=0.0, pen_fraction=0.7, usps_train=True, lr_schedule=True,
+                validation_split=0.0, pen_fraction=0.7, usps_train=True, box_fraction=0.25, lr_schedule=True,
             ),
             build_cnn_accurate, knobs=CONV_KNOBS,
         ),

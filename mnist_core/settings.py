@@ -25,6 +25,7 @@ BOUNDS: dict[str, tuple[float, float]] = {
     "train_limit": (100, 60_000),
     "synthetic_fraction": (0.0, 0.5),
     "pen_fraction": (0.0, 1.0),
+    "box_fraction": (0.0, 1.0),
 }
 MAX_LAYERS = 6
 MAX_UNITS = 2048
@@ -50,6 +51,7 @@ class TrainSettings:
     lr_schedule: bool = False  # cosine decay to 5% of the rate over the run
     pen_fraction: float = 0.0  # generated writers' digits (canvas and scan), as a share of the training set
     usps_train: bool = False  # add USPS's training rows (other writers' scans)
+    box_fraction: float = 0.0  # copies stretched to fill a square frame (box_scans), as a share of the training set
     start_from: str | None = None  # a model name, folder or .keras file whose weights training continues from
 
     def to_dict(self) -> dict[str, Any]:
@@ -97,6 +99,7 @@ def validate(settings: TrainSettings) -> TrainSettings:
     seed = int(_number("seed", settings.seed, True))
     synthetic = float(_number("synthetic_fraction", settings.synthetic_fraction, False))
     pen = float(_number("pen_fraction", settings.pen_fraction, False))
+    box = float(_number("box_fraction", settings.box_fraction, False))
     start_from = settings.start_from
     if start_from is not None and (not isinstance(start_from, str) or not start_from.strip()):
         raise SettingsError(f"start_from must be a model name or path, got {start_from!r}.")
@@ -112,7 +115,7 @@ def validate(settings: TrainSettings) -> TrainSettings:
         settings, epochs=epochs, batch_size=batch_size, learning_rate=learning_rate, dropout=dropout,
         validation_split=validation_split, seed=seed, train_limit=limit, hidden_units=units,
         synthetic_fraction=synthetic, augment=bool(settings.augment), lr_schedule=bool(settings.lr_schedule),
-        pen_fraction=pen, usps_train=bool(settings.usps_train), start_from=start_from,
+        pen_fraction=pen, usps_train=bool(settings.usps_train), box_fraction=box, start_from=start_from,
     )
 
 

@@ -146,7 +146,7 @@ def prepare_arrays(preset: Preset, settings: TrainSettings, data: MnistData) -> 
 
 
 def _add_other_writers(x: np.ndarray, y: np.ndarray, settings: TrainSettings) -> tuple[np.ndarray, np.ndarray]:
-    """Generated writers' pen digits and USPS's training rows, shuffled into the MNIST ones."""
+    """Generated writers' pen digits, USPS's training rows and box-normalised copies, shuffled into MNIST's."""
     extra_x, extra_y = [x], [y]
     if settings.pen_fraction > 0:
         from .handwriting import TRAIN_SEED, handwriting_mnist
@@ -160,6 +160,14 @@ def _add_other_writers(x: np.ndarray, y: np.ndarray, settings: TrainSettings) ->
         ux, uy = load_usps_part("train")
         extra_x.append(ux)
         extra_y.append(uy)
+    if settings.box_fraction > 0:
+        from .box_scans import box_scans
+
+        pool_x, pool_y = np.concatenate(extra_x), np.concatenate(extra_y)
+        count = min(int(len(x) * settings.box_fraction), len(pool_x))
+        rows = np.random.default_rng(settings.seed + 3).choice(len(pool_x), count, replace=False)
+        extra_x.append(box_scans(pool_x[rows], seed=settings.seed + 4))
+        extra_y.append(pool_y[rows])
     if len(extra_x) == 1:
         return x, y
     x, y = np.concatenate(extra_x), np.concatenate(extra_y)

@@ -27,6 +27,7 @@ from mnist_core.settings import TrainSettings
     ("hidden_units", [0], "1 to 2048"),
     ("hidden_units", ["x"], "whole numbers"),
     ("train_limit", 10, "between 100 and 60000"),
+    ("box_fraction", 1.5, "between 0 and 1"),
 ])
 def test_out_of_bounds_settings_get_a_clear_message(field, value, fragment):
     with pytest.raises(SettingsError, match=fragment):
@@ -155,7 +156,7 @@ def test_a_value_outside_its_knob_is_one_sentence(preset, values, message):
 
 
 def test_settings_no_preset_shows_keep_the_settings_own_bounds_and_all_images_means_no_limit():
-    settings = get_preset("cnn-handwriting").settings({"pen_fraction": 0.5, "train_limit": 60_000})
-    assert settings.pen_fraction == 0.5 and settings.train_limit is None
+    settings = get_preset("cnn-handwriting").settings({"pen_fraction": 0.5, "box_fraction": 0.1, "train_limit": 60_000})
+    assert settings.pen_fraction == 0.5 and settings.box_fraction == 0.1 and settings.train_limit is None
     assert get_preset("cnn-quick").settings({"train_limit": 5_000}, available=5_000).train_limit is None
     assert get_preset("cnn-quick").settings({"train_limit": 2_000}).train_limit == 2_000

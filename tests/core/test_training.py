@@ -31,7 +31,8 @@ class Recorder(TrainingListener):
 def quick(name, **changes):
     """Small and fast: no extra synthetic, generated or USPS digits unless a test asks for them."""
     return get_preset(name).defaults.with_changes(**{"epochs": 1, "batch_size": 64, "synthetic_fraction": 0.0,
-                                                     "pen_fraction": 0.0, "usps_train": False, **changes})
+                                                     "pen_fraction": 0.0, "usps_train": False, "box_fraction": 0.0,
+                                                     **changes})
 
 
 def test_progress_is_reported_per_batch_and_epoch(tiny_data):
@@ -115,6 +116,20 @@ def test_generated_writers_and_usps_join_the_training_set(tiny_data, monkeypatch
     settings = quick("mlp-128-64", train_limit=200, pen_fraction=0.5, usps_train=True)
     x, y = prepare_arrays(get_preset("mlp-128-64"), settings, tiny_data)
     assert 200 + 90 + 30 <= len(x) <= 200 + 100 + 30 and len(x) == len(y)
+
+
+def test_box_normalised_copies_join_the_training_set_with_their_labels(tiny_data):
+    settings = quick("mlp-128-64", train_limit=200, box_fraction=0.25)
+    x, y = prepare_arrays(get_preset("mlp-128-64"), settings, tiny_data)
+    assert len(x) == len(y) == 250
+    plain = {img.tobytes() for img in (tiny_data.x_train[:200].astype(np.float32) / 255.0)}
+    copies = [i for i, img in enumerate(x[..., 0]) if img.tobytes() not in plain]
+    assert len(copies) == 50
+    wider = 0
+    for i in copies:  # each copy is one of the 200 digits, stretched: its label came with it
+        rows, cols = np.nonzero(x[i, ..., 0] > 0.5)
+        wider += (cols.max() - cols.min()) >= (rows.max() - rows.min()) - 2
+    assert wider >= 40  # stretched to a square box: as wide as tall, 1s included
 
 
 def test_continuing_from_a_model_starts_from_its_weights(tiny_data, tmp_path):
