@@ -101,3 +101,33 @@ def test_threshold_declines_the_target_share_of_held_out_digits():
 def test_the_detector_network_is_small():
     # 240k since the 60k version underfitted dense scribbles; still under 1 MB and about 1 ms per drawing
     assert build_detector().count_params() < 300_000
+
+
+def test_training_data_also_shows_digits_and_non_digits_stretched_to_their_frame(real_data, monkeypatch):
+    import mnist_core.usps as usps
+    from mnist_core.detector import BOX_SHARE, POSITIVE_WRITERS, training_data
+    from mnist_core.errors import DatasetError
+    from mnist_core.handwriting import writer_digits
+
+    def no_usps(part):
+        raise DatasetError("no USPS here")
+
+    monkeypatch.setattr(usps, "load_usps_part", no_usps)
+    x, y = training_data(real_data.x_train, real_data.y_train, mnist_count=400, pen_writers=4, negative_writers=4)
+    pen = sum(1 for _ in writer_digits(POSITIVE_WRITERS[0], 4, 1))  # each digit once, on the canvas and scanned
+    base = 400 + pen
+    copies = int((y == 1).sum()) - base
+    assert 0.9 * BOX_SHARE * base <= copies <= BOX_SHARE * base  # a copy that came out a solid block is left out
+    assert all(img.any() for img in x)  # a copy that came out empty or a solid block (a blob) is left out
+    negatives = int((y == 0).sum())
+    assert negatives > 4 * 14  # the writers' non-digits and their stretched copies
+
+
+def test_a_solid_block_is_not_taken_as_a_stretched_digit(real_data):
+    from mnist_core.box_scans import box_normalised
+    from mnist_core.detector import _solid
+
+    block = np.zeros((28, 28), np.uint8)
+    block[4:24, 4:24] = 255
+    assert _solid(block)
+    assert not any(_solid(img) for img in box_normalised(real_data.x_test[:50]))
