@@ -70,13 +70,19 @@ def to_mnist_layout(frames: list[np.ndarray]) -> np.ndarray:
 def box_scans(images: np.ndarray, seed: int) -> np.ndarray:
     """Box-normalised copies of (N, 28, 28) uint8 digits, each with its own frame size, stretch and ink."""
     rng = np.random.default_rng(seed)
-    frames = []
+    drawn = []
     for image in images:
         side = int(rng.choice(SIDES))
         stretch = 1.0 if rng.random() < FULL_STRETCH else float(rng.uniform(0.3, 1.0))
         threshold = float(rng.uniform(0.3, 0.6)) if rng.random() < BINARISED else None
-        frames.append(box_normalise(image, side, stretch, threshold))
-    return to_mnist_layout(frames)
+        drawn.append((side, stretch, threshold))
+    copies = to_mnist_layout([box_normalise(image, *how) for image, how in zip(images, drawn)])
+    for i in np.flatnonzero(~copies.reshape(len(copies), -1).any(axis=1)):
+        # a straight 1 stretched all the way is a solid square, which preprocessing rightly calls no digit:
+        # that copy keeps its proportions instead of becoming a blank image labelled 1
+        side, _, threshold = drawn[i]
+        copies[i] = to_mnist_layout([box_normalise(images[i], side, 0.0, threshold)])[0]
+    return copies
 
 
 def box_normalised(images: np.ndarray, side: int = 16, threshold: float | None = 0.5) -> np.ndarray:

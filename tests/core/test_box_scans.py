@@ -60,3 +60,9 @@ def test_a_stretched_1_is_a_wide_bar(real_data):
 def test_every_frame_size_reads_as_the_same_kind_of_input(side, real_data):
     copy = box_normalised(real_data.x_test[:1], side=side)[0]
     assert copy.max() == 255 and ink_box(copy) is not None
+
+
+def test_a_straight_1_is_never_copied_as_a_blank_image():
+    straight = np.zeros((28, 28), np.uint8)
+    straight[4:24, 12:16] = 255
+    assert box_scans(np.stack([straight] * 8), seed=0).reshape(8, -1).any(axis=1).all()
