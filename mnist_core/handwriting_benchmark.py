@@ -53,9 +53,17 @@ def held_out_pen(writers: int = 60, per_digit: int = 6, kind: str = "canvas") ->
     return DigitSet(f"held-out writers, {kind}", x[~empty], y[~empty])
 
 
-def held_out_negatives(writers: int = 100, per_writer: int = 10) -> tuple[np.ndarray, list[str]]:
+def box_normalised_set(digits: DigitSet) -> DigitSet:
+    """The same digits stretched to fill a 16x16 frame at one bit per pixel (box_scans), as a scan file would be."""
+    from .box_scans import box_normalised
+
+    return DigitSet(f"{digits.name}, stretched to a 16x16 frame", box_normalised(digits.x), digits.y)
+
+
+def held_out_negatives(writers: int = 100, per_writer: int = 10,
+                       first_seed: int = HELD_OUT_SEED) -> tuple[np.ndarray, list[str]]:
     """Non-digits by the held-out writers (canvas styles and scans): inputs and what each one is."""
-    items = list(non_digits(HELD_OUT_SEED, writers, per_writer, canvas=CANVAS, styles=benchmark_styles()))
+    items = list(non_digits(first_seed, writers, per_writer, canvas=CANVAS, styles=benchmark_styles()))
     x, empty = to_mnist_layout(item[3] for item in items)
     names = [item[1] for item, e in zip(items, empty) if not e]
     return x[~empty], names
