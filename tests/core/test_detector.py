@@ -131,3 +131,25 @@ def test_a_solid_block_is_not_taken_as_a_stretched_digit(real_data):
     block[4:24, 4:24] = 255
     assert _solid(block)
     assert not any(_solid(img) for img in box_normalised(real_data.x_test[:50]))
+
+
+class InkCounter:
+    """A stand-in detector whose 'digit score' falls as ink grows, like a stretched digit's."""
+
+    threshold = 0.5
+
+    def scores(self, inputs):
+        ink = (np.asarray(inputs).reshape(len(inputs), -1) > 0.5).mean(axis=1)
+        return 1.0 - ink
+
+
+def test_stretched_digits_are_checked_but_do_not_choose_the_threshold(real_data):
+    from mnist_core.calibration import calibration_parts
+    from mnist_core.detector import THRESHOLD_ROWS, choose_threshold, pick_threshold
+
+    detector = InkCounter()
+    threshold, described, stretched = pick_threshold(detector, real_data.x_train)
+    plain = [x for x, _ in calibration_parts().values()] + [real_data.x_train[-THRESHOLD_ROWS:]]
+    assert threshold == pytest.approx(choose_threshold([detector.scores(x / 255.0) for x in plain]))
+    assert "stretched" not in described and "MNIST training images" in described
+    assert 0.002 < stretched < 1  # more ink, lower scores: more of them fall below, and that is reported
