@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from PIL import Image
 
 from mnist_core.data import to_model_input
 from mnist_core.detector import DETECTOR_DIR, DETECTOR_FILE, load_detector
 from mnist_core.drawn_benchmark import samples, score
 from mnist_core.evaluation import score as accuracy_and_loss
-from mnist_core.handwriting_benchmark import DigitSet, held_out_negatives, held_out_pen, score_set
+from mnist_core.handwriting_benchmark import (DigitSet, box_normalised_set, held_out_negatives, held_out_pen,
+                                              score_set)
 from mnist_core.predictor import Predictor
 from mnist_core.registry import DEFAULT_MODEL, MODEL_FILE, SHIPPED_DIR, Registry
 
@@ -117,3 +119,33 @@ def test_plain_digits_are_still_read(shipped, digit):
     for strokes in (DIGITS[digit], european_one if digit == 1 else DIGITS[digit]):
         reading = shipped[1].read(_drawing(strokes))
         assert reading.digit == digit and reading.reason == ""
+
+
+def test_digits_stretched_to_their_frame_are_read_and_not_declined(shipped, real_data):
+    """Scans normalised to fill a 16x16 frame at one bit per pixel: 1s used to be read as 7 and 4."""
+    _, predictor = shipped
+    for digits in (DigitSet("MNIST test", real_data.x_test[:2000], real_data.y_test[:2000]),
+                   held_out_pen(writers=6, per_digit=3, kind="scan")):
+        result = score_set(predictor, box_normalised_set(digits), predictor.detector)
+        assert result.accuracy >= 0.98, result
+        assert min(result.per_digit) >= 0.93, result
+        assert result.declined <= 0.01, result
+
+
+def test_predict_reads_16x16_scan_files_cropped_to_the_digit(real_data, tmp_path, capsys):
+    """The public surface end to end: tight 16x16 PNGs, dark ink on white, stretched to their frame."""
+    import json
+
+    from mnist_core.box_scans import box_normalise
+    from mnist_core.cli import main
+
+    picked = [i for d in (1, 4, 7, 9) for i in np.flatnonzero(real_data.y_test == d)[:10]]
+    paths = []
+    for i in picked:
+        path = tmp_path / f"{i}.png"
+        Image.fromarray(255 - box_normalise(real_data.x_test[i], 16, threshold=0.5)).save(path)
+        paths.append(str(path))
+    assert main(["predict", *paths]) == 0
+    lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    right = sum(line["digit"] == int(real_data.y_test[i]) for line, i in zip(lines, picked))
+    assert right >= 38, lines
