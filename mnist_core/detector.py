@@ -224,17 +224,17 @@ def pick_threshold(detector: Detector, mnist_x: np.ndarray) -> tuple[float, str,
     share of the same digits stretched to a 16x16 frame it declines.
 
     The stretched copies are checked, not used to choose: 0.2% of 1,600 is the third-lowest score of
-    a thin tail, which put the threshold four times lower for one digit in 1,600 (README, "Not a digit").
+    a thin tail, which put the threshold several times lower to spare one digit in 1,600 (README, "Not a digit").
     """
     from .box_scans import box_normalised
     from .calibration import calibration_parts
 
     parts = calibration_parts()
+    held_out = np.concatenate([x for x, _ in parts.values()])
     unseen = mnist_x[-THRESHOLD_ROWS:] if len(mnist_x) >= MNIST_TRAIN_ROWS + THRESHOLD_ROWS else mnist_x[:0]
     parts["MNIST training images it was not trained on"] = (unseen, None)
     threshold = choose_threshold([detector.scores(x.astype(np.float32) / 255.0) for x, _ in parts.values()])
     described = ", ".join(f"{len(x)} {name}" for name, (x, _) in parts.items())
-    held_out = np.concatenate([x for x, _ in calibration_parts().values()])
     stretched = detector.scores(box_normalised(held_out).astype(np.float32) / 255.0)
     return threshold, described, round(float((stretched < threshold).mean()), 5)
 
