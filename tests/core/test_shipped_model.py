@@ -40,12 +40,21 @@ def test_shipped_model_reaches_99_6_percent_on_mnist(shipped, real_data):
     assert card.preset == "cnn-handwriting"
 
 
-def test_shipped_model_is_calibrated_on_held_out_data(shipped):
+def test_shipped_model_is_calibrated_on_held_out_data(shipped, real_data):
+    """The temperature is fitted by likelihood on held-out digits; on MNIST test it lowers the calibration error.
+
+    (On the 1,600 fitting digits themselves, at 99.6% right, the error is noise: likelihood may raise it.)
+    """
+    from mnist_core.calibration import apply_temperature, expected_calibration_error
+
     registry, predictor = shipped
     card = registry.card(DEFAULT_MODEL)
     assert 0.5 < predictor.temperature < 3 and predictor.temperature == pytest.approx(card.calibration["temperature"])
     assert "calibration writers" in card.calibration["fitted_on"]
-    assert card.calibration["calibration_ece_after"] <= card.calibration["calibration_ece_before"]
+    raw = predictor.predict_batch(to_model_input(real_data.x_test), calibrated=False)
+    labels = real_data.y_test.astype(int)
+    calibrated = apply_temperature(raw, predictor.temperature)
+    assert expected_calibration_error(calibrated, labels) < expected_calibration_error(raw, labels)
 
 
 def test_shipped_model_reads_drawn_digits_in_every_style(shipped, real_data):
