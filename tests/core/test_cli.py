@@ -39,6 +39,16 @@ def test_train_settings_from_options(npz, models_dir):
     assert card.settings["hidden_units"] == [16, 8] and card.settings["batch_size"] == 64
 
 
+def test_train_takes_stretched_copies_from_the_command_line(npz, models_dir, capsys):
+    assert main(["train", "--preset", "mlp-128-64", "--epochs", "1", "--box-fraction", "0.5", "--name", "boxed",
+                 "--data", str(npz)]) == 0
+    assert Registry(models_dir).card("boxed").settings["box_fraction"] == 0.5
+    capsys.readouterr()
+    assert main(["train", "--preset", "mlp-128-64", "--box-fraction", "2", "--name", "never", "--data", str(npz)]) == 1
+    assert capsys.readouterr().err == "error: box_fraction must be between 0 and 1, got 2.0.\n"
+    assert not (models_dir / "never").exists()
+
+
 def test_bad_setting_is_one_line_and_exit_1(npz, models_dir, capsys):
     assert main(["train", "--epochs", "0", "--data", str(npz)]) == 1
     err = capsys.readouterr().err
