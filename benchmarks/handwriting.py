@@ -59,26 +59,28 @@ def load_predictor(model: str, models_dir: str | None) -> Predictor:
     return Predictor.for_card(registry.load(model), registry.card(model))
 
 
+def _usps(name: str, part: str) -> list[DigitSet]:
+    """One USPS part as a set, or none (said once) when USPS is not on this machine."""
+    try:
+        return [DigitSet(name, *load_usps_part(part))]
+    except DatasetError as exc:
+        print(f"(USPS skipped: {exc})")
+        return []
+
+
 def reporting_sets(writers: int) -> list[DigitSet]:
     """What the README reports: never tuned on."""
     data = load_mnist()
-    sets = [DigitSet("MNIST test", data.x_test, data.y_test)]
-    try:
-        sets.append(DigitSet("USPS test", *load_usps_part("test")))
-    except DatasetError as exc:
-        print(f"(USPS skipped: {exc})")
-    return [*sets, held_out_pen(writers, 6, "canvas"), held_out_pen(writers, 3, "scan")]
+    return [DigitSet("MNIST test", data.x_test, data.y_test), *_usps("USPS test", "test"),
+            held_out_pen(writers, 6, "canvas"), held_out_pen(writers, 3, "scan")]
 
 
 def development_sets() -> list[DigitSet]:
     """What choices are made on: MNIST training rows, USPS rows kept out of training, calibration writers."""
     data = load_mnist()
-    sets = [DigitSet("MNIST train, last 10,000", data.x_train[-10_000:], data.y_train[-10_000:])]
-    try:
-        sets.append(DigitSet("USPS rows kept out of training", *load_usps_part("calibration")))
-    except DatasetError as exc:
-        print(f"(USPS skipped: {exc})")
-    return [*sets, DigitSet("calibration writers", *handwriting_mnist(3000, first_seed=CALIBRATION_SEED))]
+    return [DigitSet("MNIST train, last 10,000", data.x_train[-10_000:], data.y_train[-10_000:]),
+            *_usps("USPS rows kept out of training", "calibration"),
+            DigitSet("calibration writers", *handwriting_mnist(3000, first_seed=CALIBRATION_SEED))]
 
 
 def main() -> int:

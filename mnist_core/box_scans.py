@@ -17,18 +17,17 @@ from __future__ import annotations
 import numpy as np
 from PIL import Image
 
+from .preprocessing import bounding_box, scan_frames
+
 SIDES = (12, 16, 16, 20, 24, 32)  # frame sides, 16 (the common one) twice as often
 FULL_STRETCH = 0.7  # share of copies stretched all the way to a square; the rest part of the way
 BINARISED = 0.5  # share of copies kept at one bit per pixel
 INK = 40  # a pixel above this (of 255) is ink when finding the digit's box
 
 
-def ink_box(image: np.ndarray) -> tuple[int, int, int, int] | None:
-    """(top, bottom, left, right), bottom and right exclusive, of the pixels above :data:`INK`."""
-    rows, cols = np.nonzero(image > INK)
-    if len(rows) == 0:
-        return None
-    return int(rows.min()), int(rows.max()) + 1, int(cols.min()), int(cols.max()) + 1
+def ink_box(image: np.ndarray, ink: int = INK) -> tuple[int, int, int, int] | None:
+    """(top, bottom, left, right), bottom and right exclusive, of the pixels above ``ink`` (of 255)."""
+    return bounding_box(image > ink)
 
 
 def box_normalise(image: np.ndarray, side: int, stretch: float = 1.0, threshold: float | None = None) -> np.ndarray:
@@ -54,19 +53,6 @@ def box_normalise(image: np.ndarray, side: int, stretch: float = 1.0, threshold:
     return frame
 
 
-def to_mnist_layout(frames: list[np.ndarray]) -> np.ndarray:
-    """Frames -> (N, 28, 28) uint8 through the drawing preprocessing (each on a dark page twice its side)."""
-    from .preprocessing import preprocess
-
-    out = np.zeros((len(frames), 28, 28), np.uint8)
-    for i, frame in enumerate(frames):
-        side = frame.shape[0]
-        page = np.zeros((2 * side, 2 * side), np.uint8)
-        page[side // 2:side // 2 + side, side // 2:side // 2 + side] = frame
-        out[i] = np.round(preprocess(page).centred * 255).astype(np.uint8)
-    return out
-
-
 def box_scans(images: np.ndarray, seed: int) -> np.ndarray:
     """Box-normalised copies of (N, 28, 28) uint8 digits, each with its own frame size, stretch and ink."""
     rng = np.random.default_rng(seed)
@@ -76,15 +62,15 @@ def box_scans(images: np.ndarray, seed: int) -> np.ndarray:
         stretch = 1.0 if rng.random() < FULL_STRETCH else float(rng.uniform(0.3, 1.0))
         threshold = float(rng.uniform(0.3, 0.6)) if rng.random() < BINARISED else None
         drawn.append((side, stretch, threshold))
-    copies = to_mnist_layout([box_normalise(image, *how) for image, how in zip(images, drawn)])
+    copies = scan_frames([box_normalise(image, *how) for image, how in zip(images, drawn)])
     for i in np.flatnonzero(~copies.reshape(len(copies), -1).any(axis=1)):
         # a straight 1 stretched all the way is a solid square, which preprocessing rightly calls no digit:
         # that copy keeps its proportions instead of becoming a blank image labelled 1
         side, _, threshold = drawn[i]
-        copies[i] = to_mnist_layout([box_normalise(images[i], side, 0.0, threshold)])[0]
+        copies[i] = scan_frames([box_normalise(images[i], side, 0.0, threshold)])[0]
     return copies
 
 
 def box_normalised(images: np.ndarray, side: int = 16, threshold: float | None = 0.5) -> np.ndarray:
     """The fixed variant the benchmarks report on: 16x16, filled, one bit per pixel."""
-    return to_mnist_layout([box_normalise(image, side, 1.0, threshold) for image in images])
+    return scan_frames([box_normalise(image, side, 1.0, threshold) for image in images])

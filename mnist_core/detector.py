@@ -206,11 +206,13 @@ def _box_copies(images: np.ndarray, share: float, rng: np.random.Generator) -> n
 
 def _solid(image: np.ndarray) -> bool:
     """A copy that came out as a solid block (a straight 1 stretched to a square): a blob, not a digit's shape."""
-    rows, cols = np.nonzero(image > 127)
-    if len(rows) == 0:
+    from .box_scans import ink_box
+
+    box = ink_box(image, 127)
+    if box is None:
         return True
-    box = (rows.max() - rows.min() + 1) * (cols.max() - cols.min() + 1)
-    return len(rows) > 0.85 * box
+    top, bottom, left, right = box
+    return (image > 127).sum() > 0.85 * (bottom - top) * (right - left)
 
 
 def choose_threshold(digit_scores: np.ndarray | list[np.ndarray], target: float = TARGET_FALSE_REJECT) -> float:

@@ -244,7 +244,8 @@ def stroke_width(mask: np.ndarray) -> float:
     return 2.0 * area / max(edges, 1)
 
 
-def _bbox(mask: np.ndarray) -> tuple[int, int, int, int] | None:
+def bounding_box(mask: np.ndarray) -> tuple[int, int, int, int] | None:
+    """(top, bottom, left, right) of the True pixels, bottom and right exclusive; None when there are none."""
     rows = np.flatnonzero(mask.any(axis=1))
     cols = np.flatnonzero(mask.any(axis=0))
     if rows.size == 0:
@@ -323,6 +324,20 @@ def _centre_by_mass(scaled: np.ndarray) -> np.ndarray:
     return out
 
 
+def scan_frames(frames) -> np.ndarray:
+    """Small scanned frames, light ink on dark, cropped to their digit (USPS, box_scans) -> (N, 28, 28) uint8.
+
+    Each goes through :func:`preprocess` on a dark page twice its side, so a digit touching its frame
+    is still taken as ink on paper."""
+    out = np.zeros((len(frames), SIZE, SIZE), np.uint8)
+    for i, frame in enumerate(frames):
+        side = frame.shape[0]
+        page = np.zeros((2 * side, 2 * side), np.uint8)
+        page[side // 2:side // 2 + side, side // 2:side // 2 + side] = frame
+        out[i] = np.round(preprocess(page).centred * 255).astype(np.uint8)
+    return out
+
+
 def _empty(ink: np.ndarray, reason: str) -> Preprocessed:
     return Preprocessed(ink, None, None, np.zeros((SIZE, SIZE), np.float32), True, reason)
 
@@ -331,7 +346,7 @@ def preprocess(image: Image.Image | np.ndarray, normalise_strokes: bool = True) 
     """The whole pipeline: ink map, crop, stroke width, 20x20 box, centre of mass."""
     ink = to_ink(image)
     mask = ink > 0.5
-    bbox = _bbox(ink > INK_THRESHOLD)
+    bbox = bounding_box(ink > INK_THRESHOLD)
     if bbox is None or mask.sum() < MIN_INK_PIXELS:
         return _empty(ink, "The canvas is empty: draw a digit.")
     if mask.mean() > MOSTLY_INK:
@@ -349,7 +364,7 @@ def preprocess(image: Image.Image | np.ndarray, normalise_strokes: bool = True) 
         row0, col0 = max(top - margin, 0), max(left - margin, 0)
         local = (top - row0, bottom - row0, left - col0, right - col0)
         region = normalise_stroke(ink[row0:bottom + margin, col0:right + margin], width, local)
-        top, bottom, left, right = _bbox(region > INK_THRESHOLD) or local
+        top, bottom, left, right = bounding_box(region > INK_THRESHOLD) or local
     cropped = region[top:bottom, left:right]
     scaled = _fit_box(cropped)
     centred = _centre_by_mass(scaled)

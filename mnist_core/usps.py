@@ -20,6 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from .errors import DatasetError
+from .preprocessing import scan_frames
 
 ENV_VAR = "USPS_NPZ"
 CALIBRATION_ROWS = 1000  # the last training rows: never trained on, used to fit the temperature
@@ -43,18 +44,6 @@ def find_usps() -> Path | None:
     return next((Path(c) for c in candidates if c and Path(c).is_file()), None)
 
 
-def to_mnist_layout(images: np.ndarray) -> np.ndarray:
-    """16x16 frames -> 28x28 through the drawing preprocessing (ink placed on a 32x32 dark page)."""
-    from .preprocessing import preprocess
-
-    out = np.zeros((len(images), 28, 28), np.uint8)
-    for i, image in enumerate(images):
-        page = np.zeros((32, 32), np.uint8)
-        page[8:24, 8:24] = image
-        out[i] = np.round(preprocess(page).centred * 255).astype(np.uint8)
-    return out
-
-
 def _raw(path: str | os.PathLike | None) -> tuple[np.ndarray, np.ndarray, dict[str, np.ndarray]]:
     """The 16x16 images, labels and row indices of each part; one sentence if the file is missing."""
     found = Path(path) if path else find_usps()
@@ -75,12 +64,12 @@ def load_usps_part(part: str, path: str | os.PathLike | None = None) -> tuple[np
     """One part ("train", "calibration" or "test") in MNIST layout, with labels."""
     x, y, parts = _raw(path)
     rows = parts[part]
-    return to_mnist_layout(x[rows]), y[rows]
+    return scan_frames(x[rows]), y[rows]
 
 
 def load_usps(path: str | os.PathLike | None = None) -> Usps:
     """USPS in MNIST layout, split into train, calibration and test."""
     x, y, parts = _raw(path)
-    images = to_mnist_layout(x)
+    images = scan_frames(x)
     out = [a for part in ("train", "calibration", "test") for a in (images[parts[part]], y[parts[part]])]
     return Usps(*out)
