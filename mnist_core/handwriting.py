@@ -37,6 +37,8 @@ CALIBRATION_SEED = 3_000_000
 HELD_OUT_SEED = 2_000_000
 CANVAS = 280
 TRAIN_CANVAS = 140  # smaller canvases preprocess faster and look the same at 28x28
+FAST_POINTS = (6, 16)  # points per stroke when a stroke is sampled slowly (fast_strokes)
+FAST_SHARE = 0.25  # share of training canvas digits and non-digits written that way
 Variant = Callable[[np.random.Generator], list[Stroke]]
 
 
@@ -255,6 +257,28 @@ def _resample(points: np.ndarray, step: float) -> np.ndarray:
     return np.stack([np.interp(ts, dist, points[:, 0]), np.interp(ts, dist, points[:, 1])], axis=1)
 
 
+def fast_strokes(strokes: list[np.ndarray], r: np.random.Generator,
+                 points: tuple[int, int] = FAST_POINTS) -> list[np.ndarray]:
+    """Each stroke as a handful of points joined by straight lines, as a slowly sampled pen sends it.
+
+    Tablets and touch screens report the pen at fixed times (a busy phone's
+    touch events, an old tablet at 10 Hz), so a quick stroke arrives as a few
+    points and its curves as corners: a 6's round top becomes an angle. The
+    pen is slow at the ends of a stroke and fast in between, so the points
+    bunch at the ends.
+    """
+    out = []
+    for stroke in strokes:
+        dist = np.concatenate([[0.0], np.cumsum(np.linalg.norm(np.diff(stroke, axis=0), axis=1))])
+        if len(stroke) < 3 or dist[-1] <= 0:
+            out.append(stroke)
+            continue
+        t = np.linspace(0, 1, int(r.integers(points[0], points[1] + 1)))
+        s = np.clip(t - r.uniform(0.3, 1.0) * np.sin(2 * np.pi * t) / (2 * np.pi), 0, 1) * dist[-1]
+        out.append(np.stack([np.interp(s, dist, stroke[:, 0]), np.interp(s, dist, stroke[:, 1])], axis=1))
+    return out
+
+
 def _smooth_noise(n: int, scale: float, r: np.random.Generator) -> np.ndarray:
     """Tremor: white noise smoothed along the stroke."""
     noise = r.normal(0, scale, (n + 4, 2))
@@ -313,11 +337,13 @@ def _pressure_line(draw: ImageDraw.ImageDraw, pts: np.ndarray, width: float, pre
 
 # ---- data sets --------------------------------------------------------------
 def writer_digits(first_seed: int, writers: int, per_digit: int, kinds: tuple[str, ...] = ("canvas", "scan"),
-                  canvas: int = TRAIN_CANVAS, styles: tuple[Style, ...] | None = None):
+                  canvas: int = TRAIN_CANVAS, styles: tuple[Style, ...] | None = None, fast: float = 0.0):
     """Yield (writer seed, kind, style name, digit, image) for `writers` writers from `first_seed`.
 
     Each writer writes every digit `per_digit` times per kind; canvas styles
-    cycle through `styles` (default: the varied training style).
+    cycle through `styles` (default: the varied training style). A `fast`
+    share of the canvas digits is sampled slowly (:func:`fast_strokes`); with
+    0 the sets are exactly what they were before that option existed.
     """
     styles = styles or (TRAIN_STYLE,)
     for seed in range(first_seed, first_seed + writers):
@@ -330,6 +356,8 @@ def writer_digits(first_seed: int, writers: int, per_digit: int, kinds: tuple[st
                     if kind == "scan":
                         yield seed, kind, "scan", digit, scan_image(strokes, writer, r)
                     else:
+                        if fast and r.random() < fast:
+                            strokes = fast_strokes(strokes, r)
                         style = styles[(k * 10 + digit) % len(styles)]
                         yield seed, kind, style.name, digit, canvas_image(strokes, style, r, canvas)
 
@@ -346,11 +374,12 @@ def to_mnist_layout(images) -> tuple[np.ndarray, np.ndarray]:
     return np.asarray(out, np.uint8).reshape(-1, 28, 28), np.asarray(empty, bool)
 
 
-def handwriting_mnist(count: int, first_seed: int = TRAIN_SEED, per_writer: int = 40) -> tuple[np.ndarray, np.ndarray]:
+def handwriting_mnist(count: int, first_seed: int = TRAIN_SEED, per_writer: int = 40,
+                      fast: float = 0.0) -> tuple[np.ndarray, np.ndarray]:
     """`count` digits (about half canvas, half scan) from consecutive writers, in MNIST layout, with labels."""
     per_digit = max(1, per_writer // 20)
     writers = int(math.ceil(count / (per_digit * 20)))
-    items = list(writer_digits(first_seed, writers, per_digit))[:count]
+    items = list(writer_digits(first_seed, writers, per_digit, fast=fast))[:count]
     images, empty = to_mnist_layout(item[4] for item in items)
     labels = np.array([item[3] for item in items], np.uint8)
     return images[~empty], labels[~empty]

@@ -27,7 +27,7 @@ from typing import Callable
 
 import numpy as np
 
-from .handwriting import TRAIN_STYLE, Writer, canvas_image, scan_image
+from .handwriting import TRAIN_STYLE, Writer, canvas_image, fast_strokes, scan_image
 from .synthetic import Stroke, _arc
 
 Shape = Callable[[np.random.Generator], list[Stroke]]
@@ -221,10 +221,11 @@ KINDS: dict[str, Shape] = {**{f"letter {k}": v for k, v in LETTERS.items()}, **S
 
 
 def non_digits(first_seed: int, writers: int, per_writer: int, kinds: tuple[str, ...] = ("canvas", "scan"),
-               canvas: int = 140, styles=None, emphasis: dict[str, float] | None = None):
+               canvas: int = 140, styles=None, emphasis: dict[str, float] | None = None, fast: float = 0.0):
     """Yield (writer seed, what, rendering, image): each writer draws `per_writer` random non-digits per rendering.
 
     `emphasis` draws some kinds more often (kind -> weight, 1 for the others); held-out sets leave it out.
+    A `fast` share of the canvas ones is sampled slowly, like the digits (`handwriting.writer_digits`).
     """
     names = list(KINDS)
     weights = None
@@ -242,6 +243,8 @@ def non_digits(first_seed: int, writers: int, per_writer: int, kinds: tuple[str,
                 if kind == "scan":
                     yield seed, name, "scan", scan_image(strokes, writer, r)
                 else:
+                    if fast and r.random() < fast:
+                        strokes = fast_strokes(strokes, r)
                     style = styles[k % len(styles)]
                     yield seed, name, style.name, canvas_image(strokes, style, r, canvas)
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from mnist_core.handwriting import (CALIBRATION_SEED, HELD_OUT_SEED, VARIANTS, Writer, canvas_image,
-                                    handwriting_mnist, scan_image, to_mnist_layout, writer_digits)
+from mnist_core.handwriting import (CALIBRATION_SEED, FAST_POINTS, HELD_OUT_SEED, VARIANTS, Writer, canvas_image,
+                                    fast_strokes, handwriting_mnist, scan_image, to_mnist_layout, writer_digits)
 from mnist_core.preprocessing import preprocess
 from mnist_core.synthetic import STYLES
 
@@ -68,3 +68,26 @@ def test_handwriting_mnist_gives_mnist_layout_digits():
 def test_seed_ranges_for_training_calibration_and_report_do_not_overlap():
     # training draws writers from 0 upwards (a few thousand at most), the detector from 100,000 and 200,000
     assert 300_000 < HELD_OUT_SEED < CALIBRATION_SEED
+
+
+def test_a_fast_stroke_is_a_few_points_that_bunch_at_the_ends():
+    r = np.random.default_rng(0)
+    writer = Writer.from_seed(3)
+    strokes = writer.strokes(6, r)
+    for _ in range(20):
+        for dense, fast in zip(strokes, fast_strokes(strokes, r)):
+            assert FAST_POINTS[0] <= len(fast) <= FAST_POINTS[1] < len(dense)
+            np.testing.assert_allclose(fast[[0, -1]], dense[[0, -1]], atol=1e-9)  # same start and end
+            steps = np.linalg.norm(np.diff(fast, axis=0), axis=1)
+            assert steps[0] < steps[len(steps) // 2]  # the pen starts slowly
+
+
+def test_fast_strokes_change_canvas_digits_only_and_only_when_asked():
+    plain = list(writer_digits(40, 2, 1, kinds=("canvas",), canvas=96))
+    fast = list(writer_digits(40, 2, 1, kinds=("canvas",), canvas=96, fast=1.0))
+    assert [item[3] for item in fast] == [item[3] for item in plain]
+    assert all(not np.array_equal(a[4], b[4]) for a, b in zip(plain, fast))
+    images, empty = to_mnist_layout(item[4] for item in fast)
+    assert not empty.any() and images.max() == 255
+    scans = list(writer_digits(40, 2, 1, kinds=("scan",)))  # ink on paper: nothing sampled
+    assert all(np.array_equal(a[4], b[4]) for a, b in zip(scans, writer_digits(40, 2, 1, kinds=("scan",), fast=1.0)))

@@ -90,3 +90,10 @@ def test_emphasis_draws_the_weak_kinds_more_often_and_only_when_asked(monkeypatc
     weighted = [n for _, n, _, _ in nd.non_digits(10, 40, 10, emphasis={"scribble": 6.0})]
     assert weighted.count("scribble") > 2.5 * max(1, plain.count("scribble"))
     assert plain == [n for _, n, _, _ in nd.non_digits(10, 40, 10)]  # held-out sets stay as they were
+
+
+def test_non_digits_can_be_drawn_fast_like_the_digits():
+    plain = list(non_digits(60, 2, 3, kinds=("canvas",), canvas=96))
+    fast = list(non_digits(60, 2, 3, kinds=("canvas",), canvas=96, fast=1.0))
+    assert len(fast) == len(plain) == 6 and fast[0][1] == plain[0][1]
+    assert sum(not np.array_equal(a[3], b[3]) for a, b in zip(plain, fast)) >= 5
