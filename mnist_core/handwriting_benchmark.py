@@ -44,13 +44,19 @@ class SetResult:
     confusions: list[tuple[int, int, int]] = field(default_factory=list)  # (true, predicted, count), worst first
 
 
-def held_out_pen(writers: int = 60, per_digit: int = 6, kind: str = "canvas") -> DigitSet:
-    """Held-out writers' digits: on the canvas (cycling through the six styles) or scanned."""
-    items = list(writer_digits(HELD_OUT_SEED, writers, per_digit, kinds=(kind,), canvas=CANVAS,
-                               styles=benchmark_styles()))
+def held_out_pen(writers: int = 60, per_digit: int = 6, kind: str = "canvas", fast: bool = False,
+                 first_seed: int = HELD_OUT_SEED, who: str = "held-out") -> DigitSet:
+    """Held-out writers' digits: on the canvas (cycling through the six styles), scanned, or drawn `fast`.
+
+    `fast` samples every canvas stroke slowly (`handwriting.fast_strokes`);
+    `first_seed` and `who` make the same set from other writers (calibration
+    writers for development).
+    """
+    items = list(writer_digits(first_seed, writers, per_digit, kinds=(kind,), canvas=CANVAS,
+                               styles=benchmark_styles(), fast=1.0 if fast else 0.0))
     x, empty = to_mnist_layout(item[4] for item in items)
     y = np.array([item[3] for item in items], np.uint8)
-    return DigitSet(f"held-out writers, {kind}", x[~empty], y[~empty])
+    return DigitSet(f"{who} writers, {kind}{', fast strokes' if fast else ''}", x[~empty], y[~empty])
 
 
 def box_normalised_set(digits: DigitSet) -> DigitSet:
@@ -60,10 +66,12 @@ def box_normalised_set(digits: DigitSet) -> DigitSet:
     return DigitSet(f"{digits.name}, stretched to a 16x16 frame", box_normalised(digits.x), digits.y)
 
 
-def held_out_negatives(writers: int = 100, per_writer: int = 10,
-                       first_seed: int = HELD_OUT_SEED) -> tuple[np.ndarray, list[str]]:
-    """Non-digits by the held-out writers (canvas styles and scans): inputs and what each one is."""
-    items = list(non_digits(first_seed, writers, per_writer, canvas=CANVAS, styles=benchmark_styles()))
+def held_out_negatives(writers: int = 100, per_writer: int = 10, first_seed: int = HELD_OUT_SEED,
+                       fast: bool = False) -> tuple[np.ndarray, list[str]]:
+    """Non-digits by the held-out writers (canvas styles and scans, or canvas drawn `fast`), and what each is."""
+    kinds = ("canvas",) if fast else ("canvas", "scan")
+    items = list(non_digits(first_seed, writers, per_writer, kinds=kinds, canvas=CANVAS, styles=benchmark_styles(),
+                            fast=1.0 if fast else 0.0))
     x, empty = to_mnist_layout(item[3] for item in items)
     names = [item[1] for item, e in zip(items, empty) if not e]
     return x[~empty], names
