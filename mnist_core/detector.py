@@ -170,12 +170,13 @@ def training_data(mnist_x: np.ndarray, mnist_y: np.ndarray, mnist_count: int = M
                   seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
     """(N, 28, 28) uint8 inputs and 1 = digit / 0 = not a digit labels, shuffled."""
     from .errors import DatasetError
-    from .handwriting import to_mnist_layout, writer_digits
+    from .handwriting import FAST_SHARE, to_mnist_layout, writer_digits
     from .not_digits import non_digits
 
     rng = np.random.default_rng(seed)
     positives = [mnist_x[:mnist_count]]
-    pen, empty = to_mnist_layout(item[4] for item in writer_digits(POSITIVE_WRITERS[0], pen_writers, 1))
+    pen_items = writer_digits(POSITIVE_WRITERS[0], pen_writers, 1, fast=FAST_SHARE)
+    pen, empty = to_mnist_layout(item[4] for item in pen_items)
     positives.append(pen[~empty])
     try:
         from .usps import load_usps_part
@@ -185,7 +186,7 @@ def training_data(mnist_x: np.ndarray, mnist_y: np.ndarray, mnist_count: int = M
         pass
     per_writer = 14  # about 34,000 non-digits
     neg, empty = to_mnist_layout(item[3] for item in non_digits(NEGATIVE_WRITERS[0], negative_writers, per_writer,
-                                                                emphasis=EMPHASIS))
+                                                                emphasis=EMPHASIS, fast=FAST_SHARE))
     negatives = neg[~empty]
     positives.append(_box_copies(np.concatenate(positives), BOX_SHARE, rng))
     negatives = np.concatenate([negatives, _box_copies(negatives, BOX_SHARE, rng)])

@@ -118,6 +118,22 @@ def test_generated_writers_and_usps_join_the_training_set(tiny_data, monkeypatch
     assert 200 + 90 + 30 <= len(x) <= 200 + 100 + 30 and len(x) == len(y)
 
 
+def test_generated_writers_write_some_digits_fast(tiny_data, monkeypatch):
+    import mnist_core.handwriting as handwriting
+
+    asked = []
+    real = handwriting.handwriting_mnist
+
+    def recording(count, first_seed=0, per_writer=40, fast=0.0):
+        asked.append(fast)
+        return real(count, first_seed, per_writer, fast)
+
+    monkeypatch.setattr(handwriting, "handwriting_mnist", recording)
+    settings = quick("mlp-128-64", train_limit=100, pen_fraction=0.2)
+    prepare_arrays(get_preset("mlp-128-64"), settings, tiny_data)
+    assert asked == [handwriting.FAST_SHARE] and 0 < handwriting.FAST_SHARE < 1
+
+
 def test_box_normalised_copies_join_the_training_set_with_their_labels(tiny_data):
     settings = quick("mlp-128-64", train_limit=200, box_fraction=0.25)
     x, y = prepare_arrays(get_preset("mlp-128-64"), settings, tiny_data)
