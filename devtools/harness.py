@@ -396,6 +396,13 @@ def split_stroke(points: Sequence[Point], pieces: int, spacing: float = 4.0) -> 
     return [dense[cuts[i]:cuts[i + 1] + 1] for i in range(pieces) if cuts[i + 1] > cuts[i]]
 
 
+def sparse_stroke(points: Sequence[Point], count: int) -> list[Point]:
+    """The pen path as ``count`` points evenly along it: a quick stroke on a slowly sampled screen,
+    whose curves arrive as corners (drawn with one mouse event per point)."""
+    dense = split_stroke(points, 1, spacing=1.0)[0]
+    return [dense[round(i * (len(dense) - 1) / (count - 1))] for i in range(count)]
+
+
 def draw_stroke(page, points: Sequence[Point], px_per_step: float = 6.0) -> None:
     """One real pen stroke: press at the first point, move through the rest, release."""
     x, y = points[0]
@@ -409,13 +416,18 @@ def draw_stroke(page, points: Sequence[Point], px_per_step: float = 6.0) -> None
 
 
 def draw_digit(page, digit: int, variant: str | Variant = "large", wait: bool = True,
-               timeout: float = 30.0) -> int | None:
-    """Draw ``digit`` with the mouse; with ``wait``, return the digit the page then shows (or None)."""
+               timeout: float = 30.0, points: int | None = None) -> int | None:
+    """Draw ``digit`` with the mouse; with ``wait``, return the digit the page then shows (or None).
+
+    ``points``: draw each stroke fast, as that many mouse positions joined by straight lines."""
     v = VARIANTS[variant] if isinstance(variant, str) else variant
     if v.brush is not None:
         set_brush(page, v.brush)
     box = canvas_box(page)
     since = mark(page)
     for stroke in stroke_paths(digit, box, v):
-        draw_stroke(page, stroke)
+        if points is None:
+            draw_stroke(page, stroke)
+        else:
+            draw_stroke(page, sparse_stroke(stroke, points), px_per_step=math.inf)
     return wait_for_prediction(page, since, timeout=timeout) if wait else None

@@ -62,6 +62,13 @@ def test_large_centred_digit_is_recognised(fresh_canvas, digit):
     assert_recognised(fresh_canvas, digit, shown)
 
 
+@pytest.mark.parametrize("digit", range(10))
+def test_a_digit_drawn_fast_is_recognised(fresh_canvas, digit):
+    """Each stroke as 7 mouse positions joined by straight lines: a quick hand on a slow screen."""
+    shown = harness.draw_digit(fresh_canvas, digit, "large", points=7)
+    assert_recognised(fresh_canvas, digit, shown)
+
+
 @pytest.mark.parametrize("digit", [1, 2, 4, 7])
 def test_small_thin_digit_in_a_corner_is_recognised(fresh_canvas, digit):
     page = fresh_canvas
