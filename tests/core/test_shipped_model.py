@@ -141,6 +141,15 @@ def test_digits_stretched_to_their_frame_are_read_and_not_declined(shipped, real
         assert result.declined <= 0.01, result
 
 
+def test_digits_drawn_with_fast_strokes_are_read_and_not_declined(shipped):
+    """A slowly sampled pen turns curves into corners: 6s used to be read as 5 and 1s as 7."""
+    _, predictor = shipped
+    result = score_set(predictor, held_out_pen(writers=6, per_digit=3, kind="canvas", fast=True), predictor.detector)
+    assert result.accuracy >= 0.97, result
+    assert min(result.per_digit) >= 0.9, result
+    assert result.declined <= 0.02, result
+
+
 def test_predict_reads_16x16_scan_files_cropped_to_the_digit(real_data, tmp_path, capsys):
     """The public surface end to end: tight 16x16 PNGs, dark ink on white, stretched to their frame."""
     import json
