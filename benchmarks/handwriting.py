@@ -3,11 +3,12 @@
     python -m benchmarks.handwriting [--model NAME] [--writers 60] [--development]
 
 Prints, for MNIST test, USPS test and held-out generated writers (canvas in
-six styles, scanned, and on the canvas with fast strokes), and for the scanned sets again stretched to fill a
-16x16 frame at one bit per pixel: accuracy, per-digit accuracy, the worst confusions,
-expected calibration error before and after the model's temperature, and how
-many real digits the not-a-digit detector declines (false rejects); then the
-share of held-out letters, shapes and scribbles it declines, per kind.
+six styles, scanned, and on the canvas with fast strokes), and for the scanned
+sets again stretched to fill a 16x16 frame at one bit per pixel: accuracy,
+per-digit accuracy, the worst confusions, expected calibration error before
+and after the model's temperature, and how many real digits the not-a-digit
+detector declines (false rejects); then the share of held-out letters, shapes
+and scribbles it declines, per kind, drawn plainly and with fast strokes.
 """
 
 from __future__ import annotations

@@ -15,6 +15,9 @@ Every digit can be rendered two ways:
 * :func:`scan_image`: as a grayscale scan of pen on paper (dark ink on light,
   varying pressure, blur, uneven paper, noise).
 
+A canvas digit can also be written fast (:func:`fast_strokes`): each stroke
+as the few points a slowly sampled pen or touch screen reports.
+
 Writer seeds decide what a set is for: training uses seeds below
 :data:`HELD_OUT_SEED`, calibration uses :data:`CALIBRATION_SEED` and up, and the
 held-out benchmark :data:`HELD_OUT_SEED` and up, so no reported figure comes

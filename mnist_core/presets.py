@@ -285,8 +285,9 @@ PRESETS: dict[str, Preset] = {
         ),
         Preset(
             "cnn-handwriting", "Handwriting CNN",
-            "The accurate CNN, continued on MNIST plus generated writers' pen digits (canvas and scanned) and "
-            "USPS: reads more handwriting styles. Use with --from to continue from a trained accurate CNN.",
+            "The accurate CNN, continued on MNIST plus generated writers' pen digits (drawn, some quickly, and "
+            "scanned) and USPS: reads more handwriting styles. Use with --from to continue from a trained "
+            "accurate CNN.",
             "conv", "sparse",
             TrainSettings(
                 epochs=4, batch_size=128, hidden_units=(128,), dropout=0.4, learning_rate=4e-4, augment=True,
