@@ -21,6 +21,7 @@ from typing import Any
 
 import numpy as np
 from streamlit.proto.WidgetStates_pb2 import WidgetState
+from websockets.exceptions import InvalidHandshake
 
 from devtools.appserver import ROOT, AppServer, mnist_path, train_default_model
 from devtools.streamlit_client import (
@@ -164,7 +165,8 @@ def judge(digit: int, result) -> str | None:
     return None
 
 
-OPEN_ERRORS = (ProtocolError, OSError, asyncio.TimeoutError)  # what opening a page can raise
+# what opening a page can raise; InvalidHandshake: the server died in the middle of the websocket handshake
+OPEN_ERRORS = (ProtocolError, OSError, asyncio.TimeoutError, InvalidHandshake)
 
 
 async def connect_draw(port: int) -> StreamlitSession:
