@@ -1,0 +1,101 @@
+"""Held-out writers' digits drawn with the mouse on the Draw page, against `predict` on the same strokes.
+
+    python -m benchmarks.browser_writers [--digits 400] [--fast | --plain]
+
+Starts `streamlit run app.py`, opens /draw in headless Chromium and draws
+digits by generated writers the model never saw (seeds from
+`handwriting.HELD_OUT_SEED + 500`), stroke by stroke with real mouse events,
+with the page's default pen. With --fast (the default) each stroke is sampled
+as a slow screen reports a quick hand (`handwriting.fast_strokes`) and drawn
+with one mouse event per point, so the canvas itself joins the points (Fabric
+smooths them into curves through their midpoints, where the training images
+join them with straight lines). The same strokes are also rendered as an image
+and read by the engine, as `python -m mnist_core predict` would.
+
+Prints how many digits the page read right, how many the engine read right,
+how often the two agree, and every digit either got wrong. No assertions.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+from devtools import appserver, harness
+
+BRUSH = 20  # the Draw page's default pen on its 280-px canvas
+HEIGHT = 0.72  # the digit's height as a share of the canvas side, as harness.VARIANTS["large"]
+
+
+def writer_strokes(index: int, fast: bool) -> tuple[int, list[np.ndarray]]:
+    """The index-th digit (0-9 cycling) of consecutive held-out writers, in the writer's own coordinates."""
+    from mnist_core.handwriting import HELD_OUT_SEED, Writer, fast_strokes
+
+    seed, digit = HELD_OUT_SEED + 500 + index // 10, index % 10
+    r = np.random.default_rng(seed * 10 + digit)
+    strokes = Writer.from_seed(seed).strokes(digit, r)
+    return digit, fast_strokes(strokes, r) if fast else strokes
+
+
+def on_canvas(strokes: list[np.ndarray], left: float, top: float, side: float) -> list[list[tuple[float, float]]]:
+    """The strokes scaled to HEIGHT of a canvas at (left, top) and centred on it."""
+    points = np.concatenate(strokes)
+    scale = HEIGHT * side / max(float(np.ptp(points[:, 1])), 1e-3)
+    mid = (points.max(axis=0) + points.min(axis=0)) / 2
+    return [[(left + side / 2 + (x - mid[0]) * scale, top + side / 2 + (y - mid[1]) * scale) for x, y in stroke]
+            for stroke in strokes]
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--digits", type=int, default=400)
+    parser.add_argument("--plain", dest="fast", action="store_false", help="smooth strokes instead of fast ones")
+    parser.add_argument("--fast", dest="fast", action="store_true", default=True)
+    args = parser.parse_args()
+
+    from playwright.sync_api import sync_playwright
+
+    from mnist_core.detector import load_detector
+    from mnist_core.predictor import Predictor
+    from mnist_core.registry import DEFAULT_MODEL, Registry
+    from mnist_core.synthetic import render
+
+    registry = Registry()  # the default model as `predict` finds it (the shipped one unless replaced)
+    predictor = Predictor.for_card(registry.load(DEFAULT_MODEL), registry.card(DEFAULT_MODEL), load_detector())
+    tmp = Path(tempfile.mkdtemp(prefix="digitlab-writers-"))
+    page_right = engine_right = agree = 0
+    with appserver.AppServer(tmp / "models", shipped_dir=appserver.find_shipped(), mnist=appserver.mnist_path(),
+                             log_path=tmp / "streamlit.log") as server, sync_playwright() as p:
+        browser = harness.launch_browser(p)
+        page = harness.new_page(browser)
+        harness.open_app_page(page, server.url, "/draw")
+        harness.set_brush(page, BRUSH)
+        box = harness.canvas_box(page)
+        for index in range(args.digits):
+            digit, strokes = writer_strokes(index, args.fast)
+            since = harness.mark(page)
+            for stroke in on_canvas(strokes, box["x"], box["y"], box["width"]):
+                harness.draw_stroke(page, stroke, px_per_step=math.inf if args.fast else 6.0)
+            shown = harness.wait_for_prediction(page, since)
+            image = render(strokes, 280, HEIGHT * 280, BRUSH * 280 / box["width"], (140, 140), "dark-on-light")
+            read = predictor.read(image).digit
+            page_right += shown == digit
+            engine_right += read == digit
+            agree += shown == read
+            if shown != digit or read != digit:
+                print(f"  a {digit}: the page says {shown}, the engine {read}")
+            harness.clear_canvas(page)
+        problems = harness.page_problems(page)
+        browser.close()
+    n = args.digits
+    print(f"{'fast' if args.fast else 'smooth'} strokes, {n} held-out writers' digits: page {page_right / n:.2%}, "
+          f"engine {engine_right / n:.2%}, agree {agree / n:.2%}; page problems: {problems or 'none'}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
