@@ -25,9 +25,9 @@ BINARISED = 0.5  # share of copies kept at one bit per pixel
 INK = 40  # a pixel above this (of 255) is ink when finding the digit's box
 
 
-def ink_box(image: np.ndarray, ink: int = INK) -> tuple[int, int, int, int] | None:
-    """(top, bottom, left, right), bottom and right exclusive, of the pixels above ``ink`` (of 255)."""
-    return bounding_box(image > ink)
+def ink_box(image: np.ndarray) -> tuple[int, int, int, int] | None:
+    """(top, bottom, left, right), bottom and right exclusive, of the pixels above :data:`INK`."""
+    return bounding_box(image > INK)
 
 
 def box_normalise(image: np.ndarray, side: int, stretch: float = 1.0, threshold: float | None = None) -> np.ndarray:

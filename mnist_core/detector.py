@@ -207,13 +207,14 @@ def _box_copies(images: np.ndarray, share: float, rng: np.random.Generator) -> n
 
 def _solid(image: np.ndarray) -> bool:
     """A copy that came out as a solid block (a straight 1 stretched to a square): a blob, not a digit's shape."""
-    from .box_scans import ink_box
+    from .preprocessing import bounding_box
 
-    box = ink_box(image, 127)
+    ink = image > 127
+    box = bounding_box(ink)
     if box is None:
         return True
     top, bottom, left, right = box
-    return (image > 127).sum() > 0.85 * (bottom - top) * (right - left)
+    return ink.sum() > 0.85 * (bottom - top) * (right - left)
 
 
 def choose_threshold(digit_scores: np.ndarray | list[np.ndarray], target: float = TARGET_FALSE_REJECT) -> float:
