@@ -247,12 +247,16 @@ class Writer:
         return out
 
 
+def _along(points: np.ndarray) -> np.ndarray:
+    """Distance along the polyline from its first point to each point."""
+    return np.concatenate([[0.0], np.cumsum(np.linalg.norm(np.diff(points, axis=0), axis=1))])
+
+
 def _resample(points: np.ndarray, step: float) -> np.ndarray:
     """Points every `step` along the polyline, so tremor and distortion bend straight strokes too."""
     if len(points) < 2:
         return points
-    seg = np.linalg.norm(np.diff(points, axis=0), axis=1)
-    dist = np.concatenate([[0.0], np.cumsum(seg)])
+    dist = _along(points)
     if dist[-1] <= 0:
         return points
     # keep the original corners as well as the evenly spaced points
@@ -272,7 +276,7 @@ def fast_strokes(strokes: list[np.ndarray], r: np.random.Generator,
     """
     out = []
     for stroke in strokes:
-        dist = np.concatenate([[0.0], np.cumsum(np.linalg.norm(np.diff(stroke, axis=0), axis=1))])
+        dist = _along(stroke)
         if len(stroke) < 3 or dist[-1] <= 0:
             out.append(stroke)
             continue
@@ -280,6 +284,12 @@ def fast_strokes(strokes: list[np.ndarray], r: np.random.Generator,
         s = np.clip(t - r.uniform(0.3, 1.0) * np.sin(2 * np.pi * t) / (2 * np.pi), 0, 1) * dist[-1]
         out.append(np.stack([np.interp(s, dist, stroke[:, 0]), np.interp(s, dist, stroke[:, 1])], axis=1))
     return out
+
+
+def sometimes_fast(strokes: list[np.ndarray], share: float, r: np.random.Generator) -> list[np.ndarray]:
+    """:func:`fast_strokes` for a `share` of drawings; with 0 nothing is drawn from `r`, so a set made
+    without fast strokes stays exactly what it was before they existed."""
+    return fast_strokes(strokes, r) if share and r.random() < share else strokes
 
 
 def _smooth_noise(n: int, scale: float, r: np.random.Generator) -> np.ndarray:
@@ -345,8 +355,7 @@ def writer_digits(first_seed: int, writers: int, per_digit: int, kinds: tuple[st
 
     Each writer writes every digit `per_digit` times per kind; canvas styles
     cycle through `styles` (default: the varied training style). A `fast`
-    share of the canvas digits is sampled slowly (:func:`fast_strokes`); with
-    0 the sets are exactly what they were before that option existed.
+    share of the canvas digits is sampled slowly (:func:`sometimes_fast`).
     """
     styles = styles or (TRAIN_STYLE,)
     for seed in range(first_seed, first_seed + writers):
@@ -359,8 +368,7 @@ def writer_digits(first_seed: int, writers: int, per_digit: int, kinds: tuple[st
                     if kind == "scan":
                         yield seed, kind, "scan", digit, scan_image(strokes, writer, r)
                     else:
-                        if fast and r.random() < fast:
-                            strokes = fast_strokes(strokes, r)
+                        strokes = sometimes_fast(strokes, fast, r)
                         style = styles[(k * 10 + digit) % len(styles)]
                         yield seed, kind, style.name, digit, canvas_image(strokes, style, r, canvas)
 

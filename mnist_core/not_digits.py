@@ -27,7 +27,7 @@ from typing import Callable
 
 import numpy as np
 
-from .handwriting import TRAIN_STYLE, Writer, canvas_image, fast_strokes, scan_image
+from .handwriting import TRAIN_STYLE, Writer, canvas_image, scan_image, sometimes_fast
 from .synthetic import Stroke, _arc
 
 Shape = Callable[[np.random.Generator], list[Stroke]]
@@ -243,8 +243,7 @@ def non_digits(first_seed: int, writers: int, per_writer: int, kinds: tuple[str,
                 if kind == "scan":
                     yield seed, name, "scan", scan_image(strokes, writer, r)
                 else:
-                    if fast and r.random() < fast:
-                        strokes = fast_strokes(strokes, r)
+                    strokes = sometimes_fast(strokes, fast, r)
                     style = styles[k % len(styles)]
                     yield seed, name, style.name, canvas_image(strokes, style, r, canvas)
 
