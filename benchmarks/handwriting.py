@@ -26,8 +26,8 @@ from mnist_core.data import load_mnist
 from mnist_core.detector import load_detector
 from mnist_core.errors import DatasetError
 from mnist_core.handwriting import CALIBRATION_SEED, HELD_OUT_SEED, handwriting_mnist
-from mnist_core.handwriting_benchmark import (DigitSet, box_normalised_set, decline_rates, held_out_negatives,
-                                              held_out_pen, score_set)
+from mnist_core.handwriting_benchmark import (DigitSet, box_normalised_set, decline_rates, declined_negatives,
+                                              held_out_negatives, held_out_pen, score_set)
 from mnist_core.predictor import Predictor
 from mnist_core.registry import (CARD_FILE, DEFAULT_MODEL, MODEL_FILE, ModelCard, Registry,
                                  load_model_file)
@@ -48,6 +48,17 @@ def print_result(result) -> None:
     if result.declined is not None:
         print(f"  declined as not a digit: {_pct(result.declined)} "
               f"(of which read correctly by the classifier: {_pct(result.declined_but_right)})")
+
+
+def print_declines(detector, negatives: np.ndarray, names: list[str], heading: str, least: int) -> None:
+    """The share of these non-digits the detector declines: all, letters against the rest, the least declined kinds."""
+    declined = declined_negatives(detector, negatives)
+    overall, per_kind = decline_rates(declined, names)
+    letters = np.char.startswith(np.asarray(names, str), "letter ")
+    print(f"\n{heading} ({len(names)}): {overall:.1%} declined")
+    print(f"  letters {declined[letters].mean():.1%}, shapes and scribbles {declined[~letters].mean():.1%}")
+    weakest = sorted(per_kind.items(), key=lambda kv: kv[1])[:least]
+    print("  least declined: " + ", ".join(f"{k} {v:.0%}" for k, v in weakest))
 
 
 def load_predictor(model: str, models_dir: str | None) -> Predictor:
@@ -110,20 +121,11 @@ def main() -> int:
             print_result(score_set(predictor, digits, detector))
     if detector is not None:
         first = CALIBRATION_SEED if args.development else HELD_OUT_SEED
-        negatives, names = held_out_negatives(args.negative_writers, first_seed=first)
-        overall, per_kind = decline_rates(detector, negatives, names)
         who = "calibration" if args.development else "held-out"
-        print(f"\n{who} writers' letters, shapes and scribbles ({len(names)}): {overall:.1%} declined")
-        letters = np.char.startswith(np.asarray(names, str), "letter ")
-        declined = detector.declines(detector.scores((negatives.astype(np.float32) / 255.0)[..., None]))
-        print(f"  letters {declined[letters].mean():.1%}, shapes and scribbles {declined[~letters].mean():.1%}")
-        weakest = sorted(per_kind.items(), key=lambda kv: kv[1])[:12]
-        print("  least declined: " + ", ".join(f"{k} {v:.0%}" for k, v in weakest))
-        negatives, names = held_out_negatives(args.negative_writers // 2, first_seed=first, fast=True)
-        overall, per_kind = decline_rates(detector, negatives, names)
-        weakest = sorted(per_kind.items(), key=lambda kv: kv[1])[:6]
-        print(f"the same writers' non-digits drawn fast ({len(names)}): {overall:.1%} declined; least: "
-              + ", ".join(f"{k} {v:.0%}" for k, v in weakest))
+        print_declines(detector, *held_out_negatives(args.negative_writers, first_seed=first),
+                       f"{who} writers' letters, shapes and scribbles", least=12)
+        print_declines(detector, *held_out_negatives(args.negative_writers // 2, first_seed=first, fast=True),
+                       "the same writers' non-digits drawn fast", least=6)
     print(f"\n({time.perf_counter() - started:.0f} s)")
     return 0
 

@@ -98,9 +98,13 @@ def score_set(predictor, digits: DigitSet, detector=None) -> SetResult:
     return result
 
 
-def decline_rates(detector, negatives: np.ndarray, names: list[str]) -> tuple[float, dict[str, float]]:
+def declined_negatives(detector, negatives: np.ndarray) -> np.ndarray:
+    """Which of these non-digits (uint8, N x 28 x 28) the detector declines."""
+    return detector.declines(detector.scores((negatives.astype(np.float32) / 255.0)[..., None]))
+
+
+def decline_rates(declined: np.ndarray, names: list[str]) -> tuple[float, dict[str, float]]:
     """Overall share of non-digits declined, and per kind (letter X, triangle, ...)."""
-    declined = detector.declines(detector.scores((negatives.astype(np.float32) / 255.0)[..., None]))
     per_kind: dict[str, list[int]] = {}
     for name, d in zip(names, declined):
         per_kind.setdefault(name, []).append(int(d))
