@@ -8,7 +8,8 @@ sets again stretched to fill a 16x16 frame at one bit per pixel: accuracy,
 per-digit accuracy, the worst confusions, expected calibration error before
 and after the model's temperature, and how many real digits the not-a-digit
 detector declines (false rejects); then the share of held-out letters, shapes
-and scribbles it declines, per kind, drawn plainly and with fast strokes.
+and scribbles it declines, per kind, drawn plainly and with fast strokes, and
+of drawings of kinds no detector is trained on (`not_digits.UNSEEN`).
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from mnist_core.errors import DatasetError
 from mnist_core.handwriting import CALIBRATION_SEED, HELD_OUT_SEED, handwriting_mnist
 from mnist_core.handwriting_benchmark import (DigitSet, box_normalised_set, decline_rates, declined_negatives,
                                               held_out_negatives, held_out_pen, score_set)
+from mnist_core.not_digits import UNSEEN
 from mnist_core.predictor import Predictor
 from mnist_core.registry import (CARD_FILE, DEFAULT_MODEL, MODEL_FILE, ModelCard, Registry,
                                  load_model_file)
@@ -56,7 +58,8 @@ def print_declines(detector, negatives: np.ndarray, names: list[str], heading: s
     overall, per_kind = decline_rates(declined, names)
     letters = np.char.startswith(np.asarray(names, str), "letter ")
     print(f"\n{heading} ({len(names)}): {overall:.1%} declined")
-    print(f"  letters {declined[letters].mean():.1%}, shapes and scribbles {declined[~letters].mean():.1%}")
+    if letters.any():
+        print(f"  letters {declined[letters].mean():.1%}, shapes and scribbles {declined[~letters].mean():.1%}")
     weakest = sorted(per_kind.items(), key=lambda kv: kv[1])[:least]
     print("  least declined: " + ", ".join(f"{k} {v:.0%}" for k, v in weakest))
 
@@ -126,6 +129,10 @@ def main() -> int:
                        f"{who} writers' letters, shapes and scribbles", least=12)
         print_declines(detector, *held_out_negatives(args.negative_writers // 2, first_seed=first, fast=True),
                        "the same writers' non-digits drawn fast", least=6)
+        if not args.development:  # kinds no detector trains on: reported, never looked at while choosing
+            print_declines(detector, *held_out_negatives(args.negative_writers // 2, first_seed=first,
+                                                         catalogue=UNSEEN),
+                           f"{who} writers' drawings of kinds it never trained on", least=len(UNSEEN))
     print(f"\n({time.perf_counter() - started:.0f} s)")
     return 0
 

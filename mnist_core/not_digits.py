@@ -1,4 +1,4 @@
-"""Generated drawings that are not digits: letters, shapes, scribbles.
+"""Generated drawings that are not digits: letters, shapes, scribbles, little pictures and symbols.
 
 They teach and test the "that does not look like a digit" answer. Each is
 drawn as pen strokes by the same simulated writers as the digits
@@ -17,7 +17,12 @@ least six times: a looser squiggle is often a 2, 3 or 8), arrows point in any
 direction with a head of two barbs (open, closed or as two strokes; a single
 barb on an upright line is a 1's flag), crossings are two diagonals (an
 upright and a bar is a + or a 4). Curved arrows and Lissajous tangles were
-tried and dropped: at 28 pixels they came out as 2s and 8s.
+tried and dropped: at 28 pixels they came out as 2s and 8s. A question mark
+and an exclamation mark keep their dot: without it they are a 2, 7 or 1.
+
+:data:`UNSEEN` holds kinds no detector is trained on (an umbrella, a key, a
+boat, ...): a detector that only learned its own kinds by heart declines few
+of them, so they say how it will do on what real people draw.
 """
 
 from __future__ import annotations
@@ -217,17 +222,117 @@ SHAPES: dict[str, Shape] = {
     "line": _horizontal_line, "hatching": _hatching, "blobs": _blobs, "scribble": _scribble, "loops": _loops,
     "lightning": _lightning, "crossed box": _cross_box,
 }
-KINDS: dict[str, Shape] = {**{f"letter {k}": v for k, v in LETTERS.items()}, **SHAPES}
+
+
+# ---- little pictures and symbols: what people draw when asked for "anything but a digit" ----
+def _house(r):
+    roof = r.uniform(0.3, 0.5)
+    body = [[(0.0, roof), (0.0, 1.0), (0.6, 1.0), (0.6, roof), (0.0, roof)], [(-0.08, roof + 0.02), (0.3, 0.0), (0.68, roof + 0.02)]]
+    return body + ([[(0.22, 1.0), (0.22, 0.72), (0.38, 0.72), (0.38, 1.0)]] if r.random() < 0.5 else [])
+def _sun(r):
+    n, turn = int(r.integers(6, 11)), r.uniform(0, math.pi)
+    rays = [[(0.3 + 0.3 * math.cos(a), 0.5 + 0.3 * math.sin(a)), (0.3 + 0.5 * math.cos(a), 0.5 + 0.5 * math.sin(a))]
+            for a in turn + np.arange(n) * 2 * math.pi / n]
+    return [_arc(0.3, 0.5, 0.22, 0.22, 0, 360)] + rays
+def _fit(strokes: list[Stroke], r: np.random.Generator) -> list[Stroke]:
+    """A wide picture squeezed into about the digits' box, so it stays on the canvas (drawings are sized by height)."""
+    pts = np.concatenate([np.asarray(stroke, np.float64) for stroke in strokes])
+    low, span = pts.min(axis=0), np.maximum(np.ptp(pts, axis=0), 1e-3)
+    size = np.array([r.uniform(0.7, 0.95), r.uniform(0.75, 1.0)])
+    return [[(float(x), float(y)) for x, y in (np.asarray(stroke) - low) / span * size] for stroke in strokes]
+def _cloud(r):
+    """Bumps along the top of a flat-bottomed outline."""
+    n = int(r.integers(3, 6))
+    xs = np.linspace(-0.1, 0.7, n + 1)
+    pts = [(-0.1, 0.75)]
+    for a, b in zip(xs[:-1], xs[1:]):
+        pts += _arc((a + b) / 2, 0.5 - r.uniform(0, 0.12), (b - a) / 2 * 1.1, r.uniform(0.12, 0.2), 180, 360, 10)
+    return _fit([pts + [(0.7, 0.75), (-0.1, 0.75)]], r)
+def _flower(r):
+    n = int(r.integers(5, 8))
+    petals = [_arc(0.3 + 0.2 * math.cos(a), 0.35 + 0.2 * math.sin(a), 0.11, 0.11, 0, 360, 12)
+              for a in r.uniform(0, 1) + np.arange(n) * 2 * math.pi / n]
+    return petals + [[(0.3, 0.58), (0.3 + r.uniform(-0.05, 0.05), 1.0)]]
+def _fish(r):
+    body = _arc(0.25, 0.5, 0.3, 0.25, 30, 330)
+    return _fit([body + [(0.78, 0.3), (0.78, 0.7)] + [body[0]], [(0.1, 0.45), (0.11, 0.47)]], r)
+def _envelope(r):
+    return _fit([[(-0.1, 0.2), (0.7, 0.2), (0.7, 0.8), (-0.1, 0.8), (-0.1, 0.2)], [(-0.1, 0.2), (0.3, 0.55), (0.7, 0.2)]], r)
+def _car(r):
+    body = [(-0.2, 0.72), (-0.2, 0.48), (0.05, 0.48), (0.15, 0.28), (0.5, 0.28), (0.6, 0.48), (0.85, 0.48), (0.85, 0.72),
+            (-0.2, 0.72)]
+    return _fit([body, _arc(0.05, 0.76, 0.09, 0.09, 0, 360, 12), _arc(0.6, 0.76, 0.09, 0.09, 0, 360, 12)], r)
+def _question(r):
+    hook = _arc(0.3, 0.25, 0.25, 0.22, 200, 430) + [(0.3, 0.5), (0.3, 0.72)]
+    return [hook, [(0.3, 0.93), (0.31, 0.96)]]  # the dot: without it, a hook is a 2 or a 7
+def _exclamation(r):
+    return [[(0.3, 0.0), (0.3 + r.uniform(-0.03, 0.03), 0.72)], [(0.3, 0.93), (0.31, 0.96)]]
+def _ampersand(r):
+    return [[(0.62, 1.0), (0.08, 0.35)] + _arc(0.22, 0.2, 0.15, 0.18, 180, 360) + [(0.05, 0.62)]
+            + _arc(0.25, 0.8, 0.2, 0.2, 180, 60) + [(0.62, 0.55)]]
+def _at(r):
+    return [_arc(0.3, 0.5, 0.12, 0.15, 0, 360) + [(0.44, 0.66)] + _arc(0.3, 0.5, 0.32, 0.45, 30, 330)]
+def _percent(r):
+    return [[(0.6, 0.0), (0.0, 1.0)], _arc(0.08, 0.15, 0.09, 0.13, 0, 360, 12), _arc(0.52, 0.85, 0.09, 0.13, 0, 360, 12)]
+def _dollar(r):
+    s = _arc(0.3, 0.28, 0.25, 0.2, 330, 90) + _arc(0.3, 0.72, 0.25, 0.2, 270, 90 + 360 - 360 - 180)
+    return [s, [(0.3, -0.1), (0.3, 1.1)]]
+
+
+PICTURES: dict[str, Shape] = {
+    "house": _house, "sun": _sun, "cloud": _cloud, "flower": _flower, "fish": _fish,
+    "envelope": _envelope, "car": _car,
+}
+SYMBOLS: dict[str, Shape] = {
+    "question mark": _question, "exclamation mark": _exclamation, "ampersand": _ampersand, "at sign": _at,
+    "percent": _percent, "dollar": _dollar,
+}
+KINDS: dict[str, Shape] = {**{f"letter {k}": v for k, v in LETTERS.items()}, **SHAPES, **PICTURES, **SYMBOLS}
+
+
+# ---- kinds nothing is trained on: how the detector does on drawings nobody generated for it ----
+def _umbrella(r):
+    canopy = _arc(0.3, 0.42, 0.42, 0.38, 180, 360)
+    return [canopy + [canopy[0]], [(0.3, 0.04), (0.3, 0.85)] + _arc(0.2, 0.85, 0.1, 0.1, 0, 180, 8)]
+def _key(r):
+    return [_arc(0.3, 0.2, 0.2, 0.2, 0, 360), [(0.3, 0.4), (0.3, 1.0)], [(0.3, 0.8), (0.45, 0.8)], [(0.3, 0.92), (0.42, 0.92)]]
+def _stick_figure(r):
+    return [_arc(0.3, 0.13, 0.12, 0.13, 0, 360), [(0.3, 0.26), (0.3, 0.65)], [(0.02, 0.4), (0.58, 0.4)],
+            [(0.05, 1.0), (0.3, 0.65), (0.55, 1.0)]]
+def _boat(r):
+    return [[(-0.1, 0.7), (0.7, 0.7), (0.55, 0.95), (0.05, 0.95), (-0.1, 0.7)], [(0.3, 0.7), (0.3, 0.0), (0.62, 0.55), (0.3, 0.55)]]
+def _cup(r):
+    return [[(0.0, 0.2), (0.05, 0.95), (0.5, 0.95), (0.55, 0.2), (0.0, 0.2)], _arc(0.58, 0.5, 0.14, 0.17, 270, 450, 10)]
+def _apple(r):
+    body = _arc(0.15, 0.62, 0.18, 0.36, 90, 270) + _arc(0.45, 0.62, 0.18, 0.36, 270, 450)
+    return [[(0.3, 0.98)] + body[::-1][:1] + body + [(0.3, 0.98)], [(0.3, 0.3), (0.34, 0.05)], _arc(0.45, 0.12, 0.1, 0.05, 0, 360, 10)]
+def _euro(r):
+    return [_arc(0.38, 0.5, 0.3, 0.45, -45, -315 + 360 - 360)[::-1], [(-0.05, 0.42), (0.42, 0.42)], [(-0.05, 0.58), (0.38, 0.58)]]
+def _pi(r):
+    return [[(-0.05, 0.15), (0.65, 0.1)], [(0.15, 0.12), (0.1, 0.9)], [(0.45, 0.11), (0.48, 0.85), (0.6, 0.9)]]
+def _bowtie(r):
+    return [[(0.0, 0.1), (0.6, 0.9), (0.6, 0.1), (0.0, 0.9), (0.0, 0.1)]]
+def _ticked_box(r):
+    return [[(0.0, 0.1), (0.6, 0.1), (0.6, 0.8), (0.0, 0.8), (0.0, 0.1)], [(0.1, 0.45), (0.25, 0.7), (0.75, 0.0)]]
+
+
+UNSEEN: dict[str, Shape] = {
+    "umbrella": _umbrella, "key": _key, "stick figure": _stick_figure, "boat": _boat, "cup": _cup, "apple": _apple,
+    "euro": _euro, "pi": _pi, "bowtie": _bowtie, "ticked box": _ticked_box,
+}
 
 
 def non_digits(first_seed: int, writers: int, per_writer: int, kinds: tuple[str, ...] = ("canvas", "scan"),
-               canvas: int = 140, styles=None, emphasis: dict[str, float] | None = None, fast: float = 0.0):
+               canvas: int = 140, styles=None, emphasis: dict[str, float] | None = None, fast: float = 0.0,
+               catalogue: dict[str, Shape] | None = None):
     """Yield (writer seed, what, rendering, image): each writer draws `per_writer` random non-digits per rendering.
 
     `emphasis` draws some kinds more often (kind -> weight, 1 for the others); held-out sets leave it out.
     A `fast` share of the canvas ones is sampled slowly, like the digits (`handwriting.writer_digits`).
+    `catalogue` draws from other kinds than :data:`KINDS` (:data:`UNSEEN`, to measure, never to train).
     """
-    names = list(KINDS)
+    catalogue = catalogue or KINDS
+    names = list(catalogue)
     weights = None
     if emphasis:
         weights = np.array([emphasis.get(name, 1.0) for name in names])
@@ -239,7 +344,7 @@ def non_digits(first_seed: int, writers: int, per_writer: int, kinds: tuple[str,
         for k in range(per_writer):
             for kind in kinds:
                 name = names[r.integers(len(names)) if weights is None else r.choice(len(names), p=weights)]
-                strokes = writer.shape(KINDS[name](r), r)
+                strokes = writer.shape(catalogue[name](r), r)
                 if kind == "scan":
                     yield seed, name, "scan", scan_image(strokes, writer, r)
                 else:

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from mnist_core.handwriting import Writer, canvas_image, scan_image
-from mnist_core.not_digits import KINDS, LETTERS, SHAPES, non_digits
+from mnist_core.not_digits import KINDS, LETTERS, PICTURES, SHAPES, SYMBOLS, UNSEEN, non_digits
 from mnist_core.preprocessing import preprocess
 from mnist_core.synthetic import STYLES
 
@@ -24,11 +24,25 @@ def test_letters_shapes_and_scribbles_are_all_there():
             "hatching"} <= set(SHAPES)
 
 
-@pytest.mark.parametrize("name", sorted(KINDS))
+def test_little_pictures_and_symbols_are_drawn_too():
+    """What people draw when asked for anything but a digit: the detector learned none of these before."""
+    assert {"house", "sun", "cloud", "flower", "fish", "envelope", "car"} <= set(PICTURES)
+    assert {"question mark", "exclamation mark", "ampersand", "at sign", "percent", "dollar"} <= set(SYMBOLS)
+    assert set(PICTURES) | set(SYMBOLS) <= set(KINDS)
+
+
+def test_unseen_kinds_are_kept_apart_from_the_trained_ones():
+    assert len(UNSEEN) >= 8 and not set(UNSEEN) & set(KINDS)
+    names = {n for _, n, _, _ in non_digits(70, 10, 4, catalogue=UNSEEN)}
+    assert names <= set(UNSEEN) and len(names) >= 6
+    assert not {n for _, n, _, _ in non_digits(70, 10, 4)} & set(UNSEEN)
+
+
+@pytest.mark.parametrize("name", sorted(KINDS) + sorted(UNSEEN))
 def test_every_kind_renders_on_canvas_and_as_a_scan(name):
     r = np.random.default_rng(len(name))
     writer = Writer.from_seed(3)
-    strokes = writer.shape(KINDS[name](r), r)
+    strokes = writer.shape({**KINDS, **UNSEEN}[name](r), r)
     for image in (canvas_image(strokes, STYLES["large-centred"], r), scan_image(strokes, writer, r)):
         assert not preprocess(image).is_empty, name
 
