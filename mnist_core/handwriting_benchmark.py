@@ -67,7 +67,7 @@ def box_normalised_set(digits: DigitSet) -> DigitSet:
 
 
 def held_out_negatives(writers: int = 100, per_writer: int = 10, first_seed: int = HELD_OUT_SEED,
-                       fast: bool = False, catalogue=None) -> tuple[np.ndarray, list[str]]:
+                       fast: bool = False, catalogue: dict | None = None) -> tuple[np.ndarray, list[str]]:
     """Non-digits by the held-out writers (canvas styles and scans, or canvas drawn `fast`), and what each is.
 
     `catalogue` draws other kinds than the trained ones (`not_digits.UNSEEN`)."""
