@@ -176,10 +176,12 @@ def _blobs(r):
         ts = np.linspace(0, 6 * math.pi, 30)
         out.append([(cx + rad * t / ts[-1] * math.cos(t), cy + rad * t / ts[-1] * math.sin(t)) for t in ts])
     return out
-def _fit_box(pts: np.ndarray, width: float = 0.9) -> Stroke:
-    """Points scaled into the box x 0..width, y 0..1."""
-    pts = (pts - pts.min(axis=0)) / np.maximum(np.ptp(pts, axis=0), 1e-3)
-    return [(float(x) * width, float(y)) for x, y in pts]
+def _fit_box(strokes: list, width: float, height: float = 1.0) -> list[Stroke]:
+    """Strokes scaled together into the box x 0..width, y 0..height (a picture's strokes keep their places)."""
+    arrays = [np.asarray(stroke, np.float64) for stroke in strokes]
+    pts = np.concatenate(arrays)
+    low, span = pts.min(axis=0), np.maximum(np.ptp(pts, axis=0), 1e-3)
+    return [[(float(x) * width, float(y) * height) for x, y in (a - low) / span] for a in arrays]
 def _crossings(pts: np.ndarray) -> int:
     """How many times a polyline crosses itself (segments that are not neighbours)."""
     p, q = pts[:-1, None], pts[1:, None]
@@ -198,7 +200,7 @@ def _scribble(r):
             pts[k] = pts[k - 1] + steps[k] - pull * pts[k - 1]
         if _crossings(pts[::2]) >= 6:  # fewer crossings can make an 8, a 2 or a 3
             break
-    return [_fit_box(pts, r.uniform(0.6, 1.2))]
+    return _fit_box([pts], r.uniform(0.6, 1.2))
 def _scratch(r):
     """Crossing out: quick back-and-forth strokes drifting across an area, at any angle."""
     n = int(r.integers(8, 18))  # fewer would be a Z (a 2) or an N
@@ -206,7 +208,7 @@ def _scratch(r):
     across = np.linspace(0, r.uniform(0.5, 1.0), n) + r.normal(0, 0.03, n)
     angle = r.uniform(0, math.pi)
     pts = np.stack([along * math.cos(angle) - across * math.sin(angle), along * math.sin(angle) + across * math.cos(angle)], 1)
-    return [_fit_box(pts, r.uniform(0.6, 1.2))]
+    return _fit_box([pts], r.uniform(0.6, 1.2))
 def _loops(r):
     ts = np.linspace(0, 2 * math.pi * r.integers(3, 7), 120)
     return [[(0.3 * t / ts[-1] * 3 - 0.2 + 0.15 * math.cos(t), 0.5 + 0.3 * math.sin(t)) for t in ts]]
@@ -225,12 +227,9 @@ SHAPES: dict[str, Shape] = {
 
 
 # ---- little pictures and symbols: what people draw when asked for "anything but a digit" ----
-def _fit(strokes: list[Stroke], r: np.random.Generator) -> list[Stroke]:
-    """A wide picture squeezed into about the digits' box, so it stays on the canvas (drawings are sized by height)."""
-    pts = np.concatenate([np.asarray(stroke, np.float64) for stroke in strokes])
-    low, span = pts.min(axis=0), np.maximum(np.ptp(pts, axis=0), 1e-3)
-    size = np.array([r.uniform(0.7, 0.95), r.uniform(0.75, 1.0)])
-    return [[(float(x), float(y)) for x, y in (np.asarray(stroke) - low) / span * size] for stroke in strokes]
+def _picture_box(r: np.random.Generator) -> tuple[float, float]:
+    """A wide picture's box, about the digits': drawings are sized by height, so a wider one leaves the canvas."""
+    return r.uniform(0.7, 0.95), r.uniform(0.75, 1.0)
 def _house(r):
     roof = r.uniform(0.3, 0.5)
     body = [[(0.0, roof), (0.0, 1.0), (0.6, 1.0), (0.6, roof), (0.0, roof)],
@@ -248,7 +247,7 @@ def _cloud(r):
     pts = [(-0.1, 0.75)]
     for a, b in zip(xs[:-1], xs[1:]):
         pts += _arc((a + b) / 2, 0.5 - r.uniform(0, 0.12), (b - a) / 2 * 1.1, r.uniform(0.12, 0.2), 180, 360, 10)
-    return _fit([pts + [(0.7, 0.75), (-0.1, 0.75)]], r)
+    return _fit_box([pts + [(0.7, 0.75), (-0.1, 0.75)]], *_picture_box(r))
 def _flower(r):
     n = int(r.integers(5, 8))
     petals = [_arc(0.3 + 0.2 * math.cos(a), 0.35 + 0.2 * math.sin(a), 0.11, 0.11, 0, 360, 12)
@@ -256,19 +255,21 @@ def _flower(r):
     return petals + [[(0.3, 0.58), (0.3 + r.uniform(-0.05, 0.05), 1.0)]]
 def _fish(r):
     body = _arc(0.25, 0.5, 0.3, 0.25, 30, 330)
-    return _fit([body + [(0.78, 0.3), (0.78, 0.7)] + [body[0]], [(0.1, 0.45), (0.11, 0.47)]], r)
+    return _fit_box([body + [(0.78, 0.3), (0.78, 0.7)] + [body[0]], [(0.1, 0.45), (0.11, 0.47)]], *_picture_box(r))
 def _envelope(r):
-    return _fit([[(-0.1, 0.2), (0.7, 0.2), (0.7, 0.8), (-0.1, 0.8), (-0.1, 0.2)],
-                 [(-0.1, 0.2), (0.3, 0.55), (0.7, 0.2)]], r)
+    return _fit_box([[(-0.1, 0.2), (0.7, 0.2), (0.7, 0.8), (-0.1, 0.8), (-0.1, 0.2)],
+                     [(-0.1, 0.2), (0.3, 0.55), (0.7, 0.2)]], *_picture_box(r))
 def _car(r):
     body = [(-0.2, 0.72), (-0.2, 0.48), (0.05, 0.48), (0.15, 0.28), (0.5, 0.28), (0.6, 0.48), (0.85, 0.48),
             (0.85, 0.72), (-0.2, 0.72)]
-    return _fit([body, _arc(0.05, 0.76, 0.09, 0.09, 0, 360, 12), _arc(0.6, 0.76, 0.09, 0.09, 0, 360, 12)], r)
+    wheels = [_arc(0.05, 0.76, 0.09, 0.09, 0, 360, 12), _arc(0.6, 0.76, 0.09, 0.09, 0, 360, 12)]
+    return _fit_box([body, *wheels], *_picture_box(r))
+_DOT: Stroke = [(0.3, 0.93), (0.31, 0.96)]  # under a question or exclamation mark
 def _question(r):
     hook = _arc(0.3, 0.25, 0.25, 0.22, 200, 430) + [(0.3, 0.5), (0.3, 0.72)]
-    return [hook, [(0.3, 0.93), (0.31, 0.96)]]  # the dot: without it, a hook is a 2 or a 7
+    return [hook, _DOT]  # without its dot, the hook is a 2 or a 7
 def _exclamation(r):
-    return [[(0.3, 0.0), (0.3 + r.uniform(-0.03, 0.03), 0.72)], [(0.3, 0.93), (0.31, 0.96)]]
+    return [[(0.3, 0.0), (0.3 + r.uniform(-0.03, 0.03), 0.72)], _DOT]
 def _ampersand(r):
     return [[(0.62, 1.0), (0.08, 0.35)] + _arc(0.22, 0.2, 0.15, 0.18, 180, 360) + [(0.05, 0.62)]
             + _arc(0.25, 0.8, 0.2, 0.2, 180, 60) + [(0.62, 0.55)]]
