@@ -12,8 +12,10 @@ from mnist_core.drawn_benchmark import samples, score
 from mnist_core.evaluation import score as accuracy_and_loss
 from mnist_core.handwriting_benchmark import (DigitSet, box_normalised_set, declined_negatives, held_out_negatives,
                                               held_out_pen, score_set)
+from mnist_core.not_digits import PICTURES, SYMBOLS, UNSEEN
 from mnist_core.predictor import Predictor
 from mnist_core.registry import DEFAULT_MODEL, MODEL_FILE, SHIPPED_DIR, Registry
+from mnist_core.synthetic import _arc
 
 
 @pytest.fixture(scope="module")
@@ -98,8 +100,6 @@ def test_pictures_and_symbols_are_declined_and_so_are_kinds_it_never_trained_on(
     """A question mark, a house, a percent sign; an umbrella, a key, a boat. The detector before these were
     generated declined no question or exclamation marks and 64% of the kinds no detector trains on
     (`not_digits.UNSEEN`): it had learned its own non-digits by heart rather than what a digit is."""
-    from mnist_core.not_digits import PICTURES, SYMBOLS, UNSEEN
-
     _, predictor = shipped
     negatives, names = held_out_negatives(writers=40, per_writer=5)
     new = np.isin(names, [*PICTURES, *SYMBOLS])
@@ -139,14 +139,10 @@ def test_the_issue_examples_are_declined(shipped, name):
     assert len(reading.probabilities) == 10
 
 
-def _ring(cx, cy, radius, points=16):
-    return [(cx + radius * np.cos(a), cy + radius * np.sin(a)) for a in np.linspace(0, 2 * np.pi, points + 1)]
-
-
 SYMBOLS_DRAWN = {
     "question mark": [[(95, 95), (110, 55), (150, 40), (190, 60), (195, 100), (140, 140), (140, 185)],
-                      _ring(140, 232, 4, 8)],  # the dot
-    "percent sign": [[(215, 40), (65, 240)], _ring(85, 75, 25), _ring(195, 205, 25)],
+                      _arc(140, 232, 4, 4, 0, 360, 9)],  # the dot
+    "percent sign": [[(215, 40), (65, 240)], _arc(85, 75, 25, 25, 0, 360, 17), _arc(195, 205, 25, 25, 0, 360, 17)],
 }
 
 
