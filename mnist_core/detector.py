@@ -9,9 +9,10 @@ gates the shipped model and every model trained in the app alike.
 
 It is trained on digits (MNIST training images, generated writers' pen
 digits on canvas and scanned, USPS training rows) against generated
-letters, shapes and scribbles (:mod:`not_digits`). The threshold is chosen
-on digits it was not trained on (calibration writers, the USPS rows kept out
-of training) so that about :data:`TARGET_FALSE_REJECT` of them are declined.
+letters, shapes, scribbles, pictures and symbols (:mod:`not_digits`). The
+threshold is chosen on digits it was not trained on (calibration writers,
+the USPS rows kept out of training) so that about
+:data:`TARGET_FALSE_REJECT` of them are declined.
 """
 
 from __future__ import annotations
@@ -161,8 +162,8 @@ def explain(reading: Reading) -> str:
         return (f"A second, small network judges whether the input looks like any digit at all, separately from "
                 f"which digit it would be. It gave this drawing a digit score of {score}, below the {needed} a "
                 "digit needs, so Digit Lab does not name a digit. It learned from handwritten digits against "
-                "letters, shapes and scribbles: strokes a digit would not have (extra crossings, closed corners, "
-                "separate marks side by side) pull the score down.")
+                "letters, shapes, scribbles, little pictures and symbols: strokes a digit would not have (extra "
+                "crossings, closed corners, separate marks such as a dot) pull the score down.")
     return f"The not-a-digit check gave this drawing a digit score of {score} (a digit needs {needed}): it reads as a digit."
 
 
