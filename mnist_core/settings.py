@@ -26,6 +26,7 @@ BOUNDS: dict[str, tuple[float, float]] = {
     "synthetic_fraction": (0.0, 0.5),
     "pen_fraction": (0.0, 1.0),
     "box_fraction": (0.0, 1.0),
+    "usps_copies": (1, 5),
 }
 MAX_LAYERS = 6
 MAX_UNITS = 2048
@@ -51,6 +52,7 @@ class TrainSettings:
     lr_schedule: bool = False  # cosine decay to 5% of the rate over the run
     pen_fraction: float = 0.0  # generated writers' digits (canvas and scan), as a share of the training set
     usps_train: bool = False  # add USPS's training rows (other writers' scans)
+    usps_copies: int = 1  # with usps_train: how many times each epoch shows those rows (real scans weigh more)
     box_fraction: float = 0.0  # copies stretched to fill a square frame (box_scans), as a share of the training set
     start_from: str | None = None  # a model name, folder or .keras file whose weights training continues from
 
@@ -100,6 +102,7 @@ def validate(settings: TrainSettings) -> TrainSettings:
     synthetic = float(_number("synthetic_fraction", settings.synthetic_fraction, False))
     pen = float(_number("pen_fraction", settings.pen_fraction, False))
     box = float(_number("box_fraction", settings.box_fraction, False))
+    usps_copies = int(_number("usps_copies", settings.usps_copies, True))
     start_from = settings.start_from
     if start_from is not None and (not isinstance(start_from, str) or not start_from.strip()):
         raise SettingsError(f"start_from must be a model name or path, got {start_from!r}.")
@@ -115,7 +118,8 @@ def validate(settings: TrainSettings) -> TrainSettings:
         settings, epochs=epochs, batch_size=batch_size, learning_rate=learning_rate, dropout=dropout,
         validation_split=validation_split, seed=seed, train_limit=limit, hidden_units=units,
         synthetic_fraction=synthetic, augment=bool(settings.augment), lr_schedule=bool(settings.lr_schedule),
-        pen_fraction=pen, usps_train=bool(settings.usps_train), box_fraction=box, start_from=start_from,
+        pen_fraction=pen, usps_train=bool(settings.usps_train), usps_copies=usps_copies,
+        box_fraction=box, start_from=start_from,
     )
 
 

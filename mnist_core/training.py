@@ -159,8 +159,8 @@ def _add_other_writers(x: np.ndarray, y: np.ndarray, settings: TrainSettings) ->
         from .usps import load_usps_part
 
         ux, uy = load_usps_part("train")
-        extra_x.append(ux)
-        extra_y.append(uy)
+        extra_x.extend([ux] * settings.usps_copies)
+        extra_y.extend([uy] * settings.usps_copies)
     if settings.box_fraction > 0:
         from .box_scans import box_scans
 

@@ -118,6 +118,17 @@ def test_generated_writers_and_usps_join_the_training_set(tiny_data, monkeypatch
     assert 200 + 90 + 30 <= len(x) <= 200 + 100 + 30 and len(x) == len(y)
 
 
+def test_usps_copies_show_the_real_scans_more_often(tiny_data, monkeypatch):
+    import mnist_core.usps as usps
+
+    scans = np.full((30, 28, 28), 7, np.uint8)
+    monkeypatch.setattr(usps, "load_usps_part", lambda part: (scans, np.full(30, 3, np.uint8)))
+    settings = quick("mlp-128-64", train_limit=200, usps_train=True, usps_copies=3)
+    x, y = prepare_arrays(get_preset("mlp-128-64"), settings, tiny_data)
+    from_usps = np.isclose(x[..., 0], 7 / 255).all(axis=(1, 2))
+    assert len(x) == 200 + 90 and from_usps.sum() == 90 and (y[from_usps] == 3).all()
+
+
 def test_generated_writers_write_some_digits_fast(tiny_data, monkeypatch):
     import mnist_core.handwriting as handwriting
 
