@@ -43,11 +43,10 @@ def writer_strokes(index: int, fast: bool) -> tuple[int, list[np.ndarray]]:
 
 def on_canvas(strokes: list[np.ndarray], left: float, top: float, side: float) -> list[list[tuple[float, float]]]:
     """The strokes scaled to HEIGHT of a canvas at (left, top) and centred on it."""
-    points = np.concatenate(strokes)
-    scale = HEIGHT * side / max(float(np.ptp(points[:, 1])), 1e-3)
-    mid = (points.max(axis=0) + points.min(axis=0)) / 2
-    return [[(left + side / 2 + (x - mid[0]) * scale, top + side / 2 + (y - mid[1]) * scale) for x, y in stroke]
-            for stroke in strokes]
+    from mnist_core.synthetic import place
+
+    placed = place(strokes, HEIGHT * side, (left + side / 2, top + side / 2))
+    return [[(float(x), float(y)) for x, y in stroke] for stroke in placed]
 
 
 def main() -> int:

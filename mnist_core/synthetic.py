@@ -161,21 +161,25 @@ def _jitter(strokes: list[Stroke], r: np.random.Generator) -> list[np.ndarray]:
     return out
 
 
+def place(strokes: list[np.ndarray], height_px: float, centre: tuple[float, float]) -> list[np.ndarray]:
+    """The strokes scaled to `height_px` tall, their bounding box centred on `centre` (pixel coordinates)."""
+    all_pts = np.concatenate(strokes)
+    scale = height_px / max(float(np.ptp(all_pts[:, 1])), 1e-3)
+    mid = (all_pts.max(axis=0) + all_pts.min(axis=0)) / 2
+    return [(np.asarray(stroke) - mid) * scale + np.asarray(centre) for stroke in strokes]
+
+
 def render(strokes: list[np.ndarray], canvas: int, height_px: float, brush: float,
            centre: tuple[float, float], mode: str) -> np.ndarray:
     """Draw jittered strokes as the canvas would return them (RGBA uint8)."""
-    all_pts = np.concatenate(strokes)
-    span = max(np.ptp(all_pts[:, 1]), 1e-3)
-    scale = height_px / span
-    mid = (all_pts.max(axis=0) + all_pts.min(axis=0)) / 2
     ink, paper = {"dark-on-light": ((0, 0, 0, 255), (255, 255, 255, 255)),
                   "light-on-dark": ((255, 255, 255, 255), (0, 0, 0, 255)),
                   "transparent": ((20, 20, 20, 255), (0, 0, 0, 0))}[mode]
     image = Image.new("RGBA", (canvas, canvas), paper)
     draw = ImageDraw.Draw(image)
     width = max(1, int(round(brush)))
-    for stroke in strokes:
-        pts = [(float(px), float(py)) for px, py in (stroke - mid) * scale + np.asarray(centre)]
+    for stroke in place(strokes, height_px, centre):
+        pts = [(float(px), float(py)) for px, py in stroke]
         draw.line(pts, fill=ink, width=width, joint="curve")
         for px, py in (pts[0], pts[-1]):
             draw.ellipse([px - width / 2, py - width / 2, px + width / 2, py + width / 2], fill=ink)

@@ -8,7 +8,7 @@ import pytest
 from mnist_core.handwriting import (CALIBRATION_SEED, FAST_POINTS, HELD_OUT_SEED, VARIANTS, Writer, canvas_image,
                                     fast_strokes, handwriting_mnist, scan_image, to_mnist_layout, writer_digits)
 from mnist_core.preprocessing import preprocess
-from mnist_core.synthetic import STYLES
+from mnist_core.synthetic import STYLES, place
 
 
 def test_every_digit_has_the_styles_mnist_lacks():
@@ -91,3 +91,10 @@ def test_fast_strokes_change_canvas_digits_only_and_only_when_asked():
     assert not empty.any() and images.max() == 255
     scans = list(writer_digits(40, 2, 1, kinds=("scan",)))  # ink on paper: nothing sampled
     assert all(np.array_equal(a[4], b[4]) for a, b in zip(scans, writer_digits(40, 2, 1, kinds=("scan",), fast=1.0)))
+
+
+def test_place_scales_strokes_to_a_height_and_centres_their_box():
+    strokes = [np.array([[0.0, 0.0], [0.5, 1.0]]), np.array([[0.1, 0.5], [0.6, 0.5]])]
+    placed = np.concatenate(place(strokes, 100.0, (140.0, 150.0)))
+    assert np.ptp(placed[:, 1]) == pytest.approx(100.0) and np.ptp(placed[:, 0]) == pytest.approx(60.0)
+    assert (placed.max(axis=0) + placed.min(axis=0)) / 2 == pytest.approx([140.0, 150.0])
