@@ -46,7 +46,8 @@ def print_result(result) -> None:
           f"worst digit {min(result.per_digit):.1%}")
     print(f"  per digit  {digits}")
     print("  confusions " + ", ".join(f"{t}->{p} x{n}" for t, p, n in result.confusions))
-    print(f"  ECE {result.ece_raw:.4f} raw -> {result.ece_calibrated:.4f} with the temperature")
+    print(f"  ECE {result.ece_raw:.4f} raw -> {result.ece_calibrated:.4f} with the temperature; "
+          f"log-loss {result.log_loss:.4f} raw")
     if result.declined is not None:
         print(f"  declined as not a digit: {_pct(result.declined)} "
               f"(of which read correctly by the classifier: {_pct(result.declined_but_right)})")

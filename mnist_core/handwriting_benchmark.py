@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .calibration import apply_temperature, expected_calibration_error
+from .calibration import apply_temperature, expected_calibration_error, negative_log_likelihood
 from .handwriting import HELD_OUT_SEED, CANVAS, benchmark_styles, to_mnist_layout, writer_digits
 from .not_digits import non_digits
 
@@ -41,6 +41,7 @@ class SetResult:
     declined_but_right: float | None = None  # declined although the classifier read them correctly
     ece_raw: float | None = None
     ece_calibrated: float | None = None
+    log_loss: float | None = None  # mean -log p(true digit), raw: still tells models apart once accuracy saturates
     confusions: list[tuple[int, int, int]] = field(default_factory=list)  # (true, predicted, count), worst first
 
 
@@ -92,12 +93,18 @@ def score_set(predictor, digits: DigitSet, detector=None) -> SetResult:
     confusions = sorted(((t, p, n) for (t, p), n in pairs.items()), key=lambda c: -c[2])[:5]
     result = SetResult(digits.name, float(right.mean()), per_digit, len(labels), confusions=confusions,
                        ece_raw=expected_calibration_error(raw, labels),
-                       ece_calibrated=expected_calibration_error(probs, labels))
+                       ece_calibrated=expected_calibration_error(probs, labels), log_loss=negative_log_likelihood(raw, labels))
     if detector is not None:
         declined = detector.declines(detector.scores(digits.inputs))
         result.declined = float(declined.mean())
         result.declined_but_right = float((declined & right).mean())
     return result
+
+
+def log_loss(probabilities: np.ndarray, labels: np.ndarray) -> float:
+    """Mean negative log-probability of the true digit (clipped, so one certain mistake stays finite)."""
+    picked = probabilities[np.arange(len(labels)), labels]
+    return float(-np.log(np.clip(picked, 1e-12, 1.0)).mean())
 
 
 def declined_negatives(detector, negatives: np.ndarray) -> np.ndarray:

@@ -98,3 +98,21 @@ def test_place_scales_strokes_to_a_height_and_centres_their_box():
     placed = np.concatenate(place(strokes, 100.0, (140.0, 150.0)))
     assert np.ptp(placed[:, 1]) == pytest.approx(100.0) and np.ptp(placed[:, 0]) == pytest.approx(60.0)
     assert (placed.max(axis=0) + placed.min(axis=0)) / 2 == pytest.approx([140.0, 150.0])
+
+
+def test_score_set_reports_the_log_loss_that_still_separates_models_at_equal_accuracy():
+    from mnist_core.handwriting_benchmark import DigitSet, score_set
+
+    class Sure:  # right on both digits; only how sure differs
+        temperature = 1.0
+
+        def __init__(self, p):
+            self.p = p
+
+        def predict_batch(self, inputs, calibrated=True):
+            return np.array([[self.p, 1 - self.p] + [0.0] * 8, [1 - self.p, self.p] + [0.0] * 8])
+
+    digits = DigitSet("two", np.zeros((2, 28, 28), np.uint8), np.array([0, 1], np.uint8))
+    confident, hesitant = score_set(Sure(0.99), digits), score_set(Sure(0.6), digits)
+    assert confident.accuracy == hesitant.accuracy == 1.0
+    assert confident.log_loss == pytest.approx(-np.log(0.99)) and hesitant.log_loss == pytest.approx(-np.log(0.6))
