@@ -103,6 +103,8 @@ def validate(settings: TrainSettings) -> TrainSettings:
     pen = float(_number("pen_fraction", settings.pen_fraction, False))
     box = float(_number("box_fraction", settings.box_fraction, False))
     usps_copies = int(_number("usps_copies", settings.usps_copies, True))
+    if usps_copies > 1 and not settings.usps_train:
+        raise SettingsError("usps_copies shows USPS's training rows more than once, so it needs usps_train.")
     start_from = settings.start_from
     if start_from is not None and (not isinstance(start_from, str) or not start_from.strip()):
         raise SettingsError(f"start_from must be a model name or path, got {start_from!r}.")

@@ -49,6 +49,13 @@ def test_train_takes_stretched_copies_from_the_command_line(npz, models_dir, cap
     assert not (models_dir / "never").exists()
 
 
+def test_usps_copies_without_usps_is_one_line_and_nothing_written(npz, models_dir, capsys):
+    assert main(["train", "--preset", "mlp-128-64", "--usps-copies", "3", "--name", "never", "--data", str(npz)]) == 1
+    assert capsys.readouterr().err == ("error: usps_copies shows USPS's training rows more than once, so it needs "
+                                       "usps_train.\n")
+    assert not (models_dir / "never").exists()
+
+
 def test_bad_setting_is_one_line_and_exit_1(npz, models_dir, capsys):
     assert main(["train", "--epochs", "0", "--data", str(npz)]) == 1
     err = capsys.readouterr().err

@@ -30,6 +30,7 @@ from mnist_core.settings import TrainSettings
     ("box_fraction", 1.5, "between 0 and 1"),
     ("usps_copies", 0, "between 1 and 5"),
     ("usps_copies", 2.5, "a whole number"),
+    ("usps_copies", 3, "needs usps_train"),
 ])
 def test_out_of_bounds_settings_get_a_clear_message(field, value, fragment):
     with pytest.raises(SettingsError, match=fragment):
