@@ -33,7 +33,7 @@ from typing import Callable
 import numpy as np
 from PIL import Image, ImageDraw, ImageFilter
 
-from .synthetic import STYLES, TEMPLATES, Style, Stroke, _arc, position, render
+from .synthetic import STYLES, TEMPLATES, Style, Stroke, _arc, place, position, render
 
 TRAIN_SEED = 0
 CALIBRATION_SEED = 3_000_000
@@ -317,15 +317,12 @@ def scan_image(strokes: list[np.ndarray], writer: Writer, r: np.random.Generator
     height = r.uniform(28, 90)
     side = int(height * r.uniform(1.3, 1.8))
     pen = max(1.0, height * r.uniform(0.04, 0.13))
-    points = np.concatenate(strokes)
-    span = max(float(np.ptp(points[:, 1])), 1e-3)
-    mid = (points.max(axis=0) + points.min(axis=0)) / 2
     offset = np.array([side / 2, side / 2]) + r.uniform(-0.08, 0.08, 2) * side
     scale = 4  # draw big, then reduce: anti-aliased edges like a real scan
     ink = Image.new("L", (side * scale, side * scale), 0)
     draw = ImageDraw.Draw(ink)
-    for stroke in strokes:
-        pts = ((stroke - mid) * (height / span) + offset) * scale
+    for stroke in place(strokes, height, offset):
+        pts = stroke * scale
         _pressure_line(draw, pts, pen * scale, writer.pressure, r)
     ink = ink.resize((side, side), Image.Resampling.BOX).filter(ImageFilter.GaussianBlur(r.uniform(0.2, 1.0)))
     darkness = np.asarray(ink, np.float32) / 255.0 * r.uniform(0.55, 1.0)
