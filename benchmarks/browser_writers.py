@@ -8,9 +8,11 @@ digits by generated writers the model never saw (seeds from
 with the page's default pen. With --fast (the default) each stroke is sampled
 as a slow screen reports a quick hand (`handwriting.fast_strokes`) and drawn
 with one mouse event per point, so the canvas itself joins the points (Fabric
-smooths them into curves through their midpoints, where the training images
-join them with straight lines). The same strokes are also rendered as an image
-and read by the engine, as `python -m mnist_core predict` would.
+drops each stroke's next-to-last point and smooths the rest into curves through
+their midpoints). The same strokes are also rendered as an image and read by
+the engine, as `python -m mnist_core predict` would: once joined with straight
+lines, once joined as the canvas joins them (`handwriting.canvas_joined`), which
+should agree with the page.
 
 Prints how many digits the page read right, how many the engine read right,
 how often the two agree, and every digit either got wrong. No assertions.
@@ -61,12 +63,13 @@ def main() -> int:
     from mnist_core.detector import load_detector
     from mnist_core.predictor import Predictor
     from mnist_core.registry import DEFAULT_MODEL, Registry
+    from mnist_core.handwriting import canvas_joined
     from mnist_core.synthetic import render
 
     registry = Registry()  # the default model as `predict` finds it (the shipped one unless replaced)
     predictor = Predictor.for_card(registry.load(DEFAULT_MODEL), registry.card(DEFAULT_MODEL), load_detector())
     tmp = Path(tempfile.mkdtemp(prefix="digitlab-writers-"))
-    page_right = engine_right = agree = 0
+    page_right = engine_right = joined_right = agree = agree_joined = 0
     with appserver.AppServer(tmp / "models", shipped_dir=appserver.find_shipped(), mnist=appserver.mnist_path(),
                              log_path=tmp / "streamlit.log") as server, sync_playwright() as p:
         browser = harness.launch_browser(p)
@@ -80,19 +83,24 @@ def main() -> int:
             for stroke in on_canvas(strokes, box["x"], box["y"], box["width"]):
                 harness.draw_stroke(page, stroke, px_per_step=math.inf if args.fast else 6.0)
             shown = harness.wait_for_prediction(page, since)
-            image = render(strokes, 280, HEIGHT * 280, BRUSH * 280 / box["width"], (140, 140), "dark-on-light")
-            read = predictor.read(image).digit
+            read, joined = (predictor.read(render(these, 280, HEIGHT * 280, BRUSH * 280 / box["width"], (140, 140),
+                                                  "dark-on-light")).digit
+                            for these in (strokes, [canvas_joined(stroke) for stroke in strokes]))
             page_right += shown == digit
             engine_right += read == digit
+            joined_right += joined == digit
             agree += shown == read
-            if shown != digit or read != digit:
-                print(f"  a {digit}: the page says {shown}, the engine {read}")
+            agree_joined += shown == joined
+            if digit not in (shown, read, joined) or len({shown, read, joined}) > 1:
+                print(f"  a {digit}: the page says {shown}, the engine {read}, joined as the canvas does {joined}")
             harness.clear_canvas(page)
         problems = harness.page_problems(page)
         browser.close()
     n = args.digits
     print(f"{'fast' if args.fast else 'smooth'} strokes, {n} held-out writers' digits: page {page_right / n:.2%}, "
-          f"engine {engine_right / n:.2%}, agree {agree / n:.2%}; page problems: {problems or 'none'}")
+          f"engine {engine_right / n:.2%} (agrees with the page on {agree / n:.2%}), engine with the points joined "
+          f"as the canvas joins them {joined_right / n:.2%} (agrees on {agree_joined / n:.2%}); "
+          f"page problems: {problems or 'none'}")
     return 0
 
 

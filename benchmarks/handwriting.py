@@ -89,7 +89,7 @@ def reporting_sets(writers: int) -> list[DigitSet]:
     data = load_mnist()
     return [DigitSet("MNIST test", data.x_test, data.y_test), *_usps("USPS test", "test"),
             held_out_pen(writers, 6, "canvas"), held_out_pen(writers, 3, "scan"),
-            held_out_pen(writers, 6, "canvas", fast=True)]
+            held_out_pen(writers, 6, "canvas", fast=True), held_out_pen(writers, 6, "canvas", fast=True, joined=True)]
 
 
 def development_sets() -> list[DigitSet]:
@@ -98,7 +98,8 @@ def development_sets() -> list[DigitSet]:
     return [DigitSet("MNIST train, last 10,000", data.x_train[-10_000:], data.y_train[-10_000:]),
             *_usps("USPS rows kept out of training", "calibration"),
             DigitSet("calibration writers", *handwriting_mnist(3000, first_seed=CALIBRATION_SEED)),
-            held_out_pen(50, 6, "canvas", fast=True, first_seed=CALIBRATION_SEED, who="calibration")]
+            held_out_pen(50, 6, "canvas", fast=True, first_seed=CALIBRATION_SEED, who="calibration"),
+            held_out_pen(50, 6, "canvas", fast=True, first_seed=CALIBRATION_SEED, who="calibration", joined=True)]
 
 
 def main() -> int:

@@ -42,6 +42,7 @@ CANVAS = 280
 TRAIN_CANVAS = 140  # smaller canvases preprocess faster and look the same at 28x28
 FAST_POINTS = (6, 16)  # points per stroke when a stroke is sampled slowly (fast_strokes)
 FAST_SHARE = 0.25  # share of training canvas digits and non-digits written that way
+JOINED_SHARE = 0.5  # share of those fast ones whose points are joined as the Draw page's canvas joins them
 Variant = Callable[[np.random.Generator], list[Stroke]]
 
 
@@ -286,10 +287,46 @@ def fast_strokes(strokes: list[np.ndarray], r: np.random.Generator,
     return out
 
 
-def sometimes_fast(strokes: list[np.ndarray], share: float, r: np.random.Generator) -> list[np.ndarray]:
-    """:func:`fast_strokes` for a `share` of drawings; with 0 nothing is drawn from `r`, so a set made
-    without fast strokes stays exactly what it was before they existed."""
-    return fast_strokes(strokes, r) if share and r.random() < share else strokes
+def canvas_joined(points: np.ndarray, steps: int = 8) -> np.ndarray:
+    """A stroke's points joined as the Draw page's canvas joins them, as a dense polyline.
+
+    The canvas (Fabric's pencil brush) first drops points closer than half a
+    pixel to the one kept before, and always drops the next-to-last point of a
+    stroke; then it draws a quadratic curve from midpoint to midpoint with each
+    point as the control, and a straight line to the last point. With a pen
+    sampled often this is the stroke itself; with a few points per stroke the
+    curves cut the corners, and losing the next-to-last point can leave a 6's
+    loop open. (The half-pixel rule needs pixels and is left out.)
+    """
+    pts = np.asarray(points, np.float64)
+    if len(pts) > 2:
+        pts = np.concatenate([pts[:-2], pts[-1:]])
+    if len(pts) <= 2:
+        return pts
+    t = np.linspace(0, 1, steps + 1)[1:, None]
+    out, start = [pts[:1]], pts[0]
+    for control, following in zip(pts[:-1], pts[1:]):
+        end = (control + following) / 2
+        out.append((1 - t) ** 2 * start + 2 * (1 - t) * t * control + t ** 2 * end)
+        start = end
+    out.append(pts[-1:])
+    return np.concatenate(out)
+
+
+def sometimes_fast(strokes: list[np.ndarray], share: float, r: np.random.Generator,
+                   joined: float = 0.0) -> list[np.ndarray]:
+    """:func:`fast_strokes` for a `share` of drawings, and a `joined` share of those :func:`canvas_joined`.
+
+    With 0 nothing is drawn from `r`, so a set made without fast strokes stays
+    exactly what it was before they existed; `joined` 1 joins every fast one
+    without drawing from `r` either, so it is the same set, joined.
+    """
+    if not (share and r.random() < share):
+        return strokes
+    sampled = fast_strokes(strokes, r)
+    if joined >= 1 or (joined and r.random() < joined):
+        return [canvas_joined(stroke) for stroke in sampled]
+    return sampled
 
 
 def _smooth_noise(n: int, scale: float, r: np.random.Generator) -> np.ndarray:
@@ -347,12 +384,14 @@ def _pressure_line(draw: ImageDraw.ImageDraw, pts: np.ndarray, width: float, pre
 
 # ---- data sets --------------------------------------------------------------
 def writer_digits(first_seed: int, writers: int, per_digit: int, kinds: tuple[str, ...] = ("canvas", "scan"),
-                  canvas: int = TRAIN_CANVAS, styles: tuple[Style, ...] | None = None, fast: float = 0.0):
+                  canvas: int = TRAIN_CANVAS, styles: tuple[Style, ...] | None = None, fast: float = 0.0,
+                  joined: float = 0.0):
     """Yield (writer seed, kind, style name, digit, image) for `writers` writers from `first_seed`.
 
     Each writer writes every digit `per_digit` times per kind; canvas styles
     cycle through `styles` (default: the varied training style). A `fast`
-    share of the canvas digits is sampled slowly (:func:`sometimes_fast`).
+    share of the canvas digits is sampled slowly, and a `joined` share of
+    those joined as the Draw page's canvas joins points (:func:`sometimes_fast`).
     """
     styles = styles or (TRAIN_STYLE,)
     for seed in range(first_seed, first_seed + writers):
@@ -365,7 +404,7 @@ def writer_digits(first_seed: int, writers: int, per_digit: int, kinds: tuple[st
                     if kind == "scan":
                         yield seed, kind, "scan", digit, scan_image(strokes, writer, r)
                     else:
-                        strokes = sometimes_fast(strokes, fast, r)
+                        strokes = sometimes_fast(strokes, fast, r, joined)
                         style = styles[(k * 10 + digit) % len(styles)]
                         yield seed, kind, style.name, digit, canvas_image(strokes, style, r, canvas)
 
@@ -383,11 +422,11 @@ def to_mnist_layout(images) -> tuple[np.ndarray, np.ndarray]:
 
 
 def handwriting_mnist(count: int, first_seed: int = TRAIN_SEED, per_writer: int = 40,
-                      fast: float = 0.0) -> tuple[np.ndarray, np.ndarray]:
+                      fast: float = 0.0, joined: float = 0.0) -> tuple[np.ndarray, np.ndarray]:
     """`count` digits (about half canvas, half scan) from consecutive writers, in MNIST layout, with labels."""
     per_digit = max(1, per_writer // 20)
     writers = int(math.ceil(count / (per_digit * 20)))
-    items = list(writer_digits(first_seed, writers, per_digit, fast=fast))[:count]
+    items = list(writer_digits(first_seed, writers, per_digit, fast=fast, joined=joined))[:count]
     images, empty = to_mnist_layout(item[4] for item in items)
     labels = np.array([item[3] for item in items], np.uint8)
     return images[~empty], labels[~empty]

@@ -149,10 +149,10 @@ def _add_other_writers(x: np.ndarray, y: np.ndarray, settings: TrainSettings) ->
     """Generated writers' pen digits, USPS's training rows and box-normalised copies, shuffled into MNIST's."""
     extra_x, extra_y = [x], [y]
     if settings.pen_fraction > 0:
-        from .handwriting import FAST_SHARE, TRAIN_SEED, handwriting_mnist
+        from .handwriting import FAST_SHARE, JOINED_SHARE, TRAIN_SEED, handwriting_mnist
 
         px, py = handwriting_mnist(int(len(x) * settings.pen_fraction), first_seed=TRAIN_SEED + settings.seed,
-                                   fast=FAST_SHARE)
+                                   fast=FAST_SHARE, joined=JOINED_SHARE)
         extra_x.append(px)
         extra_y.append(py)
     if settings.usps_train:

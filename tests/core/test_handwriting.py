@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 
 from mnist_core.handwriting import (CALIBRATION_SEED, FAST_POINTS, HELD_OUT_SEED, VARIANTS, Writer, canvas_image,
-                                    fast_strokes, handwriting_mnist, scan_image, to_mnist_layout, writer_digits)
+                                    canvas_joined, fast_strokes, handwriting_mnist, scan_image, to_mnist_layout,
+                                    writer_digits)
 from mnist_core.preprocessing import preprocess
 from mnist_core.synthetic import STYLES, place
 
@@ -116,3 +117,29 @@ def test_score_set_reports_the_log_loss_that_still_separates_models_at_equal_acc
     confident, hesitant = score_set(Sure(0.99), digits), score_set(Sure(0.6), digits)
     assert confident.accuracy == hesitant.accuracy == 1.0
     assert confident.log_loss == pytest.approx(-np.log(0.99)) and hesitant.log_loss == pytest.approx(-np.log(0.6))
+
+
+def test_canvas_joined_drops_the_next_to_last_point_and_rounds_corners_as_the_page_does():
+    square = np.array([[0.0, 0.0], [1.0, 0.0], [1.0, 1.0], [0.0, 1.0]])
+    path = canvas_joined(square)
+    assert path[0].tolist() == [0.0, 0.0] and path[-1].tolist() == [0.0, 1.0]
+    assert np.min(np.hypot(*(path - [1.0, 1.0]).T)) > 0.3  # the dropped corner is never reached
+    assert np.min(np.hypot(*(path - [0.5, 0.0]).T)) < 1e-9  # the curves pass through the midpoints
+    assert np.min(np.hypot(*(path - [1.0, 0.0]).T)) > 0.1  # and cut the corner they turn at
+
+
+def test_canvas_joined_leaves_a_finely_sampled_stroke_where_it_was():
+    t = np.linspace(0, 2 * np.pi, 200)
+    circle = np.stack([np.cos(t), np.sin(t)], axis=1)
+    path = canvas_joined(circle)
+    assert np.abs(np.hypot(*path.T) - 1).max() < 0.01
+    assert canvas_joined(circle[:2]).tolist() == circle[:2].tolist()
+
+
+def test_joined_fast_digits_are_the_same_fast_digits_as_the_canvas_would_draw_them():
+    fast = list(writer_digits(40, 2, 1, kinds=("canvas",), canvas=96, fast=1.0))
+    joined = list(writer_digits(40, 2, 1, kinds=("canvas",), canvas=96, fast=1.0, joined=1.0))
+    assert [item[:4] for item in joined] == [item[:4] for item in fast]
+    assert sum(not np.array_equal(a[4], b[4]) for a, b in zip(fast, joined)) >= len(fast) // 2
+    half = list(writer_digits(40, 2, 1, kinds=("canvas",), canvas=96, fast=1.0, joined=0.5))
+    assert [item[:4] for item in half] == [item[:4] for item in fast]

@@ -129,20 +129,21 @@ def test_usps_copies_show_the_real_scans_more_often(tiny_data, monkeypatch):
     assert len(x) == 200 + 90 and from_usps.sum() == 90 and (y[from_usps] == 3).all()
 
 
-def test_generated_writers_write_some_digits_fast(tiny_data, monkeypatch):
+def test_generated_writers_write_some_digits_fast_and_some_of_those_joined_as_the_canvas_does(tiny_data, monkeypatch):
     import mnist_core.handwriting as handwriting
 
     asked = []
     real = handwriting.handwriting_mnist
 
-    def recording(count, first_seed=0, per_writer=40, fast=0.0):
-        asked.append(fast)
-        return real(count, first_seed, per_writer, fast)
+    def recording(count, first_seed=0, per_writer=40, fast=0.0, joined=0.0):
+        asked.append((fast, joined))
+        return real(count, first_seed, per_writer, fast, joined)
 
     monkeypatch.setattr(handwriting, "handwriting_mnist", recording)
     settings = quick("mlp-128-64", train_limit=100, pen_fraction=0.2)
     prepare_arrays(get_preset("mlp-128-64"), settings, tiny_data)
-    assert asked == [handwriting.FAST_SHARE] and 0 < handwriting.FAST_SHARE < 1
+    assert asked == [(handwriting.FAST_SHARE, handwriting.JOINED_SHARE)]
+    assert 0 < handwriting.FAST_SHARE < 1 and 0 < handwriting.JOINED_SHARE <= 1
 
 
 def test_box_normalised_copies_join_the_training_set_with_their_labels(tiny_data):
