@@ -131,6 +131,9 @@ def main() -> int:
                        f"{who} writers' letters, shapes and scribbles", least=12)
         print_declines(detector, *held_out_negatives(args.negative_writers // 2, first_seed=first, fast=True),
                        "the same writers' non-digits drawn fast", least=6)
+        print_declines(detector, *held_out_negatives(args.negative_writers // 2, first_seed=first, fast=True,
+                                                     joined=True),
+                       "the same, joined as the Draw page's canvas joins them", least=6)
         if not args.development:  # kinds no detector trains on: reported, never looked at while choosing
             print_declines(detector, *held_out_negatives(args.negative_writers // 2, first_seed=first,
                                                          catalogue=UNSEEN),

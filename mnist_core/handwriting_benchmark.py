@@ -71,13 +71,15 @@ def box_normalised_set(digits: DigitSet) -> DigitSet:
 
 
 def held_out_negatives(writers: int = 100, per_writer: int = 10, first_seed: int = HELD_OUT_SEED,
-                       fast: bool = False, catalogue: dict | None = None) -> tuple[np.ndarray, list[str]]:
+                       fast: bool = False, catalogue: dict | None = None,
+                       joined: bool = False) -> tuple[np.ndarray, list[str]]:
     """Non-digits by the held-out writers (canvas styles and scans, or canvas drawn `fast`), and what each is.
 
+    `joined` joins the fast ones' points as the Draw page's canvas does (the same drawings);
     `catalogue` draws other kinds than the trained ones (`not_digits.UNSEEN`)."""
     kinds = ("canvas",) if fast else ("canvas", "scan")
     items = list(non_digits(first_seed, writers, per_writer, kinds=kinds, canvas=CANVAS, styles=benchmark_styles(),
-                            fast=1.0 if fast else 0.0, catalogue=catalogue))
+                            fast=1.0 if fast else 0.0, catalogue=catalogue, joined=1.0 if joined else 0.0))
     x, empty = to_mnist_layout(item[3] for item in items)
     names = [item[1] for item, e in zip(items, empty) if not e]
     return x[~empty], names

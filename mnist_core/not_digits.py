@@ -331,11 +331,12 @@ UNSEEN: dict[str, Shape] = {
 
 def non_digits(first_seed: int, writers: int, per_writer: int, kinds: tuple[str, ...] = ("canvas", "scan"),
                canvas: int = 140, styles=None, emphasis: dict[str, float] | None = None, fast: float = 0.0,
-               catalogue: dict[str, Shape] | None = None):
+               catalogue: dict[str, Shape] | None = None, joined: float = 0.0):
     """Yield (writer seed, what, rendering, image): each writer draws `per_writer` random non-digits per rendering.
 
     `emphasis` draws some kinds more often (kind -> weight, 1 for the others); held-out sets leave it out.
-    A `fast` share of the canvas ones is sampled slowly, like the digits (`handwriting.writer_digits`).
+    A `fast` share of the canvas ones is sampled slowly, and a `joined` share of those joined as the Draw
+    page's canvas joins points, like the digits (`handwriting.writer_digits`).
     `catalogue` draws from other kinds than :data:`KINDS` (:data:`UNSEEN`, to measure, never to train).
     """
     catalogue = catalogue or KINDS
@@ -355,7 +356,7 @@ def non_digits(first_seed: int, writers: int, per_writer: int, kinds: tuple[str,
                 if kind == "scan":
                     yield seed, name, "scan", scan_image(strokes, writer, r)
                 else:
-                    strokes = sometimes_fast(strokes, fast, r)
+                    strokes = sometimes_fast(strokes, fast, r, joined)
                     style = styles[k % len(styles)]
                     yield seed, name, style.name, canvas_image(strokes, style, r, canvas)
 

@@ -111,3 +111,10 @@ def test_non_digits_can_be_drawn_fast_like_the_digits():
     fast = list(non_digits(60, 2, 3, kinds=("canvas",), canvas=96, fast=1.0))
     assert len(fast) == len(plain) == 6 and fast[0][1] == plain[0][1]
     assert sum(not np.array_equal(a[3], b[3]) for a, b in zip(plain, fast)) >= 5
+
+
+def test_fast_non_digits_can_be_joined_as_the_draw_pages_canvas_joins_them():
+    fast = list(non_digits(60, 2, 3, kinds=("canvas",), canvas=96, fast=1.0))
+    joined = list(non_digits(60, 2, 3, kinds=("canvas",), canvas=96, fast=1.0, joined=1.0))
+    assert [item[:3] for item in joined] == [item[:3] for item in fast]  # the same drawings, joined otherwise
+    assert sum(not np.array_equal(a[3], b[3]) for a, b in zip(fast, joined)) >= 4
