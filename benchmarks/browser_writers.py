@@ -61,9 +61,9 @@ def main() -> int:
     from playwright.sync_api import sync_playwright
 
     from mnist_core.detector import load_detector
+    from mnist_core.handwriting import canvas_joined
     from mnist_core.predictor import Predictor
     from mnist_core.registry import DEFAULT_MODEL, Registry
-    from mnist_core.handwriting import canvas_joined
     from mnist_core.synthetic import render
 
     registry = Registry()  # the default model as `predict` finds it (the shipped one unless replaced)

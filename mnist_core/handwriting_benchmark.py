@@ -98,18 +98,13 @@ def score_set(predictor, digits: DigitSet, detector=None) -> SetResult:
     confusions = sorted(((t, p, n) for (t, p), n in pairs.items()), key=lambda c: -c[2])[:5]
     result = SetResult(digits.name, float(right.mean()), per_digit, len(labels), confusions=confusions,
                        ece_raw=expected_calibration_error(raw, labels),
-                       ece_calibrated=expected_calibration_error(probs, labels), log_loss=negative_log_likelihood(raw, labels))
+                       ece_calibrated=expected_calibration_error(probs, labels),
+                       log_loss=negative_log_likelihood(raw, labels))
     if detector is not None:
         declined = detector.declines(detector.scores(digits.inputs))
         result.declined = float(declined.mean())
         result.declined_but_right = float((declined & right).mean())
     return result
-
-
-def log_loss(probabilities: np.ndarray, labels: np.ndarray) -> float:
-    """Mean negative log-probability of the true digit (clipped, so one certain mistake stays finite)."""
-    picked = probabilities[np.arange(len(labels)), labels]
-    return float(-np.log(np.clip(picked, 1e-12, 1.0)).mean())
 
 
 def declined_negatives(detector, negatives: np.ndarray) -> np.ndarray:
