@@ -290,13 +290,13 @@ def fast_strokes(strokes: list[np.ndarray], r: np.random.Generator,
 def canvas_joined(points: np.ndarray, steps: int = 8) -> np.ndarray:
     """A stroke's points joined as the Draw page's canvas joins them, as a dense polyline.
 
-    The canvas (Fabric's pencil brush) first drops points closer than half a
-    pixel to the one kept before, and always drops the next-to-last point of a
-    stroke; then it draws a quadratic curve from midpoint to midpoint with each
-    point as the control, and a straight line to the last point. With a pen
-    sampled often this is the stroke itself; with a few points per stroke the
-    curves cut the corners, and losing the next-to-last point can leave a 6's
-    loop open. (The half-pixel rule needs pixels and is left out.)
+    The canvas (Fabric's pencil brush) first drops points within 0.4 px of
+    the one kept before, and always drops the next-to-last point of a stroke;
+    then it draws a quadratic curve from midpoint to midpoint with each point
+    as the control, and a straight line to the last point. With a pen sampled
+    often this is the stroke itself; with a few points per stroke the curves
+    cut the corners, and losing the next-to-last point can leave a 6's loop
+    open. (The 0.4 px rule needs pixels and is left out.)
     """
     pts = np.asarray(points, np.float64)
     if len(pts) > 2:
