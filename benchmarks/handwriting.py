@@ -3,7 +3,9 @@
     python -m benchmarks.handwriting [--model NAME] [--writers 60] [--development]
 
 Prints, for MNIST test, USPS test and held-out generated writers (canvas in
-six styles, scanned, and on the canvas with fast strokes), and for the scanned
+six styles, scanned, and on the canvas with fast strokes; then the same
+writers again in styles no training set draws, `handwriting.UNSEEN_VARIANTS`,
+reported only), and for the scanned
 sets again stretched to fill a 16x16 frame at one bit per pixel: accuracy,
 per-digit accuracy, the worst confusions, expected calibration error before
 and after the model's temperature, and how many real digits the not-a-digit
@@ -89,7 +91,10 @@ def reporting_sets(writers: int) -> list[DigitSet]:
     data = load_mnist()
     return [DigitSet("MNIST test", data.x_test, data.y_test), *_usps("USPS test", "test"),
             held_out_pen(writers, 6, "canvas"), held_out_pen(writers, 3, "scan"),
-            held_out_pen(writers, 6, "canvas", fast=True), held_out_pen(writers, 6, "canvas", fast=True, joined=True)]
+            held_out_pen(writers, 6, "canvas", fast=True), held_out_pen(writers, 6, "canvas", fast=True, joined=True),
+            # styles no training set draws: reported, never looked at while choosing
+            held_out_pen(writers, 3, "canvas", unseen=True), held_out_pen(writers, 2, "scan", unseen=True),
+            held_out_pen(writers, 3, "canvas", fast=True, joined=True, unseen=True)]
 
 
 def development_sets() -> list[DigitSet]:

@@ -18,6 +18,11 @@ Every digit can be rendered two ways:
 A canvas digit can also be written fast (:func:`fast_strokes`): each stroke
 as the few points a slowly sampled pen or touch screen reports.
 
+:data:`UNSEEN_VARIANTS` holds more ways people write digits (an open-headed 9,
+a 7 with a foot, a 3 in two separate bowls, ...) that no training set draws: a
+model that only learned the trained variants by heart reads them worse, so
+they say how it may do on styles nobody thought to generate.
+
 Writer seeds decide what a set is for: training uses seeds below
 :data:`HELD_OUT_SEED`, calibration uses :data:`CALIBRATION_SEED` and up, and the
 held-out benchmark :data:`HELD_OUT_SEED` and up, so no reported figure comes
@@ -190,6 +195,78 @@ VARIANTS: dict[int, list[Variant]] = {
 }
 
 
+# ---- styles no training variant draws (to measure, never to train) -----------------
+def _zero_teardrop(r: np.random.Generator) -> list[Stroke]:
+    """Started and ended at a point on top, like a drop."""
+    body = _arc(0.3, 0.58, 0.28, 0.42, 215, -35 + r.uniform(-10, 10))
+    return [[(0.3, 0.0)] + body + [(0.32, 0.0), (0.27, 0.06)]]
+
+
+def _one_base_only(r: np.random.Generator) -> list[Stroke]:
+    half = r.uniform(0.15, 0.28)
+    return [[(0.3, 0.0), (0.3, 1.0)], [(0.3 - half, 1.0), (0.3 + half, 1.0)]]
+
+
+def _two_round_base(r: np.random.Generator) -> list[Stroke]:
+    """The diagonal turns into the base with a round bend instead of a corner or a loop."""
+    top = _arc(0.3, 0.27, 0.27, 0.26, 190, 380)
+    return [top + [(0.1, 0.85)] + _arc(0.25, 0.9, 0.15, 0.1, 180, 90, 6) + [(0.62, 0.95 + r.uniform(-0.04, 0.04))]]
+
+
+def _three_open_middle(r: np.random.Generator) -> list[Stroke]:
+    """Two separate bowls that do not meet in the middle."""
+    return [_arc(0.28, 0.24, 0.25, 0.23, 200, 430), _arc(0.28, 0.74, 0.3, 0.26, 290 + r.uniform(-10, 10), 525)]
+
+
+def _four_curved(r: np.random.Generator) -> list[Stroke]:
+    """An open 4 whose left side curves into the bar, like a Cyrillic che."""
+    bar = r.uniform(0.5, 0.62)
+    left = [(0.05, 0.0)] + _arc(0.25, bar - 0.2, 0.2, 0.2, 180, 90, 8) + [(0.62, bar)]
+    return [left, [(0.5, r.uniform(-0.02, 0.1)), (0.48, 1.0)]]
+
+
+def _five_detached_hat(r: np.random.Generator) -> list[Stroke]:
+    """The flag drawn last, apart from the stem."""
+    belly = _arc(0.28, 0.69, 0.3, 0.3, 250, 520)
+    return [[(0.08, 0.02), (0.05, 0.42)] + belly, [(0.08 + r.uniform(0.04, 0.12), 0.0), (0.6, -0.02)]]
+
+
+def _six_open_loop(r: np.random.Generator) -> list[Stroke]:
+    """The loop stops short of the stem."""
+    loop = _arc(0.3, 0.72, 0.26, 0.27, 180, 180 - r.uniform(250, 310))
+    return [[(0.52, 0.0), (0.22, 0.22), (0.06, 0.52)] + loop]
+
+
+def _seven_foot(r: np.random.Generator) -> list[Stroke]:
+    """The stem ends in a small foot to the right."""
+    return [[(0.0, 0.0), (0.6, 0.0), (0.26, 0.88), (0.3 + r.uniform(0.05, 0.15), 1.0)]]
+
+
+def _eight_leaning_loops(r: np.random.Generator) -> list[Stroke]:
+    """Two loops that do not sit straight on each other, the small one up and to the right."""
+    dx = r.uniform(0.06, 0.14)
+    return [_arc(0.3 + dx, 0.24, 0.2, 0.24, 0, 360), _arc(0.3 - dx / 2, 0.73, 0.28, 0.27, 0, 360)]
+
+
+def _nine_open_head(r: np.random.Generator) -> list[Stroke]:
+    """The head is an open curve; the tail starts on its own at the top right."""
+    head = _arc(0.3, 0.26, 0.27, 0.26, -35, -35 - r.uniform(250, 300))
+    return [head, [(0.57, 0.12 + r.uniform(-0.05, 0.1)), (0.54 + r.uniform(-0.08, 0.03), 1.0)]]
+
+
+def _nine_gap(r: np.random.Generator) -> list[Stroke]:
+    """One movement round the head, leaving it a little open before going down the tail."""
+    head = _arc(0.3, 0.26, 0.27, 0.26, -20, -20 - r.uniform(300, 330))
+    return [head + [(0.58, 0.3 + r.uniform(0, 0.1)), (0.55 + r.uniform(-0.08, 0.03), 1.0)]]
+
+
+UNSEEN_VARIANTS: dict[int, list[Variant]] = {
+    0: [_zero_teardrop], 1: [_one_base_only], 2: [_two_round_base], 3: [_three_open_middle], 4: [_four_curved],
+    5: [_five_detached_hat], 6: [_six_open_loop], 7: [_seven_foot], 8: [_eight_leaning_loops],
+    9: [_nine_open_head, _nine_gap],
+}
+
+
 # ---- writers ------------------------------------------------------------------
 @dataclass(frozen=True)
 class Writer:
@@ -218,8 +295,16 @@ class Writer:
                    elastic=float(r.uniform(0.0, 0.05)), pressure=float(r.uniform(0.0, 0.5)),
                    reverse_strokes=float(r.uniform(0, 0.5)), habits=habits)
 
-    def strokes(self, digit: int, r: np.random.Generator) -> list[np.ndarray]:
-        """One digit in this hand: points centred near (0, 0), height about 1, y down."""
+    def strokes(self, digit: int, r: np.random.Generator,
+                catalogue: dict[int, list[Variant]] | None = None) -> list[np.ndarray]:
+        """One digit in this hand: points centred near (0, 0), height about 1, y down.
+
+        With a `catalogue` (such as :data:`UNSEEN_VARIANTS`) the variant is one of
+        its variants for that digit, any of them alike, instead of this writer's habit.
+        """
+        if catalogue is not None:
+            variants = catalogue[digit]
+            return self.shape(variants[r.integers(len(variants))](r), r)
         variants = VARIANTS[digit]
         strokes = variants[r.choice(len(variants), p=self.habits[digit])](r)
         return self.shape(strokes, r)
@@ -385,13 +470,15 @@ def _pressure_line(draw: ImageDraw.ImageDraw, pts: np.ndarray, width: float, pre
 # ---- data sets --------------------------------------------------------------
 def writer_digits(first_seed: int, writers: int, per_digit: int, kinds: tuple[str, ...] = ("canvas", "scan"),
                   canvas: int = TRAIN_CANVAS, styles: tuple[Style, ...] | None = None, fast: float = 0.0,
-                  joined: float = 0.0):
+                  joined: float = 0.0, catalogue: dict[int, list[Variant]] | None = None):
     """Yield (writer seed, kind, style name, digit, image) for `writers` writers from `first_seed`.
 
     Each writer writes every digit `per_digit` times per kind; canvas styles
     cycle through `styles` (default: the varied training style). A `fast`
     share of the canvas digits is sampled slowly, and a `joined` share of
     those joined as the Draw page's canvas joins points (:func:`sometimes_fast`).
+    `catalogue` writes its variants instead of the trained ones
+    (:data:`UNSEEN_VARIANTS`: to measure, never to train).
     """
     styles = styles or (TRAIN_STYLE,)
     for seed in range(first_seed, first_seed + writers):
@@ -400,7 +487,7 @@ def writer_digits(first_seed: int, writers: int, per_digit: int, kinds: tuple[st
         for k in range(per_digit):
             for digit in range(10):
                 for kind in kinds:
-                    strokes = writer.strokes(digit, r)
+                    strokes = writer.strokes(digit, r, catalogue)
                     if kind == "scan":
                         yield seed, kind, "scan", digit, scan_image(strokes, writer, r)
                     else:

@@ -14,7 +14,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .calibration import apply_temperature, expected_calibration_error, negative_log_likelihood
-from .handwriting import HELD_OUT_SEED, CANVAS, benchmark_styles, to_mnist_layout, writer_digits
+from .handwriting import (CANVAS, HELD_OUT_SEED, UNSEEN_VARIANTS, benchmark_styles, to_mnist_layout,
+                          writer_digits)
 from .not_digits import non_digits
 
 
@@ -46,21 +47,25 @@ class SetResult:
 
 
 def held_out_pen(writers: int = 60, per_digit: int = 6, kind: str = "canvas", fast: bool = False,
-                 first_seed: int = HELD_OUT_SEED, who: str = "held-out", joined: bool = False) -> DigitSet:
+                 first_seed: int = HELD_OUT_SEED, who: str = "held-out", joined: bool = False,
+                 unseen: bool = False) -> DigitSet:
     """Held-out writers' digits: on the canvas (cycling through the six styles), scanned, or drawn `fast`.
 
     `fast` samples every canvas stroke slowly (`handwriting.fast_strokes`);
     `joined` then joins those points as the Draw page's canvas does
     (`handwriting.canvas_joined`): the same digits, as the page would see them.
     `first_seed` and `who` make the same set from other writers (calibration
-    writers for development).
+    writers for development). `unseen` writes styles no training set draws
+    (`handwriting.UNSEEN_VARIANTS`) instead of the trained ones.
     """
     items = list(writer_digits(first_seed, writers, per_digit, kinds=(kind,), canvas=CANVAS,
-                               styles=benchmark_styles(), fast=1.0 if fast else 0.0, joined=1.0 if joined else 0.0))
+                               styles=benchmark_styles(), fast=1.0 if fast else 0.0, joined=1.0 if joined else 0.0,
+                               catalogue=UNSEEN_VARIANTS if unseen else None))
     x, empty = to_mnist_layout(item[4] for item in items)
     y = np.array([item[3] for item in items], np.uint8)
     how = ", fast strokes" + (" joined as the canvas joins them" if joined else "") if fast else ""
-    return DigitSet(f"{who} writers, {kind}{how}", x[~empty], y[~empty])
+    styles = ", styles no training set draws" if unseen else ""
+    return DigitSet(f"{who} writers{styles}, {kind}{how}", x[~empty], y[~empty])
 
 
 def box_normalised_set(digits: DigitSet) -> DigitSet:

@@ -5,9 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from mnist_core.handwriting import (CALIBRATION_SEED, FAST_POINTS, HELD_OUT_SEED, VARIANTS, Writer, canvas_image,
-                                    canvas_joined, fast_strokes, handwriting_mnist, scan_image, to_mnist_layout,
-                                    writer_digits)
+from mnist_core.handwriting import (CALIBRATION_SEED, FAST_POINTS, HELD_OUT_SEED, UNSEEN_VARIANTS, VARIANTS, Writer,
+                                    canvas_image, canvas_joined, fast_strokes, handwriting_mnist, scan_image,
+                                    to_mnist_layout, writer_digits)
+from mnist_core.handwriting_benchmark import held_out_pen
 from mnist_core.preprocessing import preprocess
 from mnist_core.synthetic import STYLES, place
 
@@ -21,16 +22,37 @@ def test_every_digit_has_the_styles_mnist_lacks():
     assert {"_two", "_two_loop"} <= names[2]
 
 
-@pytest.mark.parametrize("digit", range(10))
-def test_every_variant_renders_as_a_digit_sized_input(digit):
-    r = np.random.default_rng(digit)
-    writer = Writer.from_seed(digit)
-    for variant in VARIANTS[digit]:
+def assert_each_renders_as_a_digit_sized_input(variants, writer: Writer, r: np.random.Generator) -> None:
+    """On the canvas and scanned, each variant in this writer's hand preprocesses to a full 20-pixel digit."""
+    for variant in variants:
         strokes = writer.shape(variant(r), r)
         for image in (canvas_image(strokes, STYLES["large-centred"], r), scan_image(strokes, writer, r)):
             steps = preprocess(image)
             assert not steps.is_empty, variant.__name__
             assert steps.centred.max() > 0.5 and max(steps.scaled.shape) == 20
+
+
+@pytest.mark.parametrize("digit", range(10))
+def test_every_variant_renders_as_a_digit_sized_input(digit):
+    assert_each_renders_as_a_digit_sized_input(VARIANTS[digit], Writer.from_seed(digit), np.random.default_rng(digit))
+
+
+@pytest.mark.parametrize("digit", range(10))
+def test_every_unseen_style_renders_as_a_digit_sized_input_and_is_never_a_trained_variant(digit):
+    assert UNSEEN_VARIANTS[digit] and not set(UNSEEN_VARIANTS[digit]) & set(VARIANTS[digit])
+    assert_each_renders_as_a_digit_sized_input(UNSEEN_VARIANTS[digit], Writer.from_seed(HELD_OUT_SEED + digit),
+                                               np.random.default_rng(digit))
+
+
+def test_unseen_styles_are_written_only_when_asked_and_leave_the_trained_sets_as_they_were():
+    trained = list(writer_digits(40, 2, 1, kinds=("canvas",), canvas=96))
+    unseen = list(writer_digits(40, 2, 1, kinds=("canvas",), canvas=96, catalogue=UNSEEN_VARIANTS))
+    again = list(writer_digits(40, 2, 1, kinds=("canvas",), canvas=96))
+    assert [item[3] for item in unseen] == [item[3] for item in trained] == list(range(10)) * 2
+    assert all(np.array_equal(x[4], y[4]) for x, y in zip(trained, again))
+    assert sum(not np.array_equal(x[4], y[4]) for x, y in zip(trained, unseen)) >= 18
+    digits = held_out_pen(writers=2, per_digit=1, unseen=True)
+    assert "styles no training set draws" in digits.name and len(digits.y) == 20
 
 
 def test_a_writer_is_the_same_person_every_time():
