@@ -3,7 +3,7 @@
     python -m benchmarks.handwriting [--model NAME] [--writers 60] [--development]
 
 Prints, for MNIST test, USPS test and held-out generated writers (canvas in
-six styles, scanned, and on the canvas with fast strokes; then the same
+six styles, scanned, photographed in uneven light, and on the canvas with fast strokes; then the same
 writers again in styles no training set draws, `handwriting.UNSEEN_VARIANTS`,
 reported only), and for the scanned
 sets again stretched to fill a 16x16 frame at one bit per pixel: accuracy,
@@ -92,6 +92,7 @@ def reporting_sets(writers: int) -> list[DigitSet]:
     return [DigitSet("MNIST test", data.x_test, data.y_test), *_usps("USPS test", "test"),
             held_out_pen(writers, 6, "canvas"), held_out_pen(writers, 3, "scan"),
             held_out_pen(writers, 6, "canvas", fast=True), held_out_pen(writers, 6, "canvas", fast=True, joined=True),
+            held_out_pen(writers, 3, "photo"),  # the scans again, photographed in uneven light
             # styles no training set draws: reported, never looked at while choosing
             held_out_pen(writers, 3, "canvas", unseen=True), held_out_pen(writers, 2, "scan", unseen=True),
             held_out_pen(writers, 3, "canvas", fast=True, joined=True, unseen=True)]
@@ -123,7 +124,7 @@ def main() -> int:
     detector = load_detector(args.detector)
     print(f"detector {'none' if detector is None else f'threshold {detector.threshold:.4f}'}")
     sets = development_sets() if args.development else reporting_sets(args.writers)
-    sets += [box_normalised_set(digits) for digits in sets if "canvas" not in digits.name]
+    sets += [box_normalised_set(digits) for digits in sets if not {"canvas", "photo"} & set(digits.name.split(", "))]
     for model in args.model:
         predictor = load_predictor(model, args.models_dir)
         print(f"\n==== model {model!r}, temperature {predictor.temperature:.3f}")

@@ -453,6 +453,25 @@ def scan_image(strokes: list[np.ndarray], writer: Writer, r: np.random.Generator
     return np.clip(gray * 255, 0, 255).astype(np.uint8)
 
 
+def photo_image(strokes: list[np.ndarray], writer: Writer, r: np.random.Generator) -> np.ndarray:
+    """A scan as a phone photographs the page: the light falls off across it, or a shadow covers a corner.
+
+    Never trained on: preprocessing evens out the light (``preprocessing._paper``), and
+    the benchmark checks that it does.
+    """
+    scan = scan_image(strokes, writer, r).astype(np.float32)
+    height, width = scan.shape
+    yy, xx = np.mgrid[0:height, 0:width] / max(height, width)
+    if r.random() < 0.5:  # lit from one side
+        angle = r.uniform(0, 2 * math.pi)
+        along = xx * math.cos(angle) + yy * math.sin(angle)
+        light = 1 - r.uniform(0.2, 0.5) * (along - along.min()) / max(float(np.ptp(along)), 1e-6)
+    else:  # a shadow over one corner
+        cy, cx = r.choice([0.0, float(yy.max())]), r.choice([0.0, float(xx.max())])
+        light = np.clip(r.uniform(0.45, 0.65) + r.uniform(0.5, 0.8) * np.hypot(xx - cx, yy - cy), 0, 1)
+    return np.clip(scan * light, 0, 255).astype(np.uint8)
+
+
 def _pressure_line(draw: ImageDraw.ImageDraw, pts: np.ndarray, width: float, pressure: float,
                    r: np.random.Generator) -> None:
     """A stroke whose width follows the pen's pressure: lighter at the ends, wavering in between."""
@@ -473,7 +492,8 @@ def writer_digits(first_seed: int, writers: int, per_digit: int, kinds: tuple[st
                   joined: float = 0.0, catalogue: dict[int, list[Variant]] | None = None):
     """Yield (writer seed, kind, style name, digit, image) for `writers` writers from `first_seed`.
 
-    Each writer writes every digit `per_digit` times per kind; canvas styles
+    Each writer writes every digit `per_digit` times per kind ("canvas", "scan",
+    or "photo": a scan in uneven light, never trained on); canvas styles
     cycle through `styles` (default: the varied training style). A `fast`
     share of the canvas digits is sampled slowly, and a `joined` share of
     those joined as the Draw page's canvas joins points (:func:`sometimes_fast`).
@@ -488,8 +508,9 @@ def writer_digits(first_seed: int, writers: int, per_digit: int, kinds: tuple[st
             for digit in range(10):
                 for kind in kinds:
                     strokes = writer.strokes(digit, r, catalogue)
-                    if kind == "scan":
-                        yield seed, kind, "scan", digit, scan_image(strokes, writer, r)
+                    if kind in ("scan", "photo"):
+                        render = scan_image if kind == "scan" else photo_image
+                        yield seed, kind, kind, digit, render(strokes, writer, r)
                     else:
                         strokes = sometimes_fast(strokes, fast, r, joined)
                         style = styles[(k * 10 + digit) % len(styles)]

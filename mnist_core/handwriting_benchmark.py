@@ -49,7 +49,7 @@ class SetResult:
 def held_out_pen(writers: int = 60, per_digit: int = 6, kind: str = "canvas", fast: bool = False,
                  first_seed: int = HELD_OUT_SEED, who: str = "held-out", joined: bool = False,
                  unseen: bool = False) -> DigitSet:
-    """Held-out writers' digits: on the canvas (cycling through the six styles), scanned, or drawn `fast`.
+    """Held-out writers' digits: on the canvas (cycling through the six styles), scanned, photographed, or `fast`.
 
     `fast` samples every canvas stroke slowly (`handwriting.fast_strokes`);
     `joined` then joins those points as the Draw page's canvas does

@@ -34,6 +34,9 @@ ORIENTATIONS = {2: Image.Transpose.FLIP_LEFT_RIGHT, 3: Image.Transpose.ROTATE_18
 STRIP_ROWS = 32  # output rows per band when shrinking: each band is converted and copied on its own
 WIDE_MODES = ("I", "I;16", "I;16L", "I;16B", "I;16N", "F")  # more than 8 bits a channel
 INK_THRESHOLD = 0.2
+UNEVEN_PAPER = 0.12  # the paper's brightness varying more than this across a page: estimated place by place
+PAPER_SIDE = 128  # the light across a page is smooth: it is estimated on a copy this small
+PAGE_SIDE = 24  # smaller images are frames cropped to their digit (16 px in USPS), never a photographed page
 MIN_INK_PIXELS = 6
 MOSTLY_INK = 0.8  # a painted-over canvas; a scan cropped tight to a thick digit stretched to its frame: up to ~0.7
 MNIST_STROKE = 2.0  # median stroke width in the 20x20 box, measured on MNIST test with stroke_width()
@@ -204,11 +207,9 @@ def _luminance(rgb: np.ndarray) -> np.ndarray:
 def _normalise_gray(gray: np.ndarray) -> np.ndarray:
     """Make ink high and background 0, whatever the polarity, lighting or paper."""
     border = np.concatenate([gray[0], gray[-1], gray[:, 0], gray[:, -1]])
-    background = float(np.median(border))
-    if background > 0.5:  # dark ink on light paper
-        ink = background - gray
-    else:
-        ink = gray - background
+    light_paper = float(np.median(border)) > 0.5  # dark ink on light paper
+    background = _paper(gray, border, light_paper)
+    ink = background - gray if light_paper else gray - background
     sample = ink[::3, ::3] if ink.size > 20_000 else ink  # a robust maximum, without sorting every pixel
     contrast = float(np.percentile(sample, 99.9)) if sample.size > 1000 else float(ink.max())
     if contrast < 0.15:  # nothing stands out from the background
@@ -216,6 +217,88 @@ def _normalise_gray(gray: np.ndarray) -> np.ndarray:
     ink = np.clip(ink / contrast, 0.0, 1.0)
     ink[ink < INK_THRESHOLD] = 0.0  # paper texture and JPEG noise are not ink
     return ink
+
+
+def _paper(gray: np.ndarray, border: np.ndarray, light_paper: bool) -> float | np.ndarray:
+    """The paper's brightness under the ink: one value for an evenly lit page, a smooth field for a shadowed one.
+
+    A phone photo of a page is often lit from one side or shadowed in a corner.
+    Measured against one paper value, the darker side of the page becomes ink
+    and the digit disappears into it. So when the paper's own brightness varies
+    by more than :data:`UNEVEN_PAPER` across the page (and no ink reaches its
+    edge, as it does in a digit cropped tight), it is estimated place by
+    place: a grey closing with a window a third of the page (wider than any
+    pen stroke, so the strokes vanish from it), smoothed, and lowered to the
+    paper's typical brightness (most of a page is paper). An evenly lit
+    page (every canvas, and scans within a few percent) keeps the single value,
+    so its input is exactly what it always was.
+    """
+    flat = float(np.median(border))
+    if float(np.subtract(*np.percentile(border, [95, 5]))) < UNEVEN_PAPER or min(gray.shape) < PAGE_SIDE:
+        return flat  # an evenly lit page, or a small crop of one: scanning pipelines' frames are 16 to 32 px
+    if _cropped_tight(gray, border, flat, light_paper):
+        return flat
+    paper = _resize(gray if light_paper else 1.0 - gray, PAPER_SIDE / max(gray.shape))
+    field = _smooth_closing(paper)
+    field = field - float(np.median(field - paper))  # the closing follows the paper's brightest grain: back to its middle
+    low, high = np.percentile(field, [2, 98])
+    if high - low < UNEVEN_PAPER:
+        return flat
+    field = _resize(field, gray.shape)
+    return field if light_paper else 1.0 - field
+
+
+def _cropped_tight(gray: np.ndarray, border: np.ndarray, flat: float, light_paper: bool) -> bool:
+    """A digit cropped tight to its frame: its ink reaches the edge, or nearly spans the frame one way.
+
+    Its border varies because of the ink, not the light, and its strokes can be
+    as wide as a third of the frame, too wide to vanish from a closing.
+    """
+    ink = float(np.percentile(gray, 0.1 if light_paper else 99.9))
+    near = 0.25 * abs(flat - ink)  # this close to the darkest ink is ink, however the paper is lit
+    if np.count_nonzero(np.abs(border - ink) < near) >= 2:
+        return True
+    box = bounding_box(np.abs(gray - ink) < near)
+    if box is None:
+        return False
+    top, bottom, left, right = box
+    height, width = gray.shape
+    margin = max(2, max(height, width) // 16)  # an anti-aliased edge is a few pixels short of the frame
+    return (top <= margin and bottom >= height - margin) or (left <= margin and right >= width - margin)
+
+
+def _smooth_closing(paper: np.ndarray) -> np.ndarray:
+    """Grey closing with a window a third of the image (strokes narrower than it vanish), then a smoothing."""
+    size = max(paper.shape) // 3 | 1
+    brightest = _window_max(_window_max(paper, size, 0), size, 1)
+    closed = 1.0 - _window_max(_window_max(1.0 - brightest, size, 0), size, 1)
+    return _box_mean(closed, size)
+
+
+def _resize(array: np.ndarray, to: float | tuple[int, int]) -> np.ndarray:
+    """A float image scaled by a factor (never up), or to a (height, width) shape; the light field is smooth."""
+    if isinstance(to, float):
+        if to >= 1:
+            return array
+        to = (max(1, round(array.shape[0] * to)), max(1, round(array.shape[1] * to)))
+    if tuple(to) == array.shape:
+        return array
+    resample = Image.Resampling.BOX if to[0] < array.shape[0] else Image.Resampling.BILINEAR
+    image = Image.fromarray(array.astype(np.float32)).resize((to[1], to[0]), resample)
+    return np.asarray(image, dtype=np.float32)
+
+
+def _box_mean(array: np.ndarray, size: int) -> np.ndarray:
+    """Mean over a centred size x size window, edges mirrored (a cheap smoothing by running sums)."""
+    radius = size // 2
+    padded = np.pad(array, radius, mode="reflect" if min(array.shape) > radius else "edge")
+    for axis in (0, 1):
+        sums = np.cumsum(padded, axis=axis, dtype=np.float64)
+        sums = np.concatenate([np.zeros_like(np.take(sums, [0], axis=axis)), sums], axis=axis)
+        n = padded.shape[axis] - 2 * radius
+        padded = (np.take(sums, np.arange(size, size + n), axis=axis)
+                  - np.take(sums, np.arange(0, n), axis=axis)) / size
+    return padded.astype(np.float32)
 
 
 def _reduce(ink: np.ndarray) -> np.ndarray:

@@ -60,11 +60,17 @@ def _raw(path: str | os.PathLike | None) -> tuple[np.ndarray, np.ndarray, dict[s
     return x, y, parts
 
 
-def load_usps_part(part: str, path: str | os.PathLike | None = None) -> tuple[np.ndarray, np.ndarray]:
-    """One part ("train", "calibration" or "test") in MNIST layout, with labels."""
+def load_usps_frames(part: str, path: str | os.PathLike | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """One part's 16x16 frames as stored (light ink on dark, stretched to the frame), with labels."""
     x, y, parts = _raw(path)
     rows = parts[part]
-    return scan_frames(x[rows]), y[rows]
+    return x[rows], y[rows]
+
+
+def load_usps_part(part: str, path: str | os.PathLike | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """One part ("train", "calibration" or "test") in MNIST layout, with labels."""
+    frames, labels = load_usps_frames(part, path)
+    return scan_frames(frames), labels
 
 
 def load_usps(path: str | os.PathLike | None = None) -> Usps:

@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 from mnist_core.handwriting import (CALIBRATION_SEED, FAST_POINTS, HELD_OUT_SEED, UNSEEN_VARIANTS, VARIANTS, Writer,
-                                    canvas_image, canvas_joined, fast_strokes, handwriting_mnist, scan_image,
-                                    to_mnist_layout, writer_digits)
+                                    canvas_image, canvas_joined, fast_strokes, handwriting_mnist, photo_image,
+                                    scan_image, to_mnist_layout, writer_digits)
 from mnist_core.handwriting_benchmark import held_out_pen
 from mnist_core.preprocessing import preprocess
 from mnist_core.synthetic import STYLES, place
@@ -71,6 +71,17 @@ def test_scan_is_dark_ink_on_light_grayscale_paper():
     assert scan.ndim == 2 and scan.dtype == np.uint8
     border = np.concatenate([scan[0], scan[-1], scan[:, 0], scan[:, -1]])
     assert np.median(border) > 150 and scan.min() < np.median(border) - 60
+
+
+def test_a_photo_is_the_scan_in_uneven_light():
+    writer = Writer.from_seed(HELD_OUT_SEED)
+    strokes = writer.strokes(3, np.random.default_rng(0))
+    scan, photo = scan_image(strokes, writer, np.random.default_rng(1)), photo_image(strokes, writer, np.random.default_rng(1))
+    assert photo.shape == scan.shape and photo.dtype == np.uint8
+    assert (photo <= scan).all() and photo.mean() < scan.mean() - 10  # the same page, darker in places
+    ratio = photo.astype(np.float32) / np.maximum(scan, 1)
+    assert np.ptp(np.percentile(ratio[scan > 150], [5, 95])) > 0.15  # unevenly
+    assert [item[1] for item in writer_digits(HELD_OUT_SEED, 1, 1, kinds=("photo",))] == ["photo"] * 10
 
 
 def test_writer_sets_are_deterministic_and_labelled():

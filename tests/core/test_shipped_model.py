@@ -210,6 +210,13 @@ def test_digit_styles_no_training_set_draws_are_read(shipped):
                                                unseen=True), predictor.detector)
     assert joined.accuracy >= 0.98 and joined.declined <= 0.01, joined
 
+def test_scans_photographed_in_uneven_light_are_read(shipped):
+    """Lit from one side or shadowed in a corner: the shadow used to be taken for ink (about 88% read, 1s as 7)."""
+    _, predictor = shipped
+    result = score_set(predictor, held_out_pen(writers=10, per_digit=2, kind="photo"), predictor.detector)
+    assert result.accuracy >= 0.98 and min(result.per_digit) >= 0.9, result
+    assert result.declined <= 0.02, result
+
 def test_predict_reads_16x16_scan_files_cropped_to_the_digit(real_data, tmp_path, capsys):
     """The public surface end to end: tight 16x16 PNGs, dark ink on white, stretched to their frame."""
     import json
