@@ -52,6 +52,28 @@ def test_uploaded_digit_is_classified(app_env, mnist):
     assert probability_bars(at), "the ten probability bars are there"
 
 
+def test_a_photo_of_a_page_in_uneven_light_is_read_by_the_default_model(monkeypatch, tmp_path, mnist_path):
+    """A held-out writer's 6 on a page shadowed in one corner: the shadow used to become ink, and it read 8 (99%)."""
+    import io
+
+    import numpy as np
+    from PIL import Image
+
+    from mnist_core.handwriting import HELD_OUT_SEED, Writer, photo_image
+
+    monkeypatch.setenv("MNIST_NPZ", str(mnist_path))
+    monkeypatch.setenv("DIGITLAB_MODELS", str(tmp_path))
+    monkeypatch.delenv("DIGITLAB_SHIPPED", raising=False)  # the shipped default model
+    seed = HELD_OUT_SEED + 506
+    writer, r = Writer.from_seed(seed), np.random.default_rng(seed * 10 + 6)
+    buffer = io.BytesIO()
+    Image.fromarray(photo_image(writer.strokes(6, r), writer, r)).save(buffer, format="PNG")
+    at = open_page("draw")
+    at.file_uploader(key="draw_upload").upload("page.png", buffer.getvalue(), "image/png").run()
+    assert not at.exception
+    assert "Prediction: 6" in [str(m.value) for m in at.markdown]
+
+
 def test_blank_picture_is_not_guessed(app_env):
     at = open_page("draw")
     at.file_uploader(key="draw_upload").upload("blank.png", blank_png(), "image/png").run()
