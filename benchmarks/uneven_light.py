@@ -28,7 +28,7 @@ import numpy as np
 from PIL import Image
 
 from mnist_core import preprocessing
-from mnist_core.handwriting_benchmark import DigitSet, held_out_pen, score_set
+from mnist_core.handwriting_benchmark import held_out_pen, score_set
 from mnist_core.predictor import Predictor
 from mnist_core.registry import DEFAULT_MODEL, Registry
 from mnist_core.usps import load_usps_frames
@@ -64,16 +64,11 @@ def read_files(predictor: Predictor, files: list[np.ndarray], labels: np.ndarray
 
 def estimated(files: list[np.ndarray]) -> int:
     """How many of these files had their light estimated place by place."""
-    count = 0
-    for image in files:
-        gray = image.astype(np.float32) / 255.0
-        border = np.concatenate([gray[0], gray[-1], gray[:, 0], gray[:, -1]])
-        count += not isinstance(preprocessing._paper(gray, border, float(np.median(border)) > 0.5), float)
-    return count
+    return sum(preprocessing.estimates_light(image.astype(np.float32) / 255.0) for image in files)
 
 
 def page_timing(runs: int = 30) -> None:
-    rows, cols = np.indices((512, 512))
+    cols = np.indices((512, 512))[1]
     grain = np.random.default_rng(0).normal(0, 5, (512, 512))
     pages = {"evenly lit": np.full((512, 512), 225.0) + grain, "lit from one side": 225 - 0.2 * cols + grain}
     for name, page in pages.items():

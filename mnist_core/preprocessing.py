@@ -204,9 +204,20 @@ def _luminance(rgb: np.ndarray) -> np.ndarray:
     return rgb @ np.array([0.299, 0.587, 0.114], dtype=np.float32)
 
 
+def _border(gray: np.ndarray) -> np.ndarray:
+    """The pixels around the image's edge: mostly paper in a drawing, a scan or a photo."""
+    return np.concatenate([gray[0], gray[-1], gray[:, 0], gray[:, -1]])
+
+
+def estimates_light(gray: np.ndarray) -> bool:
+    """Whether this grey image (0 to 1) has its paper's light estimated place by place (:func:`_paper`)."""
+    border = _border(gray)
+    return not isinstance(_paper(gray, border, float(np.median(border)) > 0.5), float)
+
+
 def _normalise_gray(gray: np.ndarray) -> np.ndarray:
     """Make ink high and background 0, whatever the polarity, lighting or paper."""
-    border = np.concatenate([gray[0], gray[-1], gray[:, 0], gray[:, -1]])
+    border = _border(gray)
     light_paper = float(np.median(border)) > 0.5  # dark ink on light paper
     background = _paper(gray, border, light_paper)
     ink = background - gray if light_paper else gray - background

@@ -163,9 +163,9 @@ def test_an_evenly_lit_page_and_a_digit_cropped_tight_keep_one_paper_value():
     tight = [np.asarray(Image.fromarray(frame).resize((side, side), Image.Resampling.BILINEAR)) for side in (64, 160)]
     noisy = [np.clip(t + np.random.default_rng(3).normal(0, 12, t.shape), 0, 255) for t in tight]
     for image in (canvas()[..., 0], paper_scan(), frame, *tight, *noisy):
-        gray = np.asarray(image, np.float32) / 255
-        border = np.concatenate([gray[0], gray[-1], gray[:, 0], gray[:, -1]])
-        assert isinstance(pp._paper(gray, border, True), float)
+        assert not pp.estimates_light(np.asarray(image, np.float32) / 255)
+    rows, cols = np.indices((280, 280))
+    assert pp.estimates_light(paper_scan(1 - 0.5 * cols / 280) / 255)  # and a page lit from one side does
 
 
 def test_grayscale_pil_image_and_palette_are_accepted():
