@@ -314,14 +314,7 @@ def _box_mean(array: np.ndarray, size: int) -> np.ndarray:
 
 def _reduce(ink: np.ndarray) -> np.ndarray:
     """Shrink very large images: a 4000 px photo carries nothing more for a 20 px box."""
-    height, width = ink.shape
-    side = max(height, width)
-    if side <= WORKING_SIDE:
-        return ink.astype(np.float32)
-    factor = WORKING_SIDE / side
-    size = (max(1, round(width * factor)), max(1, round(height * factor)))
-    small = Image.fromarray(ink.astype(np.float32), mode="F").resize(size, Image.Resampling.BOX)
-    return np.asarray(small, dtype=np.float32)
+    return _resize(ink.astype(np.float32), WORKING_SIDE / max(ink.shape))
 
 
 def stroke_width(mask: np.ndarray) -> float:
