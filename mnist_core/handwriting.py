@@ -487,6 +487,9 @@ def _pressure_line(draw: ImageDraw.ImageDraw, pts: np.ndarray, width: float, pre
 
 
 # ---- data sets --------------------------------------------------------------
+PAPER_KINDS = {"scan": scan_image, "photo": photo_image}  # renderings of pen on paper; any other kind is the canvas
+
+
 def writer_digits(first_seed: int, writers: int, per_digit: int, kinds: tuple[str, ...] = ("canvas", "scan"),
                   canvas: int = TRAIN_CANVAS, styles: tuple[Style, ...] | None = None, fast: float = 0.0,
                   joined: float = 0.0, catalogue: dict[int, list[Variant]] | None = None):
@@ -508,9 +511,8 @@ def writer_digits(first_seed: int, writers: int, per_digit: int, kinds: tuple[st
             for digit in range(10):
                 for kind in kinds:
                     strokes = writer.strokes(digit, r, catalogue)
-                    if kind in ("scan", "photo"):
-                        render = scan_image if kind == "scan" else photo_image
-                        yield seed, kind, kind, digit, render(strokes, writer, r)
+                    if kind in PAPER_KINDS:
+                        yield seed, kind, kind, digit, PAPER_KINDS[kind](strokes, writer, r)
                     else:
                         strokes = sometimes_fast(strokes, fast, r, joined)
                         style = styles[(k * 10 + digit) % len(styles)]
