@@ -185,7 +185,9 @@ def live_area(slots: Slots, layout: DrawLayout, classroom: bool) -> None:
         if reading is not None:
             feedback.feedback(feedback.answer_for(steps, reading.probabilities, model, image, source,
                                                   declined=declined), on_saved=_clear)
-    with slots.seen:
+    # a container made in this fragment: st.image gives each picture written straight into an outer slot
+    # from here the same media address, so the upload's preview would replace (and delete) the 28x28 input
+    with slots.seen, st.container():
         seen_view(steps, source, image, layout)
     with slots.explain:
         explain_panels(steps, image, model, reading)

@@ -98,3 +98,42 @@ def test_a_refused_file_type_replaces_the_previous_upload_error(page, base_url):
     uploader.set_input_files({"name": "notes.txt", "mimeType": "text/plain", "buffer": b"hello"})
     page.get_by_text("files are not allowed").first.wait_for(state="visible", timeout=15_000)
     ours.first.wait_for(state="hidden", timeout=5_000)
+
+
+def test_an_uploaded_picture_is_read_and_every_picture_beside_it_loads(page, base_url, mnist_file):
+    """A photo of a digit: the answer, what the network sees and the preview of the upload all show.
+
+    The old page answered right but showed a broken image under "What the network sees": the 28x28
+    input and the preview went into the same container from inside a fragment, Streamlit gave both the
+    same media address, and the second replaced (and deleted) the first."""
+    import io
+
+    import numpy as np
+    from PIL import Image
+
+    with np.load(mnist_file) as data:
+        digit, label = data["x_test"][0], int(data["y_test"][0])
+    paper = Image.fromarray(255 - digit).resize((140, 140), Image.BILINEAR)  # dark ink on light paper
+    buffer = io.BytesIO()
+    paper.save(buffer, format="PNG")
+    missing = []
+    page.on("response", lambda r: missing.append(r.url) if "/media/" in r.url and r.status >= 400 else None)
+
+    harness.open_app_page(page, base_url, "/draw")
+    page.locator('[data-testid="stExpander"] summary').filter(has_text="Or use a picture").first.click()
+    uploader = page.locator('input[type="file"]').first
+    uploader.wait_for(state="attached", timeout=15_000)
+    since = harness.mark(page)
+    uploader.set_input_files({"name": "digit.png", "mimeType": "image/png", "buffer": buffer.getvalue()})
+    harness.wait_settled(page, since)
+    page.get_by_text(f"Prediction: {label}").first.wait_for(state="visible", timeout=30_000)
+    page.get_by_text("Your picture").first.wait_for(state="visible", timeout=15_000)
+    pictures = page.locator('[data-testid="stMainBlockContainer"] [data-testid="stImage"] img')
+    assert pictures.count() >= 2  # what the network sees, and the upload's preview
+    page.wait_for_function(
+        """() => [...document.querySelectorAll('[data-testid="stMainBlockContainer"] [data-testid="stImage"] img')]
+                 .every(img => img.complete)""", timeout=15_000)
+    broken = pictures.evaluate_all("imgs => imgs.filter(img => img.naturalWidth === 0).map(img => img.src)")
+    assert not broken and not missing, (broken, missing)
+    assert not harness.page_problems(page)
+    assert not page.js_errors, page.js_errors
