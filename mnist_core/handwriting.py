@@ -472,6 +472,17 @@ def photo_image(strokes: list[np.ndarray], writer: Writer, r: np.random.Generato
     return np.clip(scan * light, 0, 255).astype(np.uint8)
 
 
+def faded(scan: np.ndarray, share: float) -> np.ndarray:
+    """A scan (uint8, dark on light) with its ink at ``share`` of its darkness: a very light pencil.
+
+    Never trained on: preprocessing reads ink this faint where it rises above
+    the paper's grain (``preprocessing._faint_ink``); ``benchmarks.faint_ink`` checks it.
+    """
+    gray = scan.astype(np.float32)
+    paper = float(np.median(np.concatenate([gray[0], gray[-1], gray[:, 0], gray[:, -1]])))
+    return np.clip(paper - share * (paper - gray), 0, 255).round().astype(np.uint8)
+
+
 def _pressure_line(draw: ImageDraw.ImageDraw, pts: np.ndarray, width: float, pressure: float,
                    r: np.random.Generator) -> None:
     """A stroke whose width follows the pen's pressure: lighter at the ends, wavering in between."""

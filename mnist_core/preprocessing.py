@@ -34,6 +34,11 @@ ORIENTATIONS = {2: Image.Transpose.FLIP_LEFT_RIGHT, 3: Image.Transpose.ROTATE_18
 STRIP_ROWS = 32  # output rows per band when shrinking: each band is converted and copied on its own
 WIDE_MODES = ("I", "I;16", "I;16L", "I;16B", "I;16N", "F")  # more than 8 bits a channel
 INK_THRESHOLD = 0.2
+CLEAR_INK = 0.15  # ink this much darker than the paper (or lighter, on dark paper) is read as it is
+FAINTEST_INK = 0.04  # fainter than this is nothing, whatever the grain: ten grey levels of an 8-bit picture
+SIGNAL_TO_GRAIN = 6.0  # faint ink must rise this far above the paper's grain (3x3 average): grain's peaks reach ~3.5
+GRAIN_CUT = 5.0  # in faint ink, what rises less than this many grain deviations is paper (one pixel in millions)
+GRAIN_SPECKS, GRAIN_SHARE = 3, 0.02  # this many lone pixels, and this share of the ink, is grain, not strokes
 UNEVEN_PAPER = 0.12  # the paper's brightness varying more than this across a page: estimated place by place
 PAPER_SIDE = 128  # the light across a page is smooth: it is estimated on a copy this small
 PAGE_SIDE = 24  # smaller images are frames cropped to their digit (16 px in USPS), never a photographed page
@@ -221,13 +226,56 @@ def _normalise_gray(gray: np.ndarray) -> np.ndarray:
     light_paper = float(np.median(border)) > 0.5  # dark ink on light paper
     background = _paper(gray, border, light_paper)
     ink = background - gray if light_paper else gray - background
-    sample = ink[::3, ::3] if ink.size > 20_000 else ink  # a robust maximum, without sorting every pixel
-    contrast = float(np.percentile(sample, 99.9)) if sample.size > 1000 else float(ink.max())
-    if contrast < 0.15:  # nothing stands out from the background
-        return np.zeros_like(gray)
-    ink = np.clip(ink / contrast, 0.0, 1.0)
-    ink[ink < INK_THRESHOLD] = 0.0  # paper texture and JPEG noise are not ink
-    return ink
+    contrast = _top(ink)
+    if contrast >= CLEAR_INK:  # ink that stands out plainly: every canvas and nearly every scan
+        clear = np.clip(ink / contrast, 0.0, 1.0)
+        clear[clear < INK_THRESHOLD] = 0.0  # paper texture and JPEG noise are not ink
+        if not _grain(clear):
+            return clear
+    return _faint_ink(ink)
+
+
+def _top(ink: np.ndarray) -> float:
+    """The ink's darkness: its 99.9th percentile, a maximum that one stray pixel cannot set."""
+    sample = ink[::3, ::3] if ink.size > 20_000 else ink  # without sorting every pixel
+    return float(np.percentile(sample, 99.9)) if sample.size > 1000 else float(ink.max())
+
+
+def _grain(ink: np.ndarray) -> bool:
+    """Whether grain passed for ink: specks of one pixel, touching no other (a stroke's pixels always touch)."""
+    box = bounding_box(ink > 0.5)
+    if box is None:
+        return False
+    top, bottom, left, right = box
+    mask = ink[top:bottom, left:right] > 0.5
+    padded = np.pad(mask, 1).view(np.uint8)
+    neighbours = np.zeros(mask.shape, np.uint8)
+    for dy in (0, 1, 2):
+        for dx in (0, 1, 2):
+            if dy != 1 or dx != 1:
+                neighbours += padded[dy:dy + mask.shape[0], dx:dx + mask.shape[1]]
+    specks = int(np.count_nonzero(mask & (neighbours == 0)))
+    return specks >= GRAIN_SPECKS and specks >= GRAIN_SHARE * int(np.count_nonzero(mask))
+
+
+def _faint_ink(ink: np.ndarray) -> np.ndarray:
+    """Ink that barely stands out (light pencil) or grain: kept only where a stroke rises clearly above the grain.
+
+    A stroke is several pixels wide and grain is not, so averaging over 3x3 pixels
+    thins the grain about threefold and leaves the stroke. What remains is ink only
+    if it rises :data:`SIGNAL_TO_GRAIN` times above the grain that is left (most of
+    a page is paper, so the grain is the median deviation); a blank page, however
+    grainy, is then empty, and a pencil line a tenth of the paper's brightness is read.
+    """
+    smooth = _box_mean(ink.astype(np.float32), 3)
+    level = float(np.median(smooth))
+    grain = 1.4826 * float(np.median(np.abs(smooth - level)))  # the grain's standard deviation, robustly
+    signal = _top(smooth) - level
+    if signal < max(FAINTEST_INK, SIGNAL_TO_GRAIN * grain):
+        return np.zeros_like(ink)  # nothing stands out from the background
+    faint = np.clip((smooth - level) / signal, 0.0, 1.0)
+    faint[faint < max(INK_THRESHOLD, GRAIN_CUT * grain / signal)] = 0.0
+    return faint
 
 
 def _paper(gray: np.ndarray, border: np.ndarray, light_paper: bool) -> float | np.ndarray:

@@ -250,3 +250,18 @@ def test_train_continues_from_another_model(npz, models_dir, trained):
 def test_train_from_a_different_network_is_one_sentence(npz, models_dir, trained, capsys):
     assert main(["train", "--preset", "cnn-quick", "--epochs", "1", "--from", trained, "--data", str(npz)]) == 1
     assert "cannot continue from it" in capsys.readouterr().err
+
+
+def test_predict_calls_grainy_blank_paper_empty_and_reads_faint_pencil(trained, tmp_path, monkeypatch, capsys):
+    """A photo of blank grainy paper used to get a digit (its grain passed for ink); a faint pencil line was empty."""
+    monkeypatch.setenv("DIGITLAB_DETECTOR", "")
+    rng = np.random.default_rng(0)
+    blank = np.clip(0.85 + rng.normal(0, 0.07, (200, 200)), 0, 1)
+    Image.fromarray((blank * 255).astype(np.uint8)).save(tmp_path / "blank.jpg", quality=70)
+    faint = np.clip(0.9 + rng.normal(0, 0.02, (200, 200)), 0, 1)
+    faint[30:170, 94:106] -= 0.1  # a 1 in light pencil
+    Image.fromarray((faint * 255).astype(np.uint8)).save(tmp_path / "faint.png")
+    assert main(["predict", str(tmp_path / "blank.jpg"), str(tmp_path / "faint.png"), "--model", trained]) == 0
+    blank_line, faint_line = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert blank_line["digit"] is None and blank_line["reason"] == "empty", blank_line
+    assert faint_line["digit"] is not None and "reason" not in faint_line, faint_line
