@@ -1,4 +1,4 @@
-"""Very faint pencil, and blank grainy paper, read with and without the faint-ink path.
+"""Very faint pencil, dim scans and blank grainy paper, read with and without the faint-ink path.
 
     python -m benchmarks.faint_ink [--writers 60]
 
@@ -12,6 +12,8 @@ the shipped model and detector:
   calibration writers) with the ink faded to a share of its darkness, saved
   losslessly and as JPEG at quality 60: how many are read right, called empty,
   or declined as not a digit, with the old rule and as shipped;
+* the same scans dim (the whole picture darkened, its paper below mid-grey),
+  whose polarity used to come out wrong (``preprocessing._light_paper``);
 * blank pages with grain from none to heavy, losslessly and as JPEG: how many
   are called empty (all should be);
 * what the faint path costs on a 512 px page.
@@ -41,16 +43,19 @@ from mnist_core.registry import DEFAULT_MODEL, Registry
 WAYS = ("old rule", "shipped")
 FADES = (1.0, 0.5, 0.35, 0.25, 0.18, 0.12)
 GRAINS = (0.0, 0.02, 0.04, 0.06, 0.08)
+DIM = (0.6, 0.45, 0.3)  # the whole scan darkened: its paper from about 0.45-0.6 down to 0.2-0.3
 
 
 @contextmanager
 def way(name: str):
-    """Preprocess as shipped, or as before: faint ink is nothing and grain is never questioned."""
+    """Preprocess as shipped, or as before: faint ink is nothing, grain is never questioned, and paper
+    darker than mid-grey is always dark paper."""
     if name == "shipped":
         yield
         return
     with mock.patch.object(preprocessing, "_grain", lambda ink: False), \
-            mock.patch.object(preprocessing, "_faint_ink", lambda ink: np.zeros_like(ink)):
+            mock.patch.object(preprocessing, "_faint_ink", lambda ink: np.zeros_like(ink)), \
+            mock.patch.object(preprocessing, "_light_paper", lambda gray, border: float(np.median(border)) > 0.5):
         yield
 
 
@@ -109,6 +114,16 @@ def main() -> int:
                     right, empty, declined = read(predictor, images, labels)
                 cells.append(f"{name} {right:7.2%} / {empty:6.2%} / {declined:5.2%}")
             print(f"  ink at {share:4.0%}{', JPEG' if jpeg else '      '}   " + "   ".join(cells))
+
+    print("\nthe same scans, dim: read right / called empty / declined")
+    for exposure in DIM:
+        images = [(scan * exposure).round().astype(np.uint8) for scan in scans]
+        cells = []
+        for name in WAYS:
+            with way(name):
+                right, empty, declined = read(predictor, images, labels)
+            cells.append(f"{name} {right:7.2%} / {empty:6.2%} / {declined:5.2%}")
+        print(f"  exposure {exposure:4.0%}   " + "   ".join(cells))
 
     print("\nblank pages with grain (100 each): called empty")
     for grain in GRAINS:

@@ -217,13 +217,28 @@ def _border(gray: np.ndarray) -> np.ndarray:
 def estimates_light(gray: np.ndarray) -> bool:
     """Whether this grey image (0 to 1) has its paper's light estimated place by place (:func:`_paper`)."""
     border = _border(gray)
-    return not isinstance(_paper(gray, border, float(np.median(border)) > 0.5), float)
+    return not isinstance(_paper(gray, border, _light_paper(gray, border)), float)
+
+
+def _light_paper(gray: np.ndarray, border: np.ndarray) -> bool:
+    """Dark ink on light paper, or light ink (chalk, a dark canvas, a negative) on dark paper?
+
+    Paper brighter than mid-grey is light paper. Darker paper is a dim scan or
+    photo when what differs from it most is darker still, and dark paper when it
+    is lighter; the extremes are taken after a 3x3 average, so a speck of dust
+    cannot decide.
+    """
+    paper = float(np.median(border))
+    if paper > 0.5:
+        return True
+    smooth = _box_mean(gray, 3)
+    return paper - float(smooth.min()) > float(smooth.max()) - paper
 
 
 def _normalise_gray(gray: np.ndarray) -> np.ndarray:
     """Make ink high and background 0, whatever the polarity, lighting or paper."""
     border = _border(gray)
-    light_paper = float(np.median(border)) > 0.5  # dark ink on light paper
+    light_paper = _light_paper(gray, border)  # dark ink on light paper
     background = _paper(gray, border, light_paper)
     ink = background - gray if light_paper else gray - background
     contrast = _top(ink)

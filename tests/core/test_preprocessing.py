@@ -310,12 +310,13 @@ def test_normal_sized_images_are_not_resampled():
     np.testing.assert_array_equal(pp.preprocess(image).centred, pp.preprocess(canvas()).centred)
 
 
-def sixteen_bit_digit() -> Image.Image:
-    paper = np.full((200, 200), 60000, np.uint16)
+def sixteen_bit_digit(paper_level: int = 60000, ink_level: int = 3000, grain: float = 0.0) -> Image.Image:
+    paper = np.full((200, 200), float(paper_level))
     ink = Image.new("L", (200, 200), 0)
     ImageDraw.Draw(ink).line([(60, 40), (140, 40), (80, 170)], fill=255, width=14)
-    paper[np.asarray(ink) > 0] = 3000
-    return Image.fromarray(paper)
+    paper[np.asarray(ink) > 0] = ink_level
+    paper += np.random.default_rng(2).normal(0, grain, paper.shape)
+    return Image.fromarray(np.clip(paper, 0, 65535).astype(np.uint16))
 
 
 def test_a_16_bit_png_is_read_by_its_own_range():
@@ -324,6 +325,28 @@ def test_a_16_bit_png_is_read_by_its_own_range():
     result = pp.preprocess(image)
     reference = pp.preprocess(canvas(box=(60, 40, 140, 170), size=200, brush=14)).centred
     assert not result.is_empty and np.abs(result.centred - reference).mean() < 0.1
+
+
+@pytest.mark.parametrize("bits", [8, 16])
+@pytest.mark.parametrize("paper, ink", [(0.4, 0.05), (0.3, 0.1), (0.45, 0.25)])
+def test_a_dim_scan_with_paper_darker_than_mid_grey_is_dark_ink_on_paper(bits, paper, ink):
+    """Polarity came from the paper alone (above mid-grey: light paper), so a dim scan's ink was lost: empty."""
+    image = sixteen_bit_digit(round(paper * 65535), round(ink * 65535), grain=500)
+    if bits == 8:
+        image = Image.fromarray((np.asarray(image, np.float32) / 257).round().astype(np.uint8))
+    result = pp.preprocess(pp.open_image(png_bytes(image)))
+    reference = pp.preprocess(canvas(box=(60, 40, 140, 170), size=200, brush=14)).centred
+    assert not result.is_empty, result.reason
+    assert np.abs(result.centred - reference).mean() < 0.1
+
+
+def test_light_ink_on_dark_paper_keeps_its_polarity():
+    """Chalk on a board, a dark canvas, a negative scan: the paper is dark and the ink is what is lighter."""
+    for paper, ink in ((0.1, 0.9), (0.4, 0.8), (0.0, 0.5)):
+        image = sixteen_bit_digit(round(paper * 65535), round(ink * 65535), grain=300)
+        result = pp.preprocess(pp.open_image(png_bytes(image)))
+        reference = pp.preprocess(canvas(box=(60, 40, 140, 170), size=200, brush=14)).centred
+        assert not result.is_empty and np.abs(result.centred - reference).mean() < 0.1, (paper, ink)
 
 
 @pytest.mark.parametrize("make", [
