@@ -479,8 +479,36 @@ def faded(scan: np.ndarray, share: float) -> np.ndarray:
     the paper's grain (``preprocessing._faint_ink``); ``benchmarks.faint_ink`` checks it.
     """
     gray = scan.astype(np.float32)
-    paper = float(np.median(np.concatenate([gray[0], gray[-1], gray[:, 0], gray[:, -1]])))
+    paper = _paper_level(gray)
     return np.clip(paper - share * (paper - gray), 0, 255).round().astype(np.uint8)
+
+
+def lined(scan: np.ndarray, r: np.random.Generator, kind: str = "ruled") -> np.ndarray:
+    """A scan (uint8, dark on light) on lined paper ("ruled": lines across, one may cross the digit) or in a
+    form's printed box ("box": a frame just inside the edge), printed fainter than the pen.
+
+    Never trained on: preprocessing takes such lines away (``preprocessing._without_rules``).
+    """
+    gray = scan.astype(np.float32)
+    height, width = gray.shape
+    darker = r.uniform(0.1, 0.35) * _paper_level(gray)  # a printed line: lighter than the pen (ink darkens it 55-100%)
+    if kind == "ruled":
+        spacing = r.uniform(0.35, 0.7) * height
+        row = r.uniform(0, spacing)
+        while row < height:
+            gray[int(row):int(row) + int(r.integers(1, 3))] -= darker
+            row += spacing
+    else:
+        margin, thick = int(r.integers(1, max(2, height // 12))), int(r.integers(1, 3))
+        for lines in ((slice(margin, margin + thick), slice(None)), (slice(height - margin - thick, height - margin), slice(None)),
+                      (slice(None), slice(margin, margin + thick)), (slice(None), slice(width - margin - thick, width - margin))):
+            gray[lines] -= darker
+    return np.clip(gray, 0, 255).round().astype(np.uint8)
+
+
+def _paper_level(gray: np.ndarray) -> float:
+    """The paper's grey level in a scan: the median of its edge, which is paper."""
+    return float(np.median(np.concatenate([gray[0], gray[-1], gray[:, 0], gray[:, -1]])))
 
 
 def _pressure_line(draw: ImageDraw.ImageDraw, pts: np.ndarray, width: float, pressure: float,

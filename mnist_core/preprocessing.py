@@ -38,6 +38,8 @@ CLEAR_INK = 0.15  # ink this much darker than the paper (or lighter, on dark pap
 FAINTEST_INK = 0.04  # fainter than this is nothing, whatever the grain: ten grey levels of an 8-bit picture
 SIGNAL_TO_GRAIN = 6.0  # faint ink must rise this far above the paper's grain (3x3 average): grain's peaks reach ~3.5
 GRAIN_CUT = 5.0  # in faint ink, what rises less than this many grain deviations is paper (one pixel in millions)
+RULE_SPAN = 0.85  # ink across more than this share of a row (or column) may be a line of the paper
+RULE_LEVEL = 0.6  # such a line fainter than this (the pen's darkness is 1) is printed on the paper, not written
 GRAIN_SPECKS, GRAIN_SHARE = 3, 0.02  # this many lone pixels, and this share of the ink, is grain, not strokes
 UNEVEN_PAPER = 0.12  # the paper's brightness varying more than this across a page: estimated place by place
 PAPER_SIDE = 128  # the light across a page is smooth: it is estimated on a copy this small
@@ -147,7 +149,7 @@ def to_ink(image: Image.Image | np.ndarray) -> np.ndarray:
             return _reduce(alpha)
         array = array[..., :3]
     gray = _luminance(array) if array.ndim == 3 else array
-    return _reduce(_normalise_gray(gray))
+    return _reduce(_without_rules(_normalise_gray(gray)))
 
 
 def _as_array(image: Image.Image | np.ndarray) -> np.ndarray:
@@ -248,6 +250,37 @@ def _normalise_gray(gray: np.ndarray) -> np.ndarray:
         if not _grain(clear):
             return clear
     return _faint_ink(ink)
+
+
+def _without_rules(ink: np.ndarray) -> np.ndarray:
+    """The ink without the paper's own lines: rules of lined paper, a form's printed box.
+
+    Such a line runs across most of the page, straight along a row or a column,
+    and is printed fainter than the pen. Each row (then column) that ink covers
+    for more than :data:`RULE_SPAN` of its length loses its median (the line's own
+    darkness; a stroke crossing it keeps the rest). A run of such rows counts only
+    if all of it stays fainter than :data:`RULE_LEVEL`: the bar of a 7 cropped
+    tight to its frame spans it too, but is as dark as the pen, and stays; and
+    in a frame cropped to its digit, whose pen reaches the frame, nothing is
+    taken away (a light stroke of a tight frame can span it too).
+    """
+    if min(ink.shape) < PAGE_SIDE or np.count_nonzero(_border(ink) >= RULE_LEVEL) >= 2 or not ink.any():
+        return ink  # a frame cropped to its digit (its pen reaches the edge, or it is 16 px as in USPS), or nothing
+    out = ink
+    for axis in (1, 0):  # along rows (ruled lines), then along columns (a box's sides)
+        covered = np.count_nonzero(out, axis=axis) > RULE_SPAN * out.shape[axis]
+        if not covered.any():
+            continue
+        lines = np.flatnonzero(covered)
+        level = np.zeros(covered.shape, np.float32)
+        level[lines] = np.median(np.take(out, lines, axis=1 - axis), axis=axis)
+        for run in np.split(lines, np.flatnonzero(np.diff(lines) > 1) + 1):
+            if level[run].max() >= RULE_LEVEL:
+                level[run] = 0.0  # as dark as the pen: a stroke, not the paper's line
+        if level.any():
+            out = np.clip(out - (level[:, None] if axis == 1 else level[None, :]), 0.0, 1.0)
+            out[out < INK_THRESHOLD] = 0.0
+    return out
 
 
 def _top(ink: np.ndarray) -> float:

@@ -4,7 +4,7 @@ import zlib
 
 import numpy as np
 import pytest
-from PIL import Image, ImageDraw
+from PIL import Image, ImageDraw, ImageFilter
 
 from mnist_core import preprocessing as pp
 from mnist_core.errors import ImageError
@@ -149,6 +149,37 @@ def test_a_page_in_uneven_light_gives_the_same_input_as_in_even_light(lighting, 
     assert not uneven.is_empty, uneven.reason
     assert uneven.cropped.shape == pytest.approx(even.cropped.shape, abs=3)
     assert np.abs(uneven.centred - even.centred).mean() < 0.03
+
+
+@pytest.mark.parametrize("paper_lines", ["ruled lines", "a printed box", "both"])
+def test_faint_ruled_lines_and_printed_boxes_are_not_ink(paper_lines):
+    """A line across the page used to be ink: the crop took it in and the digit shrank to a corner of it."""
+    gray = paper_scan().astype(np.float32)
+    if paper_lines in ("ruled lines", "both"):
+        for row in (30, 120, 210):  # one runs through the 7
+            gray[row:row + 2] -= 70
+    if paper_lines in ("a printed box", "both"):
+        gray[8:10, 8:-8] -= 60
+        gray[-10:-8, 8:-8] -= 60
+        gray[8:-8, 8:10] -= 60
+        gray[8:-8, -10:-8] -= 60
+    result = pp.preprocess(np.clip(gray, 0, 255).astype(np.uint8))
+    clean = pp.preprocess(paper_scan())
+    assert not result.is_empty, result.reason
+    assert result.cropped.shape == pytest.approx(clean.cropped.shape, abs=4)
+    assert np.abs(result.centred - clean.centred).mean() < 0.03
+
+
+def test_a_bar_as_dark_as_the_pen_across_a_tight_frame_stays_ink():
+    """The bar of a 7 cropped tight to its frame spans the frame like a ruled line, but it is as dark as the pen."""
+    frame = np.full((64, 64), 235, np.uint8)
+    frame[0:9, :] = 25  # the bar, edge to edge
+    frame[9:, 36:45] = 25  # the stem
+    soft = np.asarray(Image.fromarray(frame).filter(ImageFilter.GaussianBlur(1.2)))
+    for image in (frame, soft):
+        result = pp.preprocess(image)
+        assert result.cropped.shape[0] >= 60 and result.cropped.shape[1] >= 60
+        assert result.cropped[:4].mean() > 0.8  # the whole bar is there
 
 
 def faint_scan(darkness: float, noise: float, seed: int = 1) -> np.ndarray:

@@ -217,20 +217,28 @@ def test_scans_photographed_in_uneven_light_are_read(shipped):
     assert result.accuracy >= 0.98 and min(result.per_digit) >= 0.9, result
     assert result.declined <= 0.02, result
 
-@pytest.mark.parametrize("how", ["very faint pencil", "a dim scan"])
-def test_faint_and_dim_scans_are_read(shipped, how):
-    """Ink at 18% of its darkness used to be "nothing stands out" (84% called empty, 16% read); a scan at 45%
-    exposure has its paper below mid-grey, was taken for light ink on dark paper and came out empty (0% read)."""
-    from mnist_core.handwriting import HELD_OUT_SEED, faded, writer_digits
+@pytest.mark.parametrize("how, least", [("very faint pencil", 0.97), ("a dim scan", 0.97),
+                                       ("ruled paper", 0.96), ("a printed box", 0.95)])
+def test_scans_on_difficult_paper_are_read(shipped, how, least):
+    """Held-out writers' scans, on paper the old preprocessing lost them on:
+
+    * ink at 18% of its darkness was "nothing stands out" (84% called empty, 16% read);
+    * at 45% exposure the paper is below mid-grey: taken for light ink on dark paper, all empty (0% read);
+    * faint ruled lines and a form's printed box were ink: the crop took them in (88% and 86.5% of 600 read).
+    """
+    from mnist_core.handwriting import HELD_OUT_SEED, faded, lined, writer_digits
     from mnist_core.handwriting_benchmark import CANVAS, benchmark_styles
 
     _, predictor = shipped
     items = list(writer_digits(HELD_OUT_SEED, 10, 2, kinds=("scan",), canvas=CANVAS, styles=benchmark_styles()))
+    rng = np.random.default_rng(1)
     render = {"very faint pencil": lambda scan: faded(scan, 0.18),
-              "a dim scan": lambda scan: (scan * 0.45).round().astype(np.uint8)}[how]
+              "a dim scan": lambda scan: (scan * 0.45).round().astype(np.uint8),
+              "ruled paper": lambda scan: lined(scan, rng, "ruled"),
+              "a printed box": lambda scan: lined(scan, rng, "box")}[how]
     readings = [predictor.read(render(item[4])) for item in items]
     right = np.mean([reading.digit == item[3] for reading, item in zip(readings, items)])
-    assert right >= 0.97, right
+    assert right >= least, right
     assert np.mean([reading.reason != "" for reading in readings]) <= 0.02
 
 

@@ -1,12 +1,14 @@
-"""Very faint pencil, dim scans and blank grainy paper, read with and without the faint-ink path.
+"""What the paper does: very faint pencil, dim scans, lined paper and blank grainy pages, read as before and as shipped.
 
-    python -m benchmarks.faint_ink [--writers 60]
+    python -m benchmarks.paper_conditions [--writers 60]
 
 Ink that stands out from the paper by less than ``preprocessing.CLEAR_INK`` used
 to be "nothing", and the brightest grain of a grainy blank page used to pass for
 ink. Preprocessing now reads faint ink after a 3x3 average, only where it rises
-clearly above the page's grain (``preprocessing._faint_ink``). This prints, for
-the shipped model and detector:
+clearly above the page's grain (``preprocessing._faint_ink``); it decides the
+polarity of paper darker than mid-grey by what differs from it
+(``preprocessing._light_paper``); and it takes away lines printed on the paper
+(``preprocessing._without_rules``). This prints, for the shipped model and detector:
 
 * held-out writers' scans (never tuned on; the constants were set on the
   calibration writers) with the ink faded to a share of its darkness, saved
@@ -14,6 +16,7 @@ the shipped model and detector:
   or declined as not a digit, with the old rule and as shipped;
 * the same scans dim (the whole picture darkened, its paper below mid-grey),
   whose polarity used to come out wrong (``preprocessing._light_paper``);
+* the same scans on lined paper and in a form's printed box (``handwriting.lined``);
 * blank pages with grain from none to heavy, losslessly and as JPEG: how many
   are called empty (all should be);
 * what the faint path costs on a 512 px page.
@@ -35,7 +38,7 @@ from PIL import Image
 
 from mnist_core import preprocessing
 from mnist_core.detector import load_detector
-from mnist_core.handwriting import HELD_OUT_SEED, faded, writer_digits
+from mnist_core.handwriting import HELD_OUT_SEED, faded, lined, writer_digits
 from mnist_core.handwriting_benchmark import CANVAS, benchmark_styles
 from mnist_core.predictor import Predictor
 from mnist_core.registry import DEFAULT_MODEL, Registry
@@ -48,14 +51,15 @@ DIM = (0.6, 0.45, 0.3)  # the whole scan darkened: its paper from about 0.45-0.6
 
 @contextmanager
 def way(name: str):
-    """Preprocess as shipped, or as before: faint ink is nothing, grain is never questioned, and paper
-    darker than mid-grey is always dark paper."""
+    """Preprocess as shipped, or as before: faint ink is nothing, grain is never questioned, paper
+    darker than mid-grey is always dark paper, and the paper's lines are ink."""
     if name == "shipped":
         yield
         return
     with mock.patch.object(preprocessing, "_grain", lambda ink: False), \
             mock.patch.object(preprocessing, "_faint_ink", lambda ink: np.zeros_like(ink)), \
-            mock.patch.object(preprocessing, "_light_paper", lambda gray, border: float(np.median(border)) > 0.5):
+            mock.patch.object(preprocessing, "_light_paper", lambda gray, border: float(np.median(border)) > 0.5), \
+            mock.patch.object(preprocessing, "_without_rules", lambda ink: ink):
         yield
 
 
@@ -70,13 +74,17 @@ def blank_page(grain: float, rng: np.random.Generator) -> np.ndarray:
     return (np.clip(paper + rng.normal(0, grain, (160, 200)), 0, 1) * 255).round().astype(np.uint8)
 
 
-def read(predictor: Predictor, images: list[np.ndarray], labels: np.ndarray) -> tuple[float, float, float]:
-    """(read right, called empty, declined as not a digit) as shares of all images."""
-    readings = [predictor.read(image) for image in images]
-    right = np.mean([r.digit == label for r, label in zip(readings, labels)])
-    empty = np.mean([r.reason == "empty" for r in readings])
-    declined = np.mean([r.reason == "not a digit" for r in readings])
-    return float(right), float(empty), float(declined)
+def read(predictor: Predictor, images: list[np.ndarray], labels: np.ndarray) -> str:
+    """Read right / called empty / declined as not a digit, as shares of all images, both ways."""
+    cells = []
+    for name in WAYS:
+        with way(name):
+            readings = [predictor.read(image) for image in images]
+        right = np.mean([r.digit == label for r, label in zip(readings, labels)])
+        empty = np.mean([r.reason == "empty" for r in readings])
+        declined = np.mean([r.reason == "not a digit" for r in readings])
+        cells.append(f"{name} {right:7.2%} / {empty:6.2%} / {declined:5.2%}")
+    return "   ".join(cells)
 
 
 def page_timing(runs: int = 30) -> None:
@@ -108,22 +116,18 @@ def main() -> int:
     for share in FADES:
         for jpeg in (False, True):
             images = [as_jpeg(faded(scan, share)) if jpeg else faded(scan, share) for scan in scans]
-            cells = []
-            for name in WAYS:
-                with way(name):
-                    right, empty, declined = read(predictor, images, labels)
-                cells.append(f"{name} {right:7.2%} / {empty:6.2%} / {declined:5.2%}")
-            print(f"  ink at {share:4.0%}{', JPEG' if jpeg else '      '}   " + "   ".join(cells))
+            print(f"  ink at {share:4.0%}{', JPEG' if jpeg else '      '}   {read(predictor, images, labels)}")
 
     print("\nthe same scans, dim: read right / called empty / declined")
     for exposure in DIM:
         images = [(scan * exposure).round().astype(np.uint8) for scan in scans]
-        cells = []
-        for name in WAYS:
-            with way(name):
-                right, empty, declined = read(predictor, images, labels)
-            cells.append(f"{name} {right:7.2%} / {empty:6.2%} / {declined:5.2%}")
-        print(f"  exposure {exposure:4.0%}   " + "   ".join(cells))
+        print(f"  exposure {exposure:4.0%}   {read(predictor, images, labels)}")
+
+    print("\nthe same scans on paper with printed lines: read right / called empty / declined")
+    for kind in ("ruled", "box"):
+        rng = np.random.default_rng(1)
+        images = [lined(scan, rng, kind) for scan in scans]
+        print(f"  {kind:<10}   {read(predictor, images, labels)}")
 
     print("\nblank pages with grain (100 each): called empty")
     for grain in GRAINS:
