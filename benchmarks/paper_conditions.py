@@ -1,4 +1,4 @@
-"""What the paper does: very faint pencil, dim scans, lined paper and blank grainy pages, read as before and as shipped.
+"""What the paper does: faint pencil, dim scans, lined paper, a desk around the page, blank grainy pages; before and now.
 
     python -m benchmarks.paper_conditions [--writers 60]
 
@@ -8,7 +8,8 @@ ink. Preprocessing now reads faint ink after a 3x3 average, only where it rises
 clearly above the page's grain (``preprocessing._faint_ink``); it decides the
 polarity of paper darker than mid-grey by what differs from it
 (``preprocessing._light_paper``); and it takes away lines printed on the paper
-(``preprocessing._without_rules``). This prints, for the shipped model and detector:
+(``preprocessing._without_rules``) and a desk around the page
+(``preprocessing._page_on_a_desk``). This prints, for the shipped model and detector:
 
 * held-out writers' scans (never tuned on; the constants were set on the
   calibration writers) with the ink faded to a share of its darkness, saved
@@ -17,6 +18,8 @@ polarity of paper darker than mid-grey by what differs from it
 * the same scans dim (the whole picture darkened, its paper below mid-grey),
   whose polarity used to come out wrong (``preprocessing._light_paper``);
 * the same scans on lined paper and in a form's printed box (``handwriting.lined``);
+* the same scans photographed lying on a darker desk (``handwriting.on_a_desk``), which
+  used to be taken for the paper (``preprocessing._page_on_a_desk``);
 * blank pages with grain from none to heavy, losslessly and as JPEG: how many
   are called empty (all should be);
 * what the faint path costs on a 512 px page.
@@ -38,7 +41,7 @@ from PIL import Image
 
 from mnist_core import preprocessing
 from mnist_core.detector import load_detector
-from mnist_core.handwriting import HELD_OUT_SEED, faded, lined, writer_digits
+from mnist_core.handwriting import HELD_OUT_SEED, faded, lined, on_a_desk, writer_digits
 from mnist_core.handwriting_benchmark import CANVAS, benchmark_styles
 from mnist_core.predictor import Predictor
 from mnist_core.registry import DEFAULT_MODEL, Registry
@@ -52,14 +55,15 @@ DIM = (0.6, 0.45, 0.3)  # the whole scan darkened: its paper from about 0.45-0.6
 @contextmanager
 def way(name: str):
     """Preprocess as shipped, or as before: faint ink is nothing, grain is never questioned, paper
-    darker than mid-grey is always dark paper, and the paper's lines are ink."""
+    darker than mid-grey is always dark paper, the paper's lines are ink, and a desk around the page is paper."""
     if name == "shipped":
         yield
         return
     with mock.patch.object(preprocessing, "_grain", lambda ink: False), \
             mock.patch.object(preprocessing, "_faint_ink", lambda ink: np.zeros_like(ink)), \
             mock.patch.object(preprocessing, "_light_paper", lambda gray, border: float(np.median(border)) > 0.5), \
-            mock.patch.object(preprocessing, "_without_rules", lambda ink: ink):
+            mock.patch.object(preprocessing, "_without_rules", lambda ink: ink), \
+            mock.patch.object(preprocessing, "_page_on_a_desk", lambda gray: gray):
         yield
 
 
@@ -128,6 +132,12 @@ def main() -> int:
         rng = np.random.default_rng(1)
         images = [lined(scan, rng, kind) for scan in scans]
         print(f"  {kind:<10}   {read(predictor, images, labels)}")
+
+    print("\nthe same scans photographed on a darker desk: read right / called empty / declined")
+    for share in (0.8, 0.5, 0.3):
+        rng = np.random.default_rng(2)
+        images = [on_a_desk(scan, rng, share) for scan in scans]
+        print(f"  page {share:4.0%} of the photo   {read(predictor, images, labels)}")
 
     print("\nblank pages with grain (100 each): called empty")
     for grain in GRAINS:

@@ -506,6 +506,19 @@ def lined(scan: np.ndarray, r: np.random.Generator, kind: str = "ruled") -> np.n
     return np.clip(gray, 0, 255).round().astype(np.uint8)
 
 
+def on_a_desk(scan: np.ndarray, r: np.random.Generator, share: float = 0.5) -> np.ndarray:
+    """A phone photo of the scanned page lying on a darker desk, the page ``share`` of the picture's area.
+
+    Never trained on: preprocessing cuts the page out (``preprocessing._page_on_a_desk``).
+    """
+    height, width = scan.shape
+    outer_h, outer_w = round(height / share ** 0.5), round(width / share ** 0.5)
+    desk = np.clip(r.uniform(0.1, 0.4) + r.normal(0, 0.02, (outer_h, outer_w)), 0, 1) * 255
+    top, left = int(r.integers(0, outer_h - height + 1)), int(r.integers(0, outer_w - width + 1))
+    desk[top:top + height, left:left + width] = scan
+    return desk.round().astype(np.uint8)
+
+
 def _paper_level(gray: np.ndarray) -> float:
     """The paper's grey level in a scan: the median of its edge, which is paper."""
     return float(np.median(np.concatenate([gray[0], gray[-1], gray[:, 0], gray[:, -1]])))

@@ -38,8 +38,13 @@ CLEAR_INK = 0.15  # ink this much darker than the paper (or lighter, on dark pap
 FAINTEST_INK = 0.04  # fainter than this is nothing, whatever the grain: ten grey levels of an 8-bit picture
 SIGNAL_TO_GRAIN = 6.0  # faint ink must rise this far above the paper's grain (3x3 average): grain's peaks reach ~3.5
 GRAIN_CUT = 5.0  # in faint ink, what rises less than this many grain deviations is paper (one pixel in millions)
+PAGE_CONTRAST = 0.2  # a page brighter than the desk around it by at least this
+PAGE_AREA, PAGE_FILL, PAGE_EDGE = 0.15, 0.75, 0.8  # its share of the picture, of its box, and of its own edge
+PAGE_STROKE = 0.15  # what is darker on a page is written: strokes narrower than this share of the page
+PAGE_INSET = 0.04  # the page is cut out this far inside its edge
 RULE_SPAN = 0.85  # ink across more than this share of a row (or column) may be a line of the paper
 RULE_LEVEL = 0.6  # such a line fainter than this (the pen's darkness is 1) is printed on the paper, not written
+GRAIN_CONTRAST = 0.5  # grain can pass for ink only on a page whose darkest "ink" is fainter than this
 GRAIN_SPECKS, GRAIN_SHARE = 3, 0.02  # this many lone pixels, and this share of the ink, is grain, not strokes
 UNEVEN_PAPER = 0.12  # the paper's brightness varying more than this across a page: estimated place by place
 PAPER_SIDE = 128  # the light across a page is smooth: it is estimated on a copy this small
@@ -149,7 +154,7 @@ def to_ink(image: Image.Image | np.ndarray) -> np.ndarray:
             return _reduce(alpha)
         array = array[..., :3]
     gray = _luminance(array) if array.ndim == 3 else array
-    return _reduce(_without_rules(_normalise_gray(gray)))
+    return _reduce(_without_rules(_normalise_gray(_page_on_a_desk(gray))))
 
 
 def _as_array(image: Image.Image | np.ndarray) -> np.ndarray:
@@ -216,6 +221,42 @@ def _border(gray: np.ndarray) -> np.ndarray:
     return np.concatenate([gray[0], gray[-1], gray[:, 0], gray[:, -1]])
 
 
+def _page_on_a_desk(gray: np.ndarray) -> np.ndarray:
+    """A photo of a page lying on a darker desk: the page, cut out; any other picture as it is.
+
+    The picture's edge is taken for the paper, so with a desk all around it the
+    page itself would be the ink, and the digit on it lost. A page is a bright
+    region that fills its bounding box (:data:`PAGE_FILL`), is bright all along
+    its own edge, is a good part of the picture (:data:`PAGE_AREA`) and has
+    strokes on it, darker and narrow (:data:`PAGE_STROKE`). A bold light digit
+    on a dark board is none of that: a 7 does not fill its box, a round 0 is not
+    bright along its box's edge, a square 0's hole is no stroke, and a bar has
+    nothing on it.
+    """
+    desk = float(np.median(_border(gray)))
+    if float(gray.max()) - desk < PAGE_CONTRAST:
+        return gray  # nothing much brighter than the edge: every canvas and evenly lit scan stops here
+    small = _resize(gray, PAPER_SIDE / max(gray.shape))
+    paper = float(np.percentile(small, 90))
+    if paper - desk < PAGE_CONTRAST:
+        return gray  # the picture's edge is as bright as its brightest part: no desk around a page
+    bright = small > (desk + paper) / 2
+    rows = np.flatnonzero(bright.mean(axis=1) > 0.3)
+    cols = np.flatnonzero(bright.mean(axis=0) > 0.3)
+    if rows.size == 0 or cols.size == 0:
+        return gray
+    top, bottom, left, right = int(rows[0]), int(rows[-1]) + 1, int(cols[0]), int(cols[-1]) + 1
+    page = bright[top:bottom, left:right]
+    if (page.size < PAGE_AREA * small.size or page.mean() < PAGE_FILL or page.all()
+            or _border(page).mean() < PAGE_EDGE or stroke_width(~page) > PAGE_STROKE * min(page.shape)):
+        return gray
+    scale_y, scale_x = gray.shape[0] / small.shape[0], gray.shape[1] / small.shape[1]
+    inset = max(1, round(PAGE_INSET * min(bottom - top, right - left)))  # off the page's edge and its shadow
+    top, bottom = round((top + inset) * scale_y), round((bottom - inset) * scale_y)
+    left, right = round((left + inset) * scale_x), round((right - inset) * scale_x)
+    return gray[top:bottom, left:right] if bottom - top >= PAGE_SIDE and right - left >= PAGE_SIDE else gray
+
+
 def estimates_light(gray: np.ndarray) -> bool:
     """Whether this grey image (0 to 1) has its paper's light estimated place by place (:func:`_paper`)."""
     border = _border(gray)
@@ -247,7 +288,7 @@ def _normalise_gray(gray: np.ndarray) -> np.ndarray:
     if contrast >= CLEAR_INK:  # ink that stands out plainly: every canvas and nearly every scan
         clear = np.clip(ink / contrast, 0.0, 1.0)
         clear[clear < INK_THRESHOLD] = 0.0  # paper texture and JPEG noise are not ink
-        if not _grain(clear):
+        if contrast >= GRAIN_CONTRAST or not _grain(clear):
             return clear
     return _faint_ink(ink)
 
