@@ -506,17 +506,24 @@ def lined(scan: np.ndarray, r: np.random.Generator, kind: str = "ruled") -> np.n
     return np.clip(gray, 0, 255).round().astype(np.uint8)
 
 
-def on_a_desk(scan: np.ndarray, r: np.random.Generator, share: float = 0.5) -> np.ndarray:
-    """A phone photo of the scanned page lying on a darker desk, the page ``share`` of the picture's area.
+def on_a_desk(scan: np.ndarray, r: np.random.Generator, share: float = 0.5, turn: float = 15.0) -> np.ndarray:
+    """A phone photo of the scanned page lying on a darker desk: the page ``share`` of the picture's area,
+    turned up to ``turn`` degrees either way.
 
-    Never trained on: preprocessing cuts the page out (``preprocessing._page_on_a_desk``).
+    Never trained on: preprocessing paints the desk over in the page's paper (``preprocessing._page_on_a_desk``).
     """
     height, width = scan.shape
     outer_h, outer_w = round(height / share ** 0.5), round(width / share ** 0.5)
-    desk = np.clip(r.uniform(0.1, 0.4) + r.normal(0, 0.02, (outer_h, outer_w)), 0, 1) * 255
     top, left = int(r.integers(0, outer_h - height + 1)), int(r.integers(0, outer_w - width + 1))
-    desk[top:top + height, left:left + width] = scan
-    return desk.round().astype(np.uint8)
+    page, where = Image.new("L", (outer_w, outer_h), 0), Image.new("L", (outer_w, outer_h), 0)
+    page.paste(Image.fromarray(scan), (left, top))
+    where.paste(255, (left, top, left + width, top + height))
+    angle = r.uniform(-turn, turn)
+    centre = (left + width / 2, top + height / 2)
+    page = np.asarray(page.rotate(angle, Image.Resampling.BILINEAR, center=centre), np.float32)
+    where = np.asarray(where.rotate(angle, Image.Resampling.BILINEAR, center=centre), np.float32) / 255
+    desk = np.clip(r.uniform(0.1, 0.4) + r.normal(0, 0.02, (outer_h, outer_w)), 0, 1) * 255
+    return (desk * (1 - where) + page * where).round().astype(np.uint8)
 
 
 def _paper_level(gray: np.ndarray) -> float:

@@ -39,7 +39,8 @@ FAINTEST_INK = 0.04  # fainter than this is nothing, whatever the grain: ten gre
 SIGNAL_TO_GRAIN = 6.0  # faint ink must rise this far above the paper's grain (3x3 average): grain's peaks reach ~3.5
 GRAIN_CUT = 5.0  # in faint ink, what rises less than this many grain deviations is paper (one pixel in millions)
 PAGE_CONTRAST = 0.2  # a page brighter than the desk around it by at least this
-PAGE_AREA, PAGE_FILL, PAGE_EDGE = 0.15, 0.75, 0.8  # its share of the picture, of its box, and of its own edge
+PAGE_AREA, PAGE_FILL = 0.15, 0.75  # a page is this much of the picture, and this much of it is bright paper
+PAGE_SQUARE = 0.88  # a page is a rectangle however it lies: its area over its smallest bounding rectangle's
 PAGE_STROKE = 0.15  # what is darker on a page is written: strokes narrower than this share of the page
 PAGE_INSET = 0.04  # the page is cut out this far inside its edge
 RULE_SPAN = 0.85  # ink across more than this share of a row (or column) may be a line of the paper
@@ -222,16 +223,15 @@ def _border(gray: np.ndarray) -> np.ndarray:
 
 
 def _page_on_a_desk(gray: np.ndarray) -> np.ndarray:
-    """A photo of a page lying on a darker desk: the page, cut out; any other picture as it is.
+    """A photo of a page lying on a darker desk: the page, with the desk painted over in its paper; else as it is.
 
     The picture's edge is taken for the paper, so with a desk all around it the
     page itself would be the ink, and the digit on it lost. A page is a bright
-    region that fills its bounding box (:data:`PAGE_FILL`), is bright all along
-    its own edge, is a good part of the picture (:data:`PAGE_AREA`) and has
-    strokes on it, darker and narrow (:data:`PAGE_STROKE`). A bold light digit
-    on a dark board is none of that: a 7 does not fill its box, a round 0 is not
-    bright along its box's edge, a square 0's hole is no stroke, and a bar has
-    nothing on it.
+    region shaped like a rectangle, however it lies (:data:`PAGE_SQUARE`), mostly
+    bright (:data:`PAGE_FILL`), a good part of the picture (:data:`PAGE_AREA`),
+    with narrow darker strokes on it (:data:`PAGE_STROKE`). A bold light digit on
+    a dark board is none of that: a 7 or an 8 is no rectangle, a bar has nothing
+    on it (or specks of its chalk, not strokes), and a square 0's hole is no stroke.
     """
     desk = float(np.median(_border(gray)))
     if float(gray.max()) - desk < PAGE_CONTRAST:
@@ -241,20 +241,42 @@ def _page_on_a_desk(gray: np.ndarray) -> np.ndarray:
     if paper - desk < PAGE_CONTRAST:
         return gray  # the picture's edge is as bright as its brightest part: no desk around a page
     bright = small > (desk + paper) / 2
-    rows = np.flatnonzero(bright.mean(axis=1) > 0.3)
-    cols = np.flatnonzero(bright.mean(axis=0) > 0.3)
-    if rows.size == 0 or cols.size == 0:
+    page = _filled_outline(bright)
+    if page.sum() < PAGE_AREA * small.size or not PAGE_FILL <= bright[page].mean() < 1.0:
         return gray
-    top, bottom, left, right = int(rows[0]), int(rows[-1]) + 1, int(cols[0]), int(cols[-1]) + 1
-    page = bright[top:bottom, left:right]
-    if (page.size < PAGE_AREA * small.size or page.mean() < PAGE_FILL or page.all()
-            or _border(page).mean() < PAGE_EDGE or stroke_width(~page) > PAGE_STROKE * min(page.shape)):
+    top, bottom, left, right = bounding_box(page)
+    written = page[top:bottom, left:right] & ~bright[top:bottom, left:right]
+    if (stroke_width(written) > PAGE_STROKE * min(bottom - top, right - left)
+            or _lone_pixels(written) > 0.5 * np.count_nonzero(written) or _squareness(page) < PAGE_SQUARE):
+        return gray  # what is darker is no writing (a wide hole, or specks in chalk), or the shape is no page
+    inset = 2 * max(1, round(PAGE_INSET * min(bottom - top, right - left))) + 1  # off the page's edge and its shadow
+    inner = _resize(_morph(page.astype(np.float32), inset, grow=False), gray.shape) > 0.5
+    box = bounding_box(inner)
+    if box is None or min(box[1] - box[0], box[3] - box[2]) < PAGE_SIDE:
         return gray
-    scale_y, scale_x = gray.shape[0] / small.shape[0], gray.shape[1] / small.shape[1]
-    inset = max(1, round(PAGE_INSET * min(bottom - top, right - left)))  # off the page's edge and its shadow
-    top, bottom = round((top + inset) * scale_y), round((bottom - inset) * scale_y)
-    left, right = round((left + inset) * scale_x), round((right - inset) * scale_x)
-    return gray[top:bottom, left:right] if bottom - top >= PAGE_SIDE and right - left >= PAGE_SIDE else gray
+    painted = np.where(inner, gray, float(np.median(gray[inner])))  # the page is mostly paper: its median is paper
+    return painted[box[0]:box[1], box[2]:box[3]]
+
+
+def _filled_outline(mask: np.ndarray) -> np.ndarray:
+    """The region between the first and last True pixel of each row, and of each column: a page with its ink."""
+    height, width = mask.shape
+    first_col, last_col = mask.argmax(axis=1), width - 1 - mask[:, ::-1].argmax(axis=1)
+    first_row, last_row = mask.argmax(axis=0), height - 1 - mask[::-1].argmax(axis=0)
+    rows, cols = np.indices(mask.shape)
+    across = (cols >= first_col[:, None]) & (cols <= last_col[:, None]) & mask.any(axis=1)[:, None]
+    down = (rows >= first_row[None, :]) & (rows <= last_row[None, :]) & mask.any(axis=0)[None, :]
+    return across & down
+
+
+def _squareness(mask: np.ndarray) -> float:
+    """The region's area over that of the smallest rectangle around it, turned any way: 1 for a rectangle."""
+    ys, xs = np.nonzero(mask)
+    smallest = float("inf")
+    for angle in np.radians(np.arange(0.0, 90.0, 3.0)):
+        along, across = xs * np.cos(angle) + ys * np.sin(angle), ys * np.cos(angle) - xs * np.sin(angle)
+        smallest = min(smallest, (np.ptp(along) + 1) * (np.ptp(across) + 1))
+    return float(len(xs) / smallest)
 
 
 def estimates_light(gray: np.ndarray) -> bool:
@@ -337,14 +359,19 @@ def _grain(ink: np.ndarray) -> bool:
         return False
     top, bottom, left, right = box
     mask = ink[top:bottom, left:right] > 0.5
+    specks = _lone_pixels(mask)
+    return specks >= GRAIN_SPECKS and specks >= GRAIN_SHARE * int(np.count_nonzero(mask))
+
+
+def _lone_pixels(mask: np.ndarray) -> int:
+    """How many True pixels touch no other (of their eight neighbours): specks, where strokes touch."""
     padded = np.pad(mask, 1).view(np.uint8)
     neighbours = np.zeros(mask.shape, np.uint8)
     for dy in (0, 1, 2):
         for dx in (0, 1, 2):
             if dy != 1 or dx != 1:
                 neighbours += padded[dy:dy + mask.shape[0], dx:dx + mask.shape[1]]
-    specks = int(np.count_nonzero(mask & (neighbours == 0)))
-    return specks >= GRAIN_SPECKS and specks >= GRAIN_SHARE * int(np.count_nonzero(mask))
+    return int(np.count_nonzero(mask & (neighbours == 0)))
 
 
 def _faint_ink(ink: np.ndarray) -> np.ndarray:
