@@ -20,8 +20,8 @@ polarity of paper darker than mid-grey by what differs from it
 * the same scans on lined paper and in a form's printed box (``handwriting.lined``);
 * the same scans photographed lying on a darker desk (``handwriting.on_a_desk``), which
   used to be taken for the paper (``preprocessing._page_on_a_desk``);
-* blank pages with grain from none to heavy, losslessly and as JPEG: how many
-  are called empty (all should be);
+* blank pages with grain from none to heavy, losslessly and as JPEG, and blank
+  pages in uneven light: how many are called empty (all should be);
 * what the faint path costs on a 512 px page.
 """
 
@@ -55,7 +55,8 @@ DIM = (0.6, 0.45, 0.3)  # the whole scan darkened: its paper from about 0.45-0.6
 @contextmanager
 def way(name: str):
     """Preprocess as shipped, or as before: faint ink is nothing, grain is never questioned, paper
-    darker than mid-grey is always dark paper, the paper's lines are ink, and a desk around the page is paper."""
+    darker than mid-grey is always dark paper, the paper's lines are ink, a desk around the page is paper, and
+    a shadow reaching the page's edge is ink running off it."""
     if name == "shipped":
         yield
         return
@@ -63,7 +64,8 @@ def way(name: str):
             mock.patch.object(preprocessing, "_faint_ink", lambda ink: np.zeros_like(ink)), \
             mock.patch.object(preprocessing, "_light_paper", lambda gray, border: float(np.median(border)) > 0.5), \
             mock.patch.object(preprocessing, "_without_rules", lambda ink: ink), \
-            mock.patch.object(preprocessing, "_page_on_a_desk", lambda gray: gray):
+            mock.patch.object(preprocessing, "_page_on_a_desk", lambda gray: gray), \
+            mock.patch.object(preprocessing, "_only_shade", lambda gray, field, light_paper: False):
         yield
 
 
@@ -76,6 +78,21 @@ def as_jpeg(image: np.ndarray, quality: int = 60) -> np.ndarray:
 def blank_page(grain: float, rng: np.random.Generator) -> np.ndarray:
     paper = rng.uniform(0.7, 0.95)
     return (np.clip(paper + rng.normal(0, grain, (160, 200)), 0, 1) * 255).round().astype(np.uint8)
+
+
+def shaded_blank_page(kind: str, rng: np.random.Generator) -> np.ndarray:
+    """A blank page lit from one side, or with a shadow over a corner, as ``handwriting.photo_image`` lights them."""
+    rows, cols = np.mgrid[0:160, 0:200] / 200
+    if kind == "lit from one side":
+        angle = rng.uniform(0, 2 * np.pi)
+        along = cols * np.cos(angle) + rows * np.sin(angle)
+        light = 1 - rng.uniform(0.2, 0.5) * (along - along.min()) / np.ptp(along)
+    else:
+        corner_row, corner_col = rng.choice([0.0, float(rows.max())]), rng.choice([0.0, float(cols.max())])
+        light = np.clip(rng.uniform(0.45, 0.65) + rng.uniform(0.5, 0.8) * np.hypot(rows - corner_row, cols - corner_col),
+                        0, 1)
+    paper = rng.uniform(0.7, 0.95) + rng.normal(0, rng.choice([0.0, 0.01, 0.02, 0.04]), light.shape)
+    return (np.clip(paper * light, 0, 1) * 255).round().astype(np.uint8)
 
 
 def read(predictor: Predictor, images: list[np.ndarray], labels: np.ndarray) -> str:
@@ -149,6 +166,13 @@ def main() -> int:
                 with way(name):
                     cells.append(f"{name} {np.mean([preprocessing.preprocess(p).is_empty for p in pages]):5.0%}")
             print(f"  grain {grain:.2f}{', JPEG' if jpeg else '      '}   " + "   ".join(cells))
+    for kind in ("lit from one side", "a shadow in a corner"):
+        pages = [shaded_blank_page(kind, np.random.default_rng(i)) for i in range(200)]
+        cells = []
+        for name in WAYS:
+            with way(name):
+                cells.append(f"{name} {np.mean([preprocessing.preprocess(p).is_empty for p in pages]):5.0%}")
+        print(f"  {kind} (200)   " + "   ".join(cells))
     print()
     page_timing()
     return 0

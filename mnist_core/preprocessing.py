@@ -411,16 +411,36 @@ def _paper(gray: np.ndarray, border: np.ndarray, light_paper: bool) -> float | n
     flat = float(np.median(border))
     if float(np.subtract(*np.percentile(border, [95, 5]))) < UNEVEN_PAPER or min(gray.shape) < PAGE_SIDE:
         return flat  # an evenly lit page, or a small crop of one: scanning pipelines' frames are 16 to 32 px
-    if _cropped_tight(gray, border, flat, light_paper):
+    field = _light_field(gray, light_paper)
+    if field is None:
         return flat
+    if _cropped_tight(gray, border, flat, light_paper):
+        # ink reaching the edge, or a shadow: if the light field explains all of it, the page is blank,
+        # and all of it is paper; otherwise a digit cropped tight keeps the single value
+        return gray if _only_shade(gray, field, light_paper) else flat
+    return field
+
+
+def _light_field(gray: np.ndarray, light_paper: bool) -> np.ndarray | None:
+    """The paper's brightness place by place (see :func:`_paper`), or None if it hardly varies."""
     paper = _resize(gray if light_paper else 1.0 - gray, PAPER_SIDE / max(gray.shape))
     field = _smooth_closing(paper)
     field = field - float(np.median(field - paper))  # the closing follows the paper's brightest grain: back to its middle
     low, high = np.percentile(field, [2, 98])
     if high - low < UNEVEN_PAPER:
-        return flat
+        return None
     field = _resize(field, gray.shape)
     return field if light_paper else 1.0 - field
+
+
+def _only_shade(gray: np.ndarray, field: np.ndarray, light_paper: bool) -> bool:
+    """Whether nothing stands out from the light field: what looked like ink reaching the edge was a shadow.
+
+    A digit cropped tight keeps the single paper value because its border varies with its ink; but a blank
+    page with a shadow falling across its edge looks the same to that rule, and its shadow was read as a 1.
+    (Writing too faint to stand out from the field, on such a page, is lost with it.)
+    """
+    return _top(field - gray if light_paper else gray - field) < CLEAR_INK
 
 
 def _cropped_tight(gray: np.ndarray, border: np.ndarray, flat: float, light_paper: bool) -> bool:

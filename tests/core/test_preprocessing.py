@@ -249,6 +249,20 @@ def test_blank_paper_with_grain_is_empty(noise, jpeg):
         assert result.is_empty, (seed, result.reason)
 
 
+@pytest.mark.parametrize("polarity", ["dark-on-light", "light-on-dark"])
+@pytest.mark.parametrize("lighting", ["from one side", "a shadow in a corner"])
+def test_a_blank_page_in_uneven_light_is_empty(lighting, polarity):
+    """No digit, only a shadow reaching the page's edge: the shadow passed for ink running off a tight crop (a 1)."""
+    rows, cols = np.indices((240, 280)) / 280
+    light = 1 - 0.5 * cols if lighting == "from one side" else np.clip(0.5 + 0.7 * np.hypot(rows - 0.85, cols), 0, 1)
+    for seed, grain in enumerate((0.0, 0.01, 0.03)):
+        gray = (0.9 + np.random.default_rng(seed).normal(0, grain, light.shape)) * light
+        if polarity == "light-on-dark":
+            gray = 1.0 - gray
+        result = pp.preprocess(np.clip(gray * 255, 0, 255).astype(np.uint8))
+        assert result.is_empty, (grain, result.reason)
+
+
 def test_an_evenly_lit_page_and_a_digit_cropped_tight_keep_one_paper_value():
     """Canvases, ordinary scans and frames cropped to their digit take exactly the path they always took.
 
