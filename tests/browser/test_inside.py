@@ -100,22 +100,26 @@ def test_a_refused_file_type_replaces_the_previous_upload_error(page, base_url):
     ours.first.wait_for(state="hidden", timeout=5_000)
 
 
-def test_an_uploaded_picture_is_read_and_every_picture_beside_it_loads(page, base_url, mnist_file):
-    """A photo of a digit: the answer, what the network sees and the preview of the upload all show.
+def test_an_uploaded_photo_is_read_and_every_picture_beside_it_loads(page, base_url, save_screenshot):
+    """A phone photo of a held-out writer's 6 on a page lying on a desk, turned: the answer, what the network
+    sees and the preview of the upload all show.
 
-    The old page answered right but showed a broken image under "What the network sees": the 28x28
-    input and the preview went into the same container from inside a fragment, Streamlit gave both the
-    same media address, and the second replaced (and deleted) the first."""
+    The old page answered right but showed a broken image under "What the network sees": the 28x28 input
+    and the preview went into the same container from inside a fragment, Streamlit gave both the same media
+    address, and the second replaced (and deleted) the first."""
     import io
 
     import numpy as np
     from PIL import Image
 
-    with np.load(mnist_file) as data:
-        digit, label = data["x_test"][0], int(data["y_test"][0])
-    paper = Image.fromarray(255 - digit).resize((140, 140), Image.BILINEAR)  # dark ink on light paper
+    from mnist_core.handwriting import HELD_OUT_SEED, Writer, on_a_desk, scan_image
+
+    seed = HELD_OUT_SEED + 506
+    writer, r = Writer.from_seed(seed), np.random.default_rng(seed * 10 + 6)
+    photo = on_a_desk(scan_image(writer.strokes(6, r), writer, r), r, 0.5)
     buffer = io.BytesIO()
-    paper.save(buffer, format="PNG")
+    Image.fromarray(photo).resize((photo.shape[1] * 3, photo.shape[0] * 3), Image.Resampling.BICUBIC).save(
+        buffer, format="JPEG", quality=85)
     missing = []
     page.on("response", lambda r: missing.append(r.url) if "/media/" in r.url and r.status >= 400 else None)
 
@@ -124,9 +128,9 @@ def test_an_uploaded_picture_is_read_and_every_picture_beside_it_loads(page, bas
     uploader = page.locator('input[type="file"]').first
     uploader.wait_for(state="attached", timeout=15_000)
     since = harness.mark(page)
-    uploader.set_input_files({"name": "digit.png", "mimeType": "image/png", "buffer": buffer.getvalue()})
+    uploader.set_input_files({"name": "photo.jpg", "mimeType": "image/jpeg", "buffer": buffer.getvalue()})
     harness.wait_settled(page, since)
-    page.get_by_text(f"Prediction: {label}").first.wait_for(state="visible", timeout=30_000)
+    page.get_by_text("Prediction: 6").first.wait_for(state="visible", timeout=30_000)
     page.get_by_text("Your picture").first.wait_for(state="visible", timeout=15_000)
     pictures = page.locator('[data-testid="stMainBlockContainer"] [data-testid="stImage"] img')
     assert pictures.count() >= 2  # what the network sees, and the upload's preview
@@ -137,3 +141,5 @@ def test_an_uploaded_picture_is_read_and_every_picture_beside_it_loads(page, bas
     assert not broken and not missing, (broken, missing)
     assert not harness.page_problems(page)
     assert not page.js_errors, page.js_errors
+    harness.settled_look(page)
+    save_screenshot(page, "draw_upload")
