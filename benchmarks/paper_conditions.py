@@ -2,24 +2,24 @@
 
     python -m benchmarks.paper_conditions [--writers 60]
 
-Ink that stands out from the paper by less than ``preprocessing.CLEAR_INK`` used
+Ink that stands out from the paper by less than ``paper.CLEAR_INK`` used
 to be "nothing", and the brightest grain of a grainy blank page used to pass for
 ink. Preprocessing now reads faint ink after a 3x3 average, only where it rises
-clearly above the page's grain (``preprocessing._faint_ink``); it decides the
+clearly above the page's grain (``paper._faint_ink``); it decides the
 polarity of paper darker than mid-grey by what differs from it
-(``preprocessing._light_paper``); and it takes away lines printed on the paper
-(``preprocessing._without_rules``) and a desk around the page
-(``preprocessing._page_on_a_desk``). This prints, for the shipped model and detector:
+(``paper._light_paper``); and it takes away lines printed on the paper
+(``paper._without_rules``) and a desk around the page
+(``paper._page_on_a_desk``). This prints, for the shipped model and detector:
 
 * held-out writers' scans (never tuned on; the constants were set on the
   calibration writers) with the ink faded to a share of its darkness, saved
   losslessly and as JPEG at quality 60: how many are read right, called empty,
   or declined as not a digit, with the old rule and as shipped;
 * the same scans dim (the whole picture darkened, its paper below mid-grey),
-  whose polarity used to come out wrong (``preprocessing._light_paper``);
+  whose polarity used to come out wrong (``paper._light_paper``);
 * the same scans on lined paper and in a form's printed box (``handwriting.lined``);
 * the same scans photographed lying on a darker desk (``handwriting.on_a_desk``), which
-  used to be taken for the paper (``preprocessing._page_on_a_desk``);
+  used to be taken for the paper (``paper._page_on_a_desk``);
 * blank pages with grain from none to heavy, losslessly and as JPEG, and blank
   pages in uneven light: how many are called empty (all should be);
 * what the faint path costs on a 512 px page.
@@ -39,7 +39,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 import numpy as np
 from PIL import Image
 
-from mnist_core import preprocessing
+from mnist_core import paper, preprocessing
 from mnist_core.detector import load_detector
 from mnist_core.handwriting import HELD_OUT_SEED, faded, lined, on_a_desk, writer_digits
 from mnist_core.handwriting_benchmark import CANVAS, benchmark_styles
@@ -60,12 +60,12 @@ def way(name: str):
     if name == "shipped":
         yield
         return
-    with mock.patch.object(preprocessing, "_grain", lambda ink: False), \
-            mock.patch.object(preprocessing, "_faint_ink", lambda ink: np.zeros_like(ink)), \
-            mock.patch.object(preprocessing, "_light_paper", lambda gray, border: float(np.median(border)) > 0.5), \
-            mock.patch.object(preprocessing, "_without_rules", lambda ink: ink), \
-            mock.patch.object(preprocessing, "_page_on_a_desk", lambda gray: gray), \
-            mock.patch.object(preprocessing, "_only_shade", lambda gray, field, light_paper: False):
+    with mock.patch.object(paper, "_grain", lambda ink: False), \
+            mock.patch.object(paper, "_faint_ink", lambda ink: np.zeros_like(ink)), \
+            mock.patch.object(paper, "_light_paper", lambda gray, border: float(np.median(border)) > 0.5), \
+            mock.patch.object(paper, "_without_rules", lambda ink: ink), \
+            mock.patch.object(paper, "_page_on_a_desk", lambda gray: gray), \
+            mock.patch.object(paper, "_only_shade", lambda gray, field, light_paper: False):
         yield
 
 
@@ -76,8 +76,8 @@ def as_jpeg(image: np.ndarray, quality: int = 60) -> np.ndarray:
 
 
 def blank_page(grain: float, rng: np.random.Generator) -> np.ndarray:
-    paper = rng.uniform(0.7, 0.95)
-    return (np.clip(paper + rng.normal(0, grain, (160, 200)), 0, 1) * 255).round().astype(np.uint8)
+    level = rng.uniform(0.7, 0.95)  # the paper's brightness
+    return (np.clip(level + rng.normal(0, grain, (160, 200)), 0, 1) * 255).round().astype(np.uint8)
 
 
 def shaded_blank_page(kind: str, rng: np.random.Generator) -> np.ndarray:
@@ -91,8 +91,8 @@ def shaded_blank_page(kind: str, rng: np.random.Generator) -> np.ndarray:
         corner_row, corner_col = rng.choice([0.0, float(rows.max())]), rng.choice([0.0, float(cols.max())])
         light = np.clip(rng.uniform(0.45, 0.65) + rng.uniform(0.5, 0.8) * np.hypot(rows - corner_row, cols - corner_col),
                         0, 1)
-    paper = rng.uniform(0.7, 0.95) + rng.normal(0, rng.choice([0.0, 0.01, 0.02, 0.04]), light.shape)
-    return (np.clip(paper * light, 0, 1) * 255).round().astype(np.uint8)
+    level = rng.uniform(0.7, 0.95) + rng.normal(0, rng.choice([0.0, 0.01, 0.02, 0.04]), light.shape)
+    return (np.clip(level * light, 0, 1) * 255).round().astype(np.uint8)
 
 
 def read(predictor: Predictor, images: list[np.ndarray], labels: np.ndarray) -> str:

@@ -3,7 +3,7 @@
     python -m benchmarks.uneven_light [--writers 60]
 
 Preprocessing estimates the paper's brightness place by place when a page is
-unevenly lit (``preprocessing._paper``). This prints, for the shipped model:
+unevenly lit (``paper._paper``). This prints, for the shipped model:
 
 * held-out writers' scans photographed in uneven light (``handwriting.photo_image``)
   read with one paper value (as before the estimate existed) and as shipped, beside
@@ -27,7 +27,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 import numpy as np
 from PIL import Image
 
-from mnist_core import preprocessing
+from mnist_core import paper, preprocessing
 from mnist_core.handwriting_benchmark import held_out_pen, score_set
 from mnist_core.predictor import Predictor
 from mnist_core.registry import DEFAULT_MODEL, Registry
@@ -42,7 +42,7 @@ def way(name: str):
     if name == "shipped":
         yield
         return
-    with mock.patch.object(preprocessing, "_paper", lambda gray, border, light: float(np.median(border))):
+    with mock.patch.object(paper, "_paper", lambda gray, border, light: float(np.median(border))):
         yield
 
 
@@ -64,7 +64,7 @@ def read_files(predictor: Predictor, files: list[np.ndarray], labels: np.ndarray
 
 def estimated(files: list[np.ndarray]) -> int:
     """How many of these files had their light estimated place by place."""
-    return sum(preprocessing.estimates_light(image.astype(np.float32) / 255.0) for image in files)
+    return sum(paper.estimates_light(image.astype(np.float32) / 255.0) for image in files)
 
 
 def page_timing(runs: int = 30) -> None:

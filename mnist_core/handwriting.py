@@ -456,7 +456,7 @@ def scan_image(strokes: list[np.ndarray], writer: Writer, r: np.random.Generator
 def photo_image(strokes: list[np.ndarray], writer: Writer, r: np.random.Generator) -> np.ndarray:
     """A scan as a phone photographs the page: the light falls off across it, or a shadow covers a corner.
 
-    Never trained on: preprocessing evens out the light (``preprocessing._paper``), and
+    Never trained on: preprocessing evens out the light (``paper._paper``), and
     the benchmark checks that it does.
     """
     scan = scan_image(strokes, writer, r).astype(np.float32)
@@ -476,7 +476,7 @@ def faded(scan: np.ndarray, share: float) -> np.ndarray:
     """A scan (uint8, dark on light) with its ink at ``share`` of its darkness: a very light pencil.
 
     Never trained on: preprocessing reads ink this faint where it rises above
-    the paper's grain (``preprocessing._faint_ink``); ``benchmarks.faint_ink`` checks it.
+    the paper's grain (``paper._faint_ink``); ``benchmarks.paper_conditions`` checks it.
     """
     gray = scan.astype(np.float32)
     paper = _paper_level(gray)
@@ -487,7 +487,7 @@ def lined(scan: np.ndarray, r: np.random.Generator, kind: str = "ruled") -> np.n
     """A scan (uint8, dark on light) on lined paper ("ruled": lines across, one may cross the digit) or in a
     form's printed box ("box": a frame just inside the edge), printed fainter than the pen.
 
-    Never trained on: preprocessing takes such lines away (``preprocessing._without_rules``).
+    Never trained on: preprocessing takes such lines away (``paper._without_rules``).
     """
     gray = scan.astype(np.float32)
     height, width = gray.shape
@@ -510,7 +510,7 @@ def on_a_desk(scan: np.ndarray, r: np.random.Generator, share: float = 0.5, turn
     """A phone photo of the scanned page lying on a darker desk: the page ``share`` of the picture's area,
     turned up to ``turn`` degrees either way.
 
-    Never trained on: preprocessing paints the desk over in the page's paper (``preprocessing._page_on_a_desk``).
+    Never trained on: preprocessing paints the desk over in the page's paper (``paper._page_on_a_desk``).
     """
     height, width = scan.shape
     outer_h, outer_w = round(height / share ** 0.5), round(width / share ** 0.5)
