@@ -144,7 +144,8 @@ def _without_rules(ink: np.ndarray) -> np.ndarray:
     in a frame cropped to its digit, whose pen reaches the frame, nothing is
     taken away (a light stroke of a tight frame can span it too).
     """
-    if min(ink.shape) < PAGE_SIDE or np.count_nonzero(edge_pixels(ink) >= RULE_LEVEL) >= 2 or not ink.any():
+    if (min(ink.shape) < PAGE_SIDE or not ink.any() or np.count_nonzero(edge_pixels(ink) >= RULE_LEVEL) >= 2
+            or _cropped_to_the_writing(ink)):
         return ink  # a frame cropped to its digit (its pen reaches the edge, or it is 16 px as in USPS), or nothing
     out = ink
     for axis in (1, 0):  # along rows (ruled lines), then along columns (a box's sides)
@@ -161,6 +162,23 @@ def _without_rules(ink: np.ndarray) -> np.ndarray:
             out = np.clip(out - (level[:, None] if axis == 1 else level[None, :]), 0.0, 1.0)
             out[out < INK_THRESHOLD] = 0.0
     return out
+
+
+def _cropped_to_the_writing(ink: np.ndarray) -> bool:
+    """Whether the writing, off every candidate line, reaches two edges of the picture: a frame cropped to its digit.
+
+    On lined paper or in a printed box the writing keeps a margin from the picture's edge; in a frame cropped
+    to its digit it does not, and a light stem running the frame's height (a USPS 4) is no printed line.
+    """
+    rows = np.count_nonzero(ink, axis=1) > RULE_SPAN * ink.shape[1]
+    cols = np.count_nonzero(ink, axis=0) > RULE_SPAN * ink.shape[0]
+    box = bounding_box((ink > 0) & ~rows[:, None] & ~cols[None, :])
+    if box is None:
+        return False
+    top, bottom, left, right = box
+    height, width = ink.shape
+    margin = max(2, max(height, width) // 32)
+    return sum((top <= margin, left <= margin, bottom >= height - margin, right >= width - margin)) >= 2
 
 
 def _top(ink: np.ndarray) -> float:
