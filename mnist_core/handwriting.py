@@ -38,6 +38,7 @@ from typing import Callable
 import numpy as np
 from PIL import Image, ImageDraw, ImageFilter
 
+from .imageops import edge_pixels
 from .synthetic import STYLES, TEMPLATES, Style, Stroke, _arc, place, position, render
 
 TRAIN_SEED = 0
@@ -528,7 +529,7 @@ def on_a_desk(scan: np.ndarray, r: np.random.Generator, share: float = 0.5, turn
 
 def _paper_level(gray: np.ndarray) -> float:
     """The paper's grey level in a scan: the median of its edge, which is paper."""
-    return float(np.median(np.concatenate([gray[0], gray[-1], gray[:, 0], gray[:, -1]])))
+    return float(np.median(edge_pixels(gray)))
 
 
 def _pressure_line(draw: ImageDraw.ImageDraw, pts: np.ndarray, width: float, pressure: float,
