@@ -144,12 +144,16 @@ def _without_rules(ink: np.ndarray) -> np.ndarray:
     in a frame cropped to its digit, whose pen reaches the frame, nothing is
     taken away (a light stroke of a tight frame can span it too).
     """
-    if (min(ink.shape) < PAGE_SIDE or not ink.any() or np.count_nonzero(edge_pixels(ink) >= RULE_LEVEL) >= 2
-            or _cropped_to_the_writing(ink)):
-        return ink  # a frame cropped to its digit (its pen reaches the edge, or it is 16 px as in USPS), or nothing
+    if min(ink.shape) < PAGE_SIDE or not ink.any():
+        return ink  # a frame cropped to its digit (16 px in USPS), or nothing
+    rows, cols = _spanned(ink, 1), _spanned(ink, 0)
+    if not (rows.any() or cols.any()):
+        return ink  # nothing runs across the page: every canvas and nearly every scan stops here
+    if np.count_nonzero(edge_pixels(ink) >= RULE_LEVEL) >= 2 or _cropped_to_the_writing(ink, rows, cols):
+        return ink  # a frame cropped to its digit: its pen, or its writing off the candidate lines, reaches the edge
     out = ink
     for axis in (1, 0):  # along rows (ruled lines), then along columns (a box's sides)
-        covered = np.count_nonzero(out, axis=axis) > RULE_SPAN * out.shape[axis]
+        covered = rows if axis == 1 else _spanned(out, 0)  # the columns, once the ruled lines are gone
         if not covered.any():
             continue
         lines = np.flatnonzero(covered)
@@ -164,14 +168,18 @@ def _without_rules(ink: np.ndarray) -> np.ndarray:
     return out
 
 
-def _cropped_to_the_writing(ink: np.ndarray) -> bool:
-    """Whether the writing, off every candidate line, reaches two edges of the picture: a frame cropped to its digit.
+def _spanned(ink: np.ndarray, axis: int) -> np.ndarray:
+    """Which rows (``axis`` 1) or columns (``axis`` 0) ink covers for more than :data:`RULE_SPAN` of their length."""
+    return np.count_nonzero(ink, axis=axis) > RULE_SPAN * ink.shape[axis]
+
+
+def _cropped_to_the_writing(ink: np.ndarray, rows: np.ndarray, cols: np.ndarray) -> bool:
+    """Whether the writing, off the candidate lines (``rows`` and ``cols``), reaches two edges of the picture:
+    a frame cropped to its digit.
 
     On lined paper or in a printed box the writing keeps a margin from the picture's edge; in a frame cropped
     to its digit it does not, and a light stem running the frame's height (a USPS 4) is no printed line.
     """
-    rows = np.count_nonzero(ink, axis=1) > RULE_SPAN * ink.shape[1]
-    cols = np.count_nonzero(ink, axis=0) > RULE_SPAN * ink.shape[0]
     box = bounding_box((ink > 0) & ~rows[:, None] & ~cols[None, :])
     if box is None:
         return False
