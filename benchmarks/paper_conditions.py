@@ -30,7 +30,6 @@ from __future__ import annotations
 import argparse
 import io
 import os
-import time
 from contextlib import contextmanager
 from unittest import mock
 
@@ -39,6 +38,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 import numpy as np
 from PIL import Image
 
+from benchmarks.predict_latency import timed
 from mnist_core import paper, preprocessing
 from mnist_core.detector import load_detector
 from mnist_core.handwriting import HELD_OUT_SEED, faded, lined, on_a_desk, writer_digits
@@ -108,6 +108,15 @@ def read(predictor: Predictor, images: list[np.ndarray], labels: np.ndarray) -> 
     return "   ".join(cells)
 
 
+def called_empty(pages: list[np.ndarray]) -> str:
+    """The share of these pages called empty, both ways."""
+    cells = []
+    for name in WAYS:
+        with way(name):
+            cells.append(f"{name} {np.mean([preprocessing.preprocess(page).is_empty for page in pages]):5.0%}")
+    return "   ".join(cells)
+
+
 def page_timing(runs: int = 30) -> None:
     rng = np.random.default_rng(0)
     pages = {"clear ink": 0.85, "faint ink": 0.08}
@@ -115,11 +124,7 @@ def page_timing(runs: int = 30) -> None:
         page = np.clip(0.9 + rng.normal(0, 0.02, (512, 512)), 0, 1)
         page[100:400, 250:262] -= darkness
         page = (np.clip(page, 0, 1) * 255).astype(np.uint8)
-        times = []
-        for _ in range(runs):
-            start = time.perf_counter()
-            preprocessing.preprocess(page)
-            times.append((time.perf_counter() - start) * 1000)
+        times = timed(lambda: preprocessing.preprocess(page), runs)
         print(f"  preprocessing a grainy 512 px page, {name:<9} median {np.median(times):5.1f} ms")
 
 
@@ -161,18 +166,10 @@ def main() -> int:
         for jpeg in (False, True):
             pages = [blank_page(grain, np.random.default_rng(i)) for i in range(100)]
             pages = [as_jpeg(page) for page in pages] if jpeg else pages
-            cells = []
-            for name in WAYS:
-                with way(name):
-                    cells.append(f"{name} {np.mean([preprocessing.preprocess(p).is_empty for p in pages]):5.0%}")
-            print(f"  grain {grain:.2f}{', JPEG' if jpeg else '      '}   " + "   ".join(cells))
+            print(f"  grain {grain:.2f}{', JPEG' if jpeg else '      '}   {called_empty(pages)}")
     for kind in ("lit from one side", "a shadow in a corner"):
         pages = [shaded_blank_page(kind, np.random.default_rng(i)) for i in range(200)]
-        cells = []
-        for name in WAYS:
-            with way(name):
-                cells.append(f"{name} {np.mean([preprocessing.preprocess(p).is_empty for p in pages]):5.0%}")
-        print(f"  {kind} (200)   " + "   ".join(cells))
+        print(f"  {kind} (200)   {called_empty(pages)}")
     print()
     page_timing()
     return 0

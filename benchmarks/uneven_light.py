@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import time
 from contextlib import contextmanager
 from unittest import mock
 
@@ -27,6 +26,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 import numpy as np
 from PIL import Image
 
+from benchmarks.predict_latency import timed
 from mnist_core import paper, preprocessing
 from mnist_core.handwriting_benchmark import held_out_pen, score_set
 from mnist_core.predictor import Predictor
@@ -74,11 +74,7 @@ def page_timing(runs: int = 30) -> None:
     for name, page in pages.items():
         page = page.clip(0, 255).astype(np.uint8)
         page[100:400, 250:262] = 30
-        times = []
-        for _ in range(runs):
-            start = time.perf_counter()
-            preprocessing.preprocess(page)
-            times.append((time.perf_counter() - start) * 1000)
+        times = timed(lambda: preprocessing.preprocess(page), runs)
         print(f"  preprocessing a 512 px page, {name:<18} median {np.median(times):5.1f} ms")
 
 
