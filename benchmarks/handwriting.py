@@ -2,7 +2,8 @@
 
     python -m benchmarks.handwriting [--model NAME] [--writers 60] [--development]
 
-Prints, for MNIST test, USPS test and held-out generated writers (canvas in
+Prints, for MNIST test, USPS test, 13 real writers' digits at 8x8
+(`mnist_core.optdigits`) and held-out generated writers (canvas in
 six styles, scanned, photographed in uneven light, and on the canvas with fast strokes; then the same
 writers again in styles no training set draws, `handwriting.UNSEEN_VARIANTS`,
 reported only), and for the scanned
@@ -32,6 +33,8 @@ from mnist_core.handwriting import CALIBRATION_SEED, HELD_OUT_SEED, handwriting_
 from mnist_core.handwriting_benchmark import (DigitSet, box_normalised_set, decline_rates, declined_negatives,
                                               held_out_negatives, held_out_pen, score_set)
 from mnist_core.not_digits import UNSEEN
+from mnist_core.optdigits import WRITERS, as_optdigits, load_optdigits
+from mnist_core.preprocessing import scan_frames
 from mnist_core.predictor import Predictor
 from mnist_core.registry import (CARD_FILE, DEFAULT_MODEL, MODEL_FILE, ModelCard, Registry,
                                  load_model_file)
@@ -90,6 +93,8 @@ def reporting_sets(writers: int) -> list[DigitSet]:
     """What the README reports: never tuned on."""
     data = load_mnist()
     return [DigitSet("MNIST test", data.x_test, data.y_test), *_usps("USPS test", "test"),
+            DigitSet(f"optdigits test ({WRITERS} real writers), 8x8", *load_optdigits()),
+            DigitSet("MNIST test made as coarse as optdigits, 8x8", scan_frames(as_optdigits(data.x_test)), data.y_test),
             held_out_pen(writers, 6, "canvas"), held_out_pen(writers, 3, "scan"),
             held_out_pen(writers, 6, "canvas", fast=True), held_out_pen(writers, 6, "canvas", fast=True, joined=True),
             held_out_pen(writers, 3, "photo"),  # the scans again, photographed in uneven light
@@ -124,7 +129,8 @@ def main() -> int:
     detector = load_detector(args.detector)
     print(f"detector {'none' if detector is None else f'threshold {detector.threshold:.4f}'}")
     sets = development_sets() if args.development else reporting_sets(args.writers)
-    sets += [box_normalised_set(digits) for digits in sets if not {"canvas", "photo"} & set(digits.name.split(", "))]
+    sets += [box_normalised_set(digits) for digits in sets
+             if not {"canvas", "photo", "8x8"} & set(digits.name.split(", "))]  # 8x8: already coarser than 16x16
     for model in args.model:
         predictor = load_predictor(model, args.models_dir)
         print(f"\n==== model {model!r}, temperature {predictor.temperature:.3f}")
