@@ -106,7 +106,10 @@ def reporting_sets(writers: int) -> list[DigitSet]:
 def development_sets() -> list[DigitSet]:
     """What choices are made on: MNIST training rows, USPS rows kept out of training, calibration writers."""
     data = load_mnist()
-    return [DigitSet("MNIST train, last 10,000", data.x_train[-10_000:], data.y_train[-10_000:]),
+    held_x, held_y = data.x_train[-10_000:], data.y_train[-10_000:]
+    return [DigitSet("MNIST train, last 10,000", held_x, held_y),
+            DigitSet("MNIST train, last 10,000, made as coarse as optdigits, 8x8", scan_frames(as_optdigits(held_x)),
+                     held_y),
             *_usps("USPS rows kept out of training", "calibration"),
             DigitSet("calibration writers", *handwriting_mnist(3000, first_seed=CALIBRATION_SEED)),
             held_out_pen(50, 6, "canvas", fast=True, first_seed=CALIBRATION_SEED, who="calibration"),

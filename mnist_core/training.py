@@ -146,7 +146,7 @@ def prepare_arrays(preset: Preset, settings: TrainSettings, data: MnistData) -> 
 
 
 def _add_other_writers(x: np.ndarray, y: np.ndarray, settings: TrainSettings) -> tuple[np.ndarray, np.ndarray]:
-    """Generated writers' pen digits, USPS's training rows and box-normalised copies, shuffled into MNIST's."""
+    """Generated writers' pen digits, USPS's training rows, box-normalised and coarse copies, shuffled into MNIST's."""
     extra_x, extra_y = [x], [y]
     if settings.pen_fraction > 0:
         from .handwriting import FAST_SHARE, JOINED_SHARE, TRAIN_SEED, handwriting_mnist
@@ -161,19 +161,32 @@ def _add_other_writers(x: np.ndarray, y: np.ndarray, settings: TrainSettings) ->
         ux, uy = load_usps_part("train")
         extra_x.extend([ux] * settings.usps_copies)
         extra_y.extend([uy] * settings.usps_copies)
+    if settings.box_fraction > 0 or settings.coarse_fraction > 0:  # copies are made of these, never of copies
+        pool_x, pool_y = np.concatenate(extra_x), np.concatenate(extra_y)
     if settings.box_fraction > 0:
         from .box_scans import box_scans
 
-        pool_x, pool_y = np.concatenate(extra_x), np.concatenate(extra_y)
-        count = min(int(len(x) * settings.box_fraction), len(pool_x))
-        rows = np.random.default_rng(settings.seed + 3).choice(len(pool_x), count, replace=False)
+        rows = _copied_rows(len(x), settings.box_fraction, len(pool_x), settings.seed + 3)
         extra_x.append(box_scans(pool_x[rows], seed=settings.seed + 4))
+        extra_y.append(pool_y[rows])
+    if settings.coarse_fraction > 0:
+        from .optdigits import as_optdigits
+        from .preprocessing import scan_frames
+
+        rows = _copied_rows(len(x), settings.coarse_fraction, len(pool_x), settings.seed + 5)
+        extra_x.append(scan_frames(as_optdigits(pool_x[rows])))
         extra_y.append(pool_y[rows])
     if len(extra_x) == 1:
         return x, y
     x, y = np.concatenate(extra_x), np.concatenate(extra_y)
     order = np.random.default_rng(settings.seed + 2).permutation(len(x))
     return x[order], y[order]
+
+
+def _copied_rows(base: int, fraction: float, pool: int, seed: int) -> np.ndarray:
+    """Which rows of the pool to copy: `fraction` of the base set's size, at most the whole pool, no row twice."""
+    count = min(int(base * fraction), pool)
+    return np.random.default_rng(seed).choice(pool, count, replace=False)
 
 
 def initial_model(preset: Preset, settings: TrainSettings) -> keras.Model:

@@ -160,6 +160,26 @@ def test_box_normalised_copies_join_the_training_set_with_their_labels(tiny_data
     assert wider >= 40  # stretched to a square box: as wide as tall, 1s included
 
 
+def test_coarse_copies_join_the_training_set_with_their_labels_and_leave_the_rest_alone(tiny_data):
+    plain = prepare_arrays(get_preset("mlp-128-64"), quick("mlp-128-64", train_limit=200), tiny_data)
+    boxed = prepare_arrays(get_preset("mlp-128-64"), quick("mlp-128-64", train_limit=200, box_fraction=0.25), tiny_data)
+    x, y = prepare_arrays(get_preset("mlp-128-64"), quick("mlp-128-64", train_limit=200, box_fraction=0.25,
+                                                          coarse_fraction=0.1), tiny_data)
+    assert len(x) == len(y) == 270
+    before = {img.tobytes() for img in boxed[0]}
+    added = [i for i, img in enumerate(x) if img.tobytes() not in before]
+    assert len(added) == 20  # the box copies are the same with coarse copies beside them
+    assert {img.tobytes() for img in plain[0]} <= before
+    sources = {img.tobytes(): int(label) for img, label in zip(tiny_data.x_train[:200], tiny_data.y_train[:200])}
+    from mnist_core.optdigits import as_optdigits
+    from mnist_core.preprocessing import scan_frames
+    coarse = {scan_frames(as_optdigits(np.frombuffer(key, np.uint8).reshape(1, 28, 28)))[0].tobytes(): label
+              for key, label in sources.items()}
+    for i in added:  # each is one of the 200 digits made coarse, with that digit's label
+        key = np.round(x[i, ..., 0] * 255).astype(np.uint8).tobytes()
+        assert coarse[key] == y[i]
+
+
 def test_continuing_from_a_model_starts_from_its_weights(tiny_data, tmp_path):
     from mnist_core.registry import Registry
     from mnist_core.workflow import train_and_save
