@@ -49,6 +49,17 @@ def test_train_takes_stretched_copies_from_the_command_line(npz, models_dir, cap
     assert not (models_dir / "never").exists()
 
 
+def test_train_takes_coarse_copies_from_the_command_line(npz, models_dir, capsys):
+    assert main(["train", "--preset", "mlp-128-64", "--epochs", "1", "--coarse-fraction", "0.25", "--name", "coarse",
+                 "--data", str(npz)]) == 0
+    assert Registry(models_dir).card("coarse").settings["coarse_fraction"] == 0.25
+    capsys.readouterr()
+    assert main(["train", "--preset", "mlp-128-64", "--coarse-fraction", "-1", "--name", "never", "--data",
+                 str(npz)]) == 1
+    assert capsys.readouterr().err == "error: coarse_fraction must be between 0 and 1, got -1.0.\n"
+    assert not (models_dir / "never").exists()
+
+
 def test_usps_copies_without_usps_is_one_line_and_nothing_written(npz, models_dir, capsys):
     assert main(["train", "--preset", "mlp-128-64", "--usps-copies", "3", "--name", "never", "--data", str(npz)]) == 1
     assert capsys.readouterr().err == ("error: usps_copies shows USPS's training rows more than once, so it needs "
