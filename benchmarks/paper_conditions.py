@@ -1,4 +1,4 @@
-"""What the paper does: faint pencil, dim scans, lined paper, a desk around the page, blank grainy pages; before and now.
+"""What the paper does: faint pencil, dim scans, lined paper, a desk around the page, dust, blank pages; before and now.
 
     python -m benchmarks.paper_conditions [--writers 60]
 
@@ -20,6 +20,9 @@ polarity of paper darker than mid-grey by what differs from it
 * the same scans on lined paper and in a form's printed box (``handwriting.lined``);
 * the same scans photographed lying on a darker desk (``handwriting.on_a_desk``), which
   used to be taken for the paper (``paper._page_on_a_desk``);
+* the same scans written small on a dusty page: one to three specks of dust
+  (``handwriting.dusty``), which used to stretch the crop across the page
+  (``specks.without_specks``);
 * blank pages with grain from none to heavy, losslessly and as JPEG, and blank
   pages in uneven light: how many are called empty (all should be);
 * what the faint path costs on a 512 px page.
@@ -41,7 +44,7 @@ from PIL import Image
 from benchmarks.predict_latency import timed
 from mnist_core import paper, preprocessing
 from mnist_core.detector import load_detector
-from mnist_core.handwriting import HELD_OUT_SEED, faded, lined, on_a_desk, writer_digits
+from mnist_core.handwriting import HELD_OUT_SEED, dusty, faded, lined, on_a_desk, writer_digits
 from mnist_core.handwriting_benchmark import CANVAS, benchmark_styles
 from mnist_core.predictor import Predictor
 from mnist_core.registry import DEFAULT_MODEL, Registry
@@ -55,8 +58,8 @@ DIM = (0.6, 0.45, 0.3)  # the whole scan darkened: its paper from about 0.45-0.6
 @contextmanager
 def way(name: str):
     """Preprocess as shipped, or as before: faint ink is nothing, grain is never questioned, paper
-    darker than mid-grey is always dark paper, the paper's lines are ink, a desk around the page is paper, and
-    a shadow reaching the page's edge is ink running off it."""
+    darker than mid-grey is always dark paper, the paper's lines are ink, a desk around the page is paper,
+    a shadow reaching the page's edge is ink running off it, and a speck of dust is part of the drawing."""
     if name == "shipped":
         yield
         return
@@ -65,7 +68,8 @@ def way(name: str):
             mock.patch.object(paper, "_light_paper", lambda gray, border: float(np.median(border)) > 0.5), \
             mock.patch.object(paper, "_without_rules", lambda ink: ink), \
             mock.patch.object(paper, "_page_on_a_desk", lambda gray: gray), \
-            mock.patch.object(paper, "_only_shade", lambda gray, field, light_paper: False):
+            mock.patch.object(paper, "_only_shade", lambda gray, field, light_paper: False), \
+            mock.patch.object(preprocessing, "without_specks", lambda ink: ink):
         yield
 
 
@@ -160,6 +164,12 @@ def main() -> int:
         rng = np.random.default_rng(2)
         images = [on_a_desk(scan, rng, share) for scan in scans]
         print(f"  page {share:4.0%} of the photo   {read(predictor, images, labels)}")
+
+    print("\nthe same scans written small on a dusty page (3 times their side): read right / called empty / declined")
+    for specks in (1, 3):
+        rng = np.random.default_rng(3)
+        images = [dusty(scan, rng, specks) for scan in scans]
+        print(f"  {specks} speck{'s' if specks > 1 else ' '}   {read(predictor, images, labels)}")
 
     print("\nblank pages with grain (100 each): called empty")
     for grain in GRAINS:

@@ -527,6 +527,27 @@ def on_a_desk(scan: np.ndarray, r: np.random.Generator, share: float = 0.5, turn
     return (desk * (1 - where) + page * where).round().astype(np.uint8)
 
 
+def dusty(scan: np.ndarray, r: np.random.Generator, specks: int = 1, margin: float = 1.0) -> np.ndarray:
+    """The scan on a page ``1 + 2 * margin`` times its side, the page's paper around it, with ``specks`` dark
+    specks of dust (1 to 3 px, as dark as the pen) in the margin: a digit written small on a dusty scan.
+
+    Never trained on: preprocessing leaves specks far from the drawing out of the crop (``specks.without_specks``).
+    """
+    height, width = scan.shape
+    pad_h, pad_w = round(height * margin), round(width * margin)
+    page = np.full((height + 2 * pad_h, width + 2 * pad_w), _paper_level(scan.astype(np.float32)), np.float32)
+    page[pad_h:pad_h + height, pad_w:pad_w + width] = scan
+    ink = float(scan.min())
+    for _ in range(specks):
+        side = int(r.integers(1, 4))
+        while True:  # anywhere outside the scan's own square
+            row, col = int(r.integers(0, page.shape[0] - side)), int(r.integers(0, page.shape[1] - side))
+            if not (pad_h - side < row < pad_h + height and pad_w - side < col < pad_w + width):
+                break
+        page[row:row + side, col:col + side] = ink
+    return page.round().astype(np.uint8)
+
+
 def _paper_level(gray: np.ndarray) -> float:
     """The paper's grey level in a scan: the median of its edge, which is paper."""
     return float(np.median(edge_pixels(gray)))

@@ -23,6 +23,7 @@ from PIL import Image, UnidentifiedImageError
 from .errors import ImageError
 from .imageops import bounding_box, morph, resize, stroke_width
 from .paper import INK_THRESHOLD, estimates_light, ink_map  # noqa: F401  (estimates_light: part of this module's API)
+from .specks import without_specks
 
 BOX = 20
 SIZE = 28
@@ -273,8 +274,8 @@ def _empty(ink: np.ndarray, reason: str) -> Preprocessed:
 
 
 def preprocess(image: Image.Image | np.ndarray, normalise_strokes: bool = True) -> Preprocessed:
-    """The whole pipeline: ink map, crop, stroke width, 20x20 box, centre of mass."""
-    ink = to_ink(image)
+    """The whole pipeline: ink map (without specks far from it), crop, stroke width, 20x20 box, centre of mass."""
+    ink = without_specks(to_ink(image))
     mask = ink > 0.5
     bbox = bounding_box(ink > INK_THRESHOLD)
     if bbox is None or mask.sum() < MIN_INK_PIXELS:

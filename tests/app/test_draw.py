@@ -59,6 +59,7 @@ def test_uploaded_digit_is_classified(app_env, mnist):
     ("on a dark desk", "no answer: the desk was taken for the paper and the page for ink"),
     ("dim", "no answer: its paper is below mid-grey and was taken for a dark page"),
     ("in faint pencil", "no answer: nothing stood out from the paper"),
+    ("small on a dusty page", "\"That does not look like a digit\": the crop took in three specks of dust"),
 ])
 def test_a_photo_of_a_page_is_read_by_the_default_model(monkeypatch, tmp_path, mnist_path, how, old):
     """A held-out writer's 6 photographed in ways the old preprocessing lost; what it showed is in ``old``."""
@@ -67,7 +68,7 @@ def test_a_photo_of_a_page_is_read_by_the_default_model(monkeypatch, tmp_path, m
     import numpy as np
     from PIL import Image
 
-    from mnist_core.handwriting import HELD_OUT_SEED, Writer, faded, on_a_desk, photo_image, scan_image
+    from mnist_core.handwriting import HELD_OUT_SEED, Writer, dusty, faded, on_a_desk, photo_image, scan_image
 
     monkeypatch.setenv("MNIST_NPZ", str(mnist_path))
     monkeypatch.setenv("DIGITLAB_MODELS", str(tmp_path))
@@ -78,7 +79,8 @@ def test_a_photo_of_a_page_is_read_by_the_default_model(monkeypatch, tmp_path, m
     picture = {"in uneven light": lambda: photo_image(strokes, writer, r),
                "on a dark desk": lambda: on_a_desk(scan_image(strokes, writer, r), r, 0.5),
                "dim": lambda: (scan_image(strokes, writer, r) * 0.45).round().astype(np.uint8),
-               "in faint pencil": lambda: faded(scan_image(strokes, writer, r), 0.18)}[how]()
+               "in faint pencil": lambda: faded(scan_image(strokes, writer, r), 0.18),
+               "small on a dusty page": lambda: dusty(scan_image(strokes, writer, r), r, 3)}[how]()
     buffer = io.BytesIO()
     Image.fromarray(picture).save(buffer, format="PNG")
     at = open_page("draw")
