@@ -15,7 +15,6 @@ file given to ``predict`` would.
 from __future__ import annotations
 
 import numpy as np
-
 from PIL import Image
 
 from .box_scans import ink_box

@@ -55,7 +55,7 @@ class TrainSettings:
     usps_train: bool = False  # add USPS's training rows (other writers' scans)
     usps_copies: int = 1  # with usps_train: how many times each epoch shows those rows (real scans weigh more)
     box_fraction: float = 0.0  # copies stretched to fill a square frame (box_scans), as a share of the training set
-    coarse_fraction: float = 0.0  # copies made as coarse as optdigits' 8x8 (optdigits.as_optdigits), the same way
+    coarse_fraction: float = 0.0  # copies made as coarse as optdigits' 8x8 (optdigits.as_optdigits), as box_fraction
     start_from: str | None = None  # a model name, folder or .keras file whose weights training continues from
 
     def to_dict(self) -> dict[str, Any]:

@@ -3,8 +3,8 @@
 The crop is the box around every pixel of ink, so one dark speck in a corner
 of a scanned page (dust, a full stop, a dot of the pen set down) stretches it
 across the page and the digit shrinks to a few pixels in the 20x20 box: a
-held-out writer's scan placed on a 400 px page is read right every time, and
-with one such pixel near a corner a third of the time. A speck is a connected
+calibration writer's scan placed on a 400 px page is read right every time,
+and with one such pixel near a corner a third of the time. A speck is a connected
 piece of ink that holds almost none of the ink (:data:`SPECK_SHARE`) and lies
 well away from the rest of it (:data:`SPECK_GAP`): the hat of a 5, the bar of
 a 7 or a stroke broken in two are near their digit and stay.
