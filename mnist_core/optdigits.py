@@ -15,9 +15,8 @@ file given to ``predict`` would.
 from __future__ import annotations
 
 import numpy as np
-from PIL import Image
 
-from .box_scans import ink_box
+from .box_scans import box_normalise
 from .errors import DatasetError
 from .preprocessing import scan_frames
 
@@ -48,23 +47,14 @@ def as_optdigits(images: np.ndarray) -> np.ndarray:
     """(N, 28, 28) uint8 digits, light on dark -> 8x8 frames made as optdigits' were.
 
     Each digit's ink box is fitted to a 32x32 bitmap keeping its proportions,
-    kept at one bit, and its ink counted in 4x4 blocks: MNIST made as coarse
-    as optdigits, to tell what the resolution costs from how its writers write.
+    kept at one bit (``box_scans.box_normalise``), and its ink counted in 4x4
+    blocks: MNIST made as coarse as optdigits, to tell what the resolution
+    costs from how its writers write.
     """
     side = BITMAP // BLOCK
     frames = np.zeros((len(images), side, side), np.uint8)
     for i, image in enumerate(images):
-        box = ink_box(image)
-        if box is None:
-            continue
-        top, bottom, left, right = box
-        crop = image[top:bottom, left:right]
-        scale = BITMAP / max(crop.shape)
-        size = (max(1, round(crop.shape[1] * scale)), max(1, round(crop.shape[0] * scale)))
-        fitted = np.asarray(Image.fromarray(crop).resize(size, Image.BILINEAR))
-        bitmap = np.zeros((BITMAP, BITMAP), bool)
-        y0, x0 = (BITMAP - size[1]) // 2, (BITMAP - size[0]) // 2
-        bitmap[y0:y0 + size[1], x0:x0 + size[0]] = fitted > 127
+        bitmap = box_normalise(image, BITMAP, stretch=0.0, threshold=0.5) > 0
         counts = bitmap.reshape(side, BLOCK, side, BLOCK).sum(axis=(1, 3))
         frames[i] = np.round(counts / LEVELS * 255).astype(np.uint8)
     return frames
