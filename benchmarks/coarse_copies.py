@@ -25,7 +25,9 @@ import keras
 import numpy as np
 
 from mnist_core.data import load_mnist
+from mnist_core.handwriting_benchmark import DigitSet, score_set
 from mnist_core.optdigits import as_optdigits, load_optdigits
+from mnist_core.predictor import Predictor
 from mnist_core.preprocessing import scan_frames
 from mnist_core.registry import DEFAULT_MODEL, SHIPPED_DIR, load_model_from
 from mnist_core.usps import load_usps_part
@@ -47,12 +49,9 @@ def continued(x: np.ndarray, y: np.ndarray, epochs: int) -> keras.Model:
 
 def report(model: keras.Model, name: str, x: np.ndarray, y: np.ndarray) -> str:
     """Accuracy, raw log-loss (still tells models apart when accuracy does not) and the 9s."""
-    probs = model.predict(x.astype(np.float32)[..., None] / 255.0, verbose=0)
-    guess = probs.argmax(axis=1)
-    log_loss = -np.log(probs[np.arange(len(y)), y] + 1e-9).mean()
-    return (f"  {name}: {(guess == y).mean():.2%}, log-loss {log_loss:.4f}, "
-            f"9s {(guess[y == 9] == 9).mean():.1%}, worst digit "
-            f"{min((guess[y == d] == d).mean() for d in range(10)):.1%}")
+    result = score_set(Predictor(model), DigitSet(name, x, y))
+    return (f"  {name}: {result.accuracy:.2%}, log-loss {result.log_loss:.4f}, "
+            f"9s {result.per_digit[9]:.1%}, worst digit {min(result.per_digit):.1%}")
 
 
 def main() -> int:
