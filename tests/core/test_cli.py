@@ -39,24 +39,16 @@ def test_train_settings_from_options(npz, models_dir):
     assert card.settings["hidden_units"] == [16, 8] and card.settings["batch_size"] == 64
 
 
-def test_train_takes_stretched_copies_from_the_command_line(npz, models_dir, capsys):
-    assert main(["train", "--preset", "mlp-128-64", "--epochs", "1", "--box-fraction", "0.5", "--name", "boxed",
+@pytest.mark.parametrize("setting, share, wrong", [("box_fraction", "0.5", "2"), ("coarse_fraction", "0.25", "-1")])
+def test_train_takes_copies_from_the_command_line(npz, models_dir, capsys, setting, share, wrong):
+    """Stretched copies (--box-fraction) and copies made as coarse as optdigits (--coarse-fraction)."""
+    flag = "--" + setting.replace("_", "-")
+    assert main(["train", "--preset", "mlp-128-64", "--epochs", "1", flag, share, "--name", "copied",
                  "--data", str(npz)]) == 0
-    assert Registry(models_dir).card("boxed").settings["box_fraction"] == 0.5
+    assert Registry(models_dir).card("copied").settings[setting] == float(share)
     capsys.readouterr()
-    assert main(["train", "--preset", "mlp-128-64", "--box-fraction", "2", "--name", "never", "--data", str(npz)]) == 1
-    assert capsys.readouterr().err == "error: box_fraction must be between 0 and 1, got 2.0.\n"
-    assert not (models_dir / "never").exists()
-
-
-def test_train_takes_coarse_copies_from_the_command_line(npz, models_dir, capsys):
-    assert main(["train", "--preset", "mlp-128-64", "--epochs", "1", "--coarse-fraction", "0.25", "--name", "coarse",
-                 "--data", str(npz)]) == 0
-    assert Registry(models_dir).card("coarse").settings["coarse_fraction"] == 0.25
-    capsys.readouterr()
-    assert main(["train", "--preset", "mlp-128-64", "--coarse-fraction", "-1", "--name", "never", "--data",
-                 str(npz)]) == 1
-    assert capsys.readouterr().err == "error: coarse_fraction must be between 0 and 1, got -1.0.\n"
+    assert main(["train", "--preset", "mlp-128-64", flag, wrong, "--name", "never", "--data", str(npz)]) == 1
+    assert capsys.readouterr().err == f"error: {setting} must be between 0 and 1, got {float(wrong)}.\n"
     assert not (models_dir / "never").exists()
 
 
