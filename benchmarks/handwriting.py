@@ -80,13 +80,15 @@ def load_predictor(model: str, models_dir: str | None) -> Predictor:
     return Predictor.for_card(registry.load(model), registry.card(model))
 
 
-def _usps(name: str, part: str) -> list[DigitSet]:
-    """One USPS part as a set, or none (said once) when USPS is not on this machine."""
+def _usps(name: str, part: str, coarse: bool = False) -> list[DigitSet]:
+    """One USPS part as a set (and `coarse`, made as coarse as optdigits too), or none when USPS is not here."""
     try:
-        return [DigitSet(name, *load_usps_part(part))]
+        x, y = load_usps_part(part)
     except DatasetError as exc:
         print(f"(USPS skipped: {exc})")
         return []
+    made_coarse = [DigitSet(f"{name}, made as coarse as optdigits, 8x8", scan_frames(as_optdigits(x)), y)]
+    return [DigitSet(name, x, y), *(made_coarse if coarse else [])]
 
 
 def reporting_sets(writers: int) -> list[DigitSet]:
@@ -110,7 +112,7 @@ def development_sets() -> list[DigitSet]:
     return [DigitSet("MNIST train, last 10,000", held_x, held_y),
             DigitSet("MNIST train, last 10,000, made as coarse as optdigits, 8x8", scan_frames(as_optdigits(held_x)),
                      held_y),
-            *_usps("USPS rows kept out of training", "calibration"),
+            *_usps("USPS rows kept out of training", "calibration", coarse=True),
             DigitSet("calibration writers", *handwriting_mnist(3000, first_seed=CALIBRATION_SEED)),
             held_out_pen(50, 6, "canvas", fast=True, first_seed=CALIBRATION_SEED, who="calibration"),
             held_out_pen(50, 6, "canvas", fast=True, first_seed=CALIBRATION_SEED, who="calibration", joined=True)]
