@@ -118,6 +118,12 @@ def development_sets() -> list[DigitSet]:
             held_out_pen(50, 6, "canvas", fast=True, first_seed=CALIBRATION_SEED, who="calibration", joined=True)]
 
 
+def with_stretched(sets: list[DigitSet]) -> list[DigitSet]:
+    """The sets, then each scanned one stretched to a 16x16 frame (8x8 ones are already coarser than that)."""
+    return sets + [box_normalised_set(digits) for digits in sets
+                   if not {"canvas", "photo", "8x8"} & set(digits.name.split(", "))]
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", nargs="+", default=[DEFAULT_MODEL],
@@ -133,9 +139,7 @@ def main() -> int:
     started = time.perf_counter()
     detector = load_detector(args.detector)
     print(f"detector {'none' if detector is None else f'threshold {detector.threshold:.4f}'}")
-    sets = development_sets() if args.development else reporting_sets(args.writers)
-    sets += [box_normalised_set(digits) for digits in sets
-             if not {"canvas", "photo", "8x8"} & set(digits.name.split(", "))]  # 8x8: already coarser than 16x16
+    sets = with_stretched(development_sets() if args.development else reporting_sets(args.writers))
     for model in args.model:
         predictor = load_predictor(model, args.models_dir)
         print(f"\n==== model {model!r}, temperature {predictor.temperature:.3f}")
