@@ -54,13 +54,15 @@ def main() -> int:
     prep = timed(lambda: preprocess(canvases[next(it) % 20]), args.runs)
     x = preprocess(canvases[0]).model_input
     net = timed(lambda: predictor.probabilities(x), args.runs)
+    reading = timed(lambda: predictor.reading(x), args.runs)
     model.predict(x, verbose=0)
     keras_predict = timed(lambda: model.predict(x, verbose=0), max(20, args.runs // 10))
     print(f"model {args.model!r}, {args.runs} warm runs")
     gate = "with" if predictor.detector is not None else "without"
     summary(f"canvas -> answer (Digit Lab path, {gate} the not-a-digit check)", full)
     summary("  of which preprocessing", prep)
-    summary("  of which network (traced tf.function)", net)
+    summary("  of which network, input + 2 zooms" if predictor.zooms else "  of which network", reading)
+    summary("    the network once (traced tf.function)", net)
     if predictor.detector is not None:
         summary("  of which not-a-digit detector", timed(lambda: predictor.detector.scores(x), args.runs))
     summary("network via model.predict (for comparison)", keras_predict)

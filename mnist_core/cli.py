@@ -437,7 +437,7 @@ def _add_images(args: argparse.Namespace) -> int:
             sys.stderr.write(f"{path}: {reason}\n")
             failures += 1
             continue
-        probs = predictor.probabilities(steps.model_input)[0] if predictor else None
+        probs = predictor.reading(steps.model_input)[0] if predictor else None
         rows.append(drawings.NewDrawing(
             label=args.digit, pixels=steps.centred, source="cli",
             predicted=None if probs is None else int(probs.argmax()), probabilities=probs,

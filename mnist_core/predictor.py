@@ -14,15 +14,18 @@ import tensorflow as tf
 from .calibration import apply_temperature
 from .detector import Detector, Reading, judge, read
 from .preprocessing import Preprocessed, preprocess
+from .zooms import averaged, views
 
 
 class Predictor:
     """Wraps a model: probabilities that sum to 1 for any preset, sigmoid or softmax."""
 
-    def __init__(self, model: keras.Model, temperature: float = 1.0, detector: Detector | None = None) -> None:
+    def __init__(self, model: keras.Model, temperature: float = 1.0, detector: Detector | None = None,
+                 zooms: bool = False) -> None:
         self.model = model
         self.detector = detector  # the not-a-digit gate; None: every drawing is read as a digit
         self.temperature = float(temperature)  # fitted after training (calibration.py); 1.0 = as trained
+        self.zooms = zooms  # read each digit also zoomed out and in (zooms.py): for models trained with augmentation
         self._forward = tf.function(
             lambda x: model(x, training=False),
             input_signature=[tf.TensorSpec([None, 28, 28, 1], tf.float32)],
@@ -31,8 +34,9 @@ class Predictor:
 
     @classmethod
     def for_card(cls, model: keras.Model, card, detector: Detector | None = None) -> "Predictor":
-        """A predictor with the temperature stored on the model's card (and the not-a-digit gate, if given)."""
-        return cls(model, temperature=card.temperature, detector=detector)
+        """A predictor as the card says: its temperature, zoomed readings if trained with augmentation, the gate."""
+        return cls(model, temperature=card.temperature, detector=detector,
+                   zooms=bool(card.settings.get("augment", False)))
 
     def probabilities(self, inputs: np.ndarray, calibrated: bool = True) -> np.ndarray:
         """(N, 28, 28[, 1]) floats in [0, 1] -> (N, 10) probabilities (temperature-scaled unless told not to)."""
@@ -44,9 +48,18 @@ class Predictor:
             out = apply_temperature(out, self.temperature)
         return out
 
-    def predict_batch(self, inputs: np.ndarray, batch_size: int = 1000, calibrated: bool = True) -> np.ndarray:
-        """Probabilities for many images, in chunks to bound memory."""
-        parts = [self.probabilities(inputs[i:i + batch_size], calibrated) for i in range(0, len(inputs), batch_size)]
+    def reading(self, inputs: np.ndarray, calibrated: bool = True) -> np.ndarray:
+        """What a reading answers: :meth:`probabilities`, averaged over each input's zooms when this model zooms."""
+        batch = np.asarray(inputs, dtype=np.float32).reshape(-1, 28, 28, 1)
+        if not self.zooms:
+            return self.probabilities(batch, calibrated)
+        return averaged(self.probabilities(views(batch), calibrated), len(batch))
+
+    def predict_batch(self, inputs: np.ndarray, batch_size: int = 1000, calibrated: bool = True,
+                      reading: bool = False) -> np.ndarray:
+        """Probabilities for many images in chunks (bounded memory): the network's, or as a `reading` answers."""
+        answer = self.reading if reading else self.probabilities
+        parts = [answer(inputs[i:i + batch_size], calibrated) for i in range(0, len(inputs), batch_size)]
         return np.concatenate(parts) if parts else np.zeros((0, 10))
 
     def classify(self, image) -> tuple[Preprocessed, np.ndarray | None]:
@@ -54,11 +67,11 @@ class Predictor:
         steps = preprocess(image)
         if steps.is_empty:
             return steps, None
-        return steps, self.probabilities(steps.model_input)[0]
+        return steps, self.reading(steps.model_input)[0]
 
     def read_steps(self, steps: Preprocessed) -> Reading:
         """A preprocessed drawing -> the answer: a digit, "empty" or "not a digit" (with the best guess)."""
-        probs = None if steps.is_empty else self.probabilities(steps.model_input)[0]
+        probs = None if steps.is_empty else self.reading(steps.model_input)[0]
         return read(steps, probs, self.detector)
 
     def read(self, image) -> Reading:
@@ -68,4 +81,4 @@ class Predictor:
     def read_input(self, image28: np.ndarray) -> Reading:
         """An input already in MNIST layout (a test image) -> the answer, as :meth:`read_steps`."""
         inputs = np.asarray(image28, dtype=np.float32).reshape(1, 28, 28, 1)
-        return judge(inputs, self.probabilities(inputs)[0], self.detector)
+        return judge(inputs, self.reading(inputs)[0], self.detector)

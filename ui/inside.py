@@ -57,8 +57,8 @@ def _layers(name: str, version: int, digest: str, _image: np.ndarray, _model: re
 
 
 def probabilities(model: resources.ModelHandle, image: np.ndarray, probs=None) -> np.ndarray:
-    """The page's probabilities when it has them, else the model's (one call)."""
-    return np.asarray(probs) if probs is not None else model.predictor.probabilities(_input(image))[0]
+    """The page's probabilities when it has them, else the model's reading (one call)."""
+    return np.asarray(probs) if probs is not None else model.predictor.reading(_input(image))[0]
 
 
 POSITIVE = np.array([1.0, 0.35, 0.05])  # orange-red: this ink voted for the digit

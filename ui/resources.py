@@ -87,7 +87,7 @@ def _folder_mtime(registry: Registry, name: str) -> int:
 def _predictor(root: str, shipped: str | None, name: str, mtime: int, detector: str | None) -> Predictor:
     registry = _registry(root, shipped)
     predictor = Predictor.for_card(registry.load(name), registry.card(name), _detector(detector))
-    predictor.probabilities(np.zeros((1, 28, 28, 1), np.float32))  # trace once, so the first stroke is fast
+    predictor.reading(np.zeros((1, 28, 28, 1), np.float32))  # trace once, so the first stroke is fast
     return predictor
 
 
