@@ -54,7 +54,8 @@ def main() -> int:
     parser.add_argument("--naive", action="store_true")
     args = parser.parse_args()
     data = load_mnist()
-    predictor = Predictor(Registry().load(args.model))
+    registry = Registry()
+    predictor = Predictor.for_card(registry.load(args.model), registry.card(args.model))  # read as the app reads
     items = list(samples(data.x_test, data.y_test, args.per_style))
 
     def predict(canvas):

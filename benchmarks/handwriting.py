@@ -135,6 +135,8 @@ def main() -> int:
     parser.add_argument("--detector", default=None, help="detector folder (default: the shipped one)")
     parser.add_argument("--development", action="store_true",
                         help="score the development sets instead (where choices are made), not the reported ones")
+    parser.add_argument("--network-alone", action="store_true",
+                        help="score one pass of the network, not the zooms a reading averages (zooms.py)")
     args = parser.parse_args()
     started = time.perf_counter()
     detector = load_detector(args.detector)
@@ -142,7 +144,9 @@ def main() -> int:
     sets = with_stretched(development_sets() if args.development else reporting_sets(args.writers))
     for model in args.model:
         predictor = load_predictor(model, args.models_dir)
-        print(f"\n==== model {model!r}, temperature {predictor.temperature:.3f}")
+        predictor.zooms = predictor.zooms and not args.network_alone
+        print(f"\n==== model {model!r}, temperature {predictor.temperature:.3f}, "
+              f"{'read with zooms' if predictor.zooms else 'one pass'}")
         for digits in sets:
             print_result(score_set(predictor, digits, detector))
     if detector is not None:
