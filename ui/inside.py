@@ -220,7 +220,7 @@ def activations_view(model: resources.ModelHandle, image: np.ndarray, probs=None
         with st.container(border=True):
             st.markdown(f"**{act.name}** · {act.kind} · output {tuple(act.values.shape)}")
             _activation(act, max_maps, digits=act.name == last and act.values.size == 10)
-    output_scores(result["logits"], probabilities(model, image, probs))
+    output_scores(result["logits"], probabilities(model, image, probs), zoomed=model.predictor.zooms)
 
 
 def _activation(act: LayerActivation, max_maps: int, digits: bool = False) -> None:
@@ -248,7 +248,12 @@ def _activation(act: LayerActivation, max_maps: int, digits: bool = False) -> No
         st.caption(f"{active} of {flat.size} units are active (above zero) for this input.")
 
 
-def output_scores(logits: np.ndarray, probs: np.ndarray) -> None:
+ZOOMED_READING = ("This model reads every digit three times, as it is and zoomed out and in by a tenth, and "
+                  "averages the three answers: the probabilities can differ a little from the softmax of these "
+                  "scores, which are for the input as it is.")
+
+
+def output_scores(logits: np.ndarray, probs: np.ndarray, zoomed: bool = False) -> None:
     winner = int(np.argmax(probs))
     st.markdown("**The ten output scores, before and after softmax**")
     cols = st.columns(2)
@@ -261,6 +266,8 @@ def output_scores(logits: np.ndarray, probs: np.ndarray) -> None:
                          config={"displayModeBar": False})
     st.caption("Softmax turns any scores into probabilities that add up to 100%: the biggest score wins, "
                "and big gaps between scores become near-certainty.")
+    if zoomed:
+        st.caption(ZOOMED_READING)
 
 
 def digit_check_view(reading) -> None:

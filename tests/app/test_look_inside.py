@@ -122,3 +122,17 @@ def test_why_this_answer_on_draw_reuses_the_pages_answer(app_env, mnist, counted
     assert not at.exception, at.exception
     assert "Why not" in page_text(at)
     assert calls["forward passes"] == 1
+
+
+@pytest.mark.parametrize("shipped", [True, False], ids=["shipped model, zooms", "tiny cnn, one pass"])
+def test_look_inside_says_when_the_probabilities_average_three_zoomed_readings(monkeypatch, app_env, shipped):
+    """The shipped model (trained with augmentation) reads each digit also zoomed out and in (zooms.py)."""
+    from ui.inside import ZOOMED_READING
+
+    if shipped:
+        monkeypatch.delenv("DIGITLAB_SHIPPED", raising=False)  # the shipped default model beside the tiny ones
+    at = open_page("look_inside")
+    at.selectbox(key="pick_inside").set_value("digitlab-default" if shipped else QUICK).run()
+    assert not at.exception, at.exception
+    assert "output scores, before and after softmax" in page_text(at)
+    assert (ZOOMED_READING in [str(c.value) for c in at.caption]) is shipped
