@@ -92,8 +92,10 @@ def held_out_negatives(writers: int = 100, per_writer: int = 10, first_seed: int
 
 def score_set(predictor, digits: DigitSet, detector=None) -> SetResult:
     raw = predictor.predict_batch(digits.inputs, calibrated=False, reading=True)
-    probs = predictor.predict_batch(digits.inputs, reading=True) if predictor.zooms else apply_temperature(
-        raw, predictor.temperature)  # as a reading answers: each zoom calibrated, then averaged
+    if predictor.zooms:  # as a reading answers: each view calibrated, then the three averaged
+        probs = predictor.predict_batch(digits.inputs, reading=True)
+    else:
+        probs = apply_temperature(raw, predictor.temperature)
     predicted = probs.argmax(axis=1)
     labels = digits.y.astype(np.int64)
     right = predicted == labels
