@@ -139,11 +139,12 @@ def test_score_set_reports_the_log_loss_that_still_separates_models_at_equal_acc
 
     class Sure:  # right on both digits; only how sure differs
         temperature = 1.0
+        zooms = False
 
         def __init__(self, p):
             self.p = p
 
-        def predict_batch(self, inputs, calibrated=True):
+        def predict_batch(self, inputs, calibrated=True, reading=False):
             return np.array([[self.p, 1 - self.p] + [0.0] * 8, [1 - self.p, self.p] + [0.0] * 8])
 
     digits = DigitSet("two", np.zeros((2, 28, 28), np.uint8), np.array([0, 1], np.uint8))
