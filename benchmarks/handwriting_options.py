@@ -66,5 +66,6 @@ def main() -> int:
             print(f"  {option:<32} {1 - wrong / len(digits.y):.2%} ({wrong} wrong)")
     return 0
 
+
 if __name__ == "__main__":
     raise SystemExit(main())
