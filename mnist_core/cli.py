@@ -88,6 +88,12 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--epochs", type=int, help="passes over the mix (default 4)")
     p.add_argument("--data", help="path to mnist.npz")
     p.add_argument("--db", help="SQLAlchemy URL of the drawings' database (default: $DIGITLAB_DB)")
+    p = sub.add_parser("average", help="average two or more runs of one network weight by weight into a new model")
+    p.add_argument("sources", nargs="+", metavar="MODEL", help="model names or folders (runs from the same start)")
+    p.add_argument("--name", required=True, help="name of the averaged model")
+    p.add_argument("--output", help="save into this folder instead of the registry (used for the shipped model)")
+    p.add_argument("--overwrite", action="store_true", help="replace a model of the same name")
+    p.add_argument("--data", help="path to mnist.npz")
     return parser
 
 
@@ -513,10 +519,26 @@ def cmd_finetune(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_average(args: argparse.Namespace) -> int:
+    from .averaging import average_and_save
+    from .data import load_mnist
+
+    registry = _registry(args)
+    target = _registry(args, args.output)
+    if args.output:
+        target.shipped = None
+    data = load_mnist(args.data)
+    card = average_and_save(args.sources, registry, args.name, data, overwrite=args.overwrite, target=target)
+    print(f"saved {card.name!r} to {target.root / card.name}: the average of {len(args.sources)} models")
+    print(f"test accuracy {card.metrics['test_accuracy']:.4f}, temperature {card.temperature:.3f}")
+    return 0
+
+
 COMMANDS = {"train": cmd_train, "train-detector": cmd_train_detector, "evaluate": cmd_evaluate,
             "predict": cmd_predict, "export": cmd_export, "tune": cmd_tune, "models": cmd_models,
             "rename": cmd_rename, "delete": cmd_delete, "presets": cmd_presets, "worker": cmd_worker,
-            "drawings": cmd_drawings, "finetune": cmd_finetune}
+            "drawings": cmd_drawings, "finetune": cmd_finetune,
+            "average": cmd_average}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

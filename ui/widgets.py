@@ -176,6 +176,9 @@ def model_card(card: ModelCard, title: str | None = None) -> None:
         cols[1].metric("Epochs", f"{card.epochs_run:g}" if partial else f"{card.epochs_done}")
         cols[2].metric("Parameters", f"{card.parameters:,}" if card.parameters else "—")
         facts = [f"trained {format_when(card.created)}"]
+        runs = card.settings.get("averaged_from")
+        if isinstance(runs, list) and runs:
+            facts.append(f"the weights of {len(runs)} training runs averaged")
         if card.train_seconds:
             facts.append(f"{card.train_seconds:.0f} s of training")
         if card.stopped_early:

@@ -172,6 +172,18 @@ def test_no_models_is_friendly(empty_models, page):
     assert any(link.label == "Train a model" for link in at.page_link)
 
 
+def test_a_models_card_says_when_its_weights_are_an_average_of_runs(copied_models):
+    import json
+
+    path = copied_models / LOGISTIC / "card.json"  # the newest, so the active one
+    card = json.loads(path.read_text())
+    card["settings"]["averaged_from"] = ["run 1", "run 2", "run 3"]
+    path.write_text(json.dumps(card))
+    at = open_page("home")
+    assert not at.exception
+    assert any("the weights of 3 training runs averaged" in c.value for c in at.caption)
+
+
 def test_unreadable_model_folder_is_a_warning(copied_models):
     (copied_models / "half-copied").mkdir()
     at = open_page("home")
