@@ -6,9 +6,7 @@ import pytest
 from PIL import Image, ImageDraw
 
 from mnist_core.cli import main
-from mnist_core.data import MnistData
 from mnist_core.registry import Registry
-from tests.conftest import write_npz
 
 
 @pytest.fixture

@@ -8,7 +8,7 @@ from PIL import Image, ImageDraw, ImageFilter
 
 from mnist_core import preprocessing as pp
 from mnist_core.errors import ImageError
-from mnist_core.synthetic import STYLES, Style, sample_canvas
+from mnist_core.synthetic import STYLES, sample_canvas
 
 
 def canvas(mode="dark-on-light", size=280, brush=18, box=(90, 50, 190, 230)):
