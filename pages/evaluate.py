@@ -52,9 +52,9 @@ def metrics_row(ev: Evaluation, other: Evaluation | None = None) -> None:
                    delta_color="normal" if is_acc else "inverse", border=True)
 
 
-def curves(histories: dict, key: str) -> None:
+def curves(histories: dict, key: str, note: str = widgets.NO_HISTORY) -> None:
     if not any(h.get("loss") for h in histories.values()):
-        st.info("No training curves were recorded for this model.")
+        st.info(note)
         return
     if max(len(h.get("loss") or []) for h in histories.values()) == 1:
         st.caption("Trained for one epoch only, so each curve is a single point.")
@@ -223,7 +223,7 @@ if ev is None:
 metrics_row(ev)
 st.caption(f"Scored on {ev.test_count:,} test images the model never saw, and {ev.train_count:,} training images.")
 st.subheader("Training curves")
-curves({"": card.history}, key="eval")
+curves({"": card.history}, key="eval", note=widgets.no_history_note(card))
 tensorboard_hint(card)
 data = widgets.require_data()
 confusion_section(card, ev, data)

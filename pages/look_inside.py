@@ -100,4 +100,4 @@ with history:
         cols[1].plotly_chart(charts.history_figure({"": card.history}, "accuracy"), key="inside_acc")
         st.caption(f"{card.epochs_done} epochs; the dashed lines, when present, are the held-out validation data.")
     else:
-        st.info("This model has no recorded training history.")
+        st.info(widgets.no_history_note(card))

@@ -162,6 +162,23 @@ def preset_title(preset: str) -> str:
     return p.title if p else preset
 
 
+NO_HISTORY = "No training curves were recorded for this model."
+
+
+def averaged_runs(card: ModelCard) -> int:
+    """How many runs' weights this model averages (``python -m mnist_core average``); 0 for a trained model."""
+    runs = card.settings.get("averaged_from")
+    return len(runs) if isinstance(runs, list) else 0
+
+
+def no_history_note(card: ModelCard) -> str:
+    """Why a model shows no training curves: an average of runs has none of its own."""
+    if averaged_runs(card):
+        return (f"This model's weights are the mean of {averaged_runs(card)} training runs' weights, so it has "
+                "no training curves of its own.")
+    return NO_HISTORY
+
+
 def model_card(card: ModelCard, title: str | None = None) -> None:
     """Name, network, accuracy and when it was trained, in a bordered box."""
     with st.container(border=True):
@@ -176,9 +193,8 @@ def model_card(card: ModelCard, title: str | None = None) -> None:
         cols[1].metric("Epochs", f"{card.epochs_run:g}" if partial else f"{card.epochs_done}")
         cols[2].metric("Parameters", f"{card.parameters:,}" if card.parameters else "—")
         facts = [f"trained {format_when(card.created)}"]
-        runs = card.settings.get("averaged_from")
-        if isinstance(runs, list) and runs:
-            facts.append(f"the weights of {len(runs)} training runs averaged")
+        if averaged_runs(card):
+            facts.append(f"the weights of {averaged_runs(card)} training runs averaged")
         if card.train_seconds:
             facts.append(f"{card.train_seconds:.0f} s of training")
         if card.stopped_early:

@@ -172,16 +172,19 @@ def test_no_models_is_friendly(empty_models, page):
     assert any(link.label == "Train a model" for link in at.page_link)
 
 
-def test_a_models_card_says_when_its_weights_are_an_average_of_runs(copied_models):
-    import json
-
+def test_an_average_of_runs_says_so_on_its_card_and_why_it_has_no_curves(copied_models):
     path = copied_models / LOGISTIC / "card.json"  # the newest, so the active one
     card = json.loads(path.read_text())
     card["settings"]["averaged_from"] = ["run 1", "run 2", "run 3"]
+    card["history"] = {}
     path.write_text(json.dumps(card))
     at = open_page("home")
     assert not at.exception
     assert any("the weights of 3 training runs averaged" in c.value for c in at.caption)
+    for page in ("evaluate", "look_inside"):  # no curves, and the reason why
+        at = open_page(page)
+        assert not at.exception
+        assert any("the mean of 3 training runs' weights, so it has no training curves" in i.value for i in at.info)
 
 
 def test_unreadable_model_folder_is_a_warning(copied_models):
