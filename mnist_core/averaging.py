@@ -22,6 +22,18 @@ from .errors import ModelError
 from .registry import CARD_FILE, ModelCard, Registry, check_name, now_iso
 
 MIN_SOURCES = 2
+SOURCES_KEY, SEEDS_KEY = "averaged_from", "averaged_seeds"  # what an average's card adds to its settings
+
+
+def averaged_runs(card: ModelCard) -> int:
+    """How many runs' weights this model is the mean of; 0 for a model trained or fine-tuned as one."""
+    runs = card.settings.get(SOURCES_KEY)
+    return len(runs) if isinstance(runs, list) else 0
+
+
+def inherited_settings(card: ModelCard) -> dict:
+    """The settings a model made from this one (fine-tuned, say) carries on: not that this one was an average."""
+    return {k: v for k, v in card.settings.items() if k not in (SOURCES_KEY, SEEDS_KEY)}
 
 
 def check_count(count: int) -> None:
@@ -48,8 +60,8 @@ def average_weights(models: list) -> "keras.Model":  # noqa: F821 (keras is impo
 def averaged_card(cards: list[ModelCard], sources: list[str], metrics: dict, data: MnistData,
                   name: str) -> ModelCard:
     """The first source's settings, plus where the weights came from; training time is the runs' total."""
-    settings = {**cards[0].settings, "averaged_from": list(sources),
-                "averaged_seeds": [card.settings.get("seed") for card in cards]}
+    settings = {**inherited_settings(cards[0]), SOURCES_KEY: list(sources),
+                SEEDS_KEY: [card.settings.get("seed") for card in cards]}
     return ModelCard(
         name=name, preset=cards[0].preset, settings=settings, history={}, metrics=metrics,
         dataset=data.fingerprint, created=now_iso(), train_seconds=round(sum(c.train_seconds for c in cards), 2),

@@ -19,6 +19,7 @@ from typing import Callable
 
 import numpy as np
 
+from .averaging import inherited_settings
 from .data import MnistData, to_model_input
 from .drawings import Filter, arrays
 from .errors import DigitLabError
@@ -183,7 +184,7 @@ def finetune_and_save(registry: Registry, base: str, name: str, data: MnistData,
     metrics = evaluation.to_dict()
     metrics["finetune"] = {"base": base_card.name, **scores.to_dict()}
     card = card_for(result, metrics, data, name)
-    card.settings = {**base_card.settings, "finetune": (settings or FinetuneSettings()).__dict__}
+    card.settings = {**inherited_settings(base_card), "finetune": (settings or FinetuneSettings()).__dict__}
     card.history = result.history
     if before_save is not None and not before_save():
         raise FinetuneError("This run was given up while it trained (its worker had stopped answering); "

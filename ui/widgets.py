@@ -7,6 +7,7 @@ from typing import Sequence
 import numpy as np
 import streamlit as st
 
+from mnist_core.averaging import averaged_runs
 from mnist_core.data import ENV_VAR, MnistData
 from mnist_core.errors import DatasetError, DigitLabError
 from mnist_core.preprocessing import WORKING_SIDE, display_image
@@ -163,12 +164,6 @@ def preset_title(preset: str) -> str:
 
 
 NO_HISTORY = "No training curves were recorded for this model."
-
-
-def averaged_runs(card: ModelCard) -> int:
-    """How many runs' weights this model averages (``python -m mnist_core average``); 0 for a trained model."""
-    runs = card.settings.get("averaged_from")
-    return len(runs) if isinstance(runs, list) else 0
 
 
 def no_history_note(card: ModelCard) -> str:

@@ -93,3 +93,17 @@ def test_cli_average_saves_and_refuses_in_one_line(registry, tiny_npz, capsys):
     err = capsys.readouterr().err
     assert err.startswith("error: Only networks of one preset") and err.count("\n") == 1
     assert "x" not in Registry(root, shipped=None).names()
+
+
+def test_a_model_fine_tuned_from_an_average_is_not_called_an_average(registry, tiny_data, sqlite_url):
+    from mnist_core import drawings
+    from mnist_core.averaging import averaged_runs
+    from mnist_core.finetune import FinetuneSettings, finetune_and_save
+
+    mean = average_and_save(["run a", "run b"], registry, "mean", tiny_data)
+    assert averaged_runs(mean) == 2
+    drawings.import_arrays(tiny_data.x_test[:40], tiny_data.y_test[:40], url=sqlite_url)
+    quick = FinetuneSettings(epochs=1, class_per_epoch=100, replay_per_epoch=100)
+    tuned = finetune_and_save(registry, "mean", "tuned", tiny_data, quick, url=sqlite_url)
+    assert averaged_runs(tuned) == 0 and averaged_runs(registry.card("tuned")) == 0
+    assert tuned.metrics["finetune"]["base"] == "mean" and tuned.settings["seed"] == 1
