@@ -40,6 +40,8 @@ from mnist_core.registry import (CARD_FILE, DEFAULT_MODEL, MODEL_FILE, ModelCard
                                  load_model_file)
 from mnist_core.usps import load_usps_part
 
+TABLET_BENCHMARK_POINTS = 8  # a digit recorded as one trajectory keeps this many points (UCI's pen digits: 8)
+
 
 def _pct(value: float | None) -> str:
     return "   -  " if value is None else f"{value:6.2%}"
@@ -99,6 +101,7 @@ def reporting_sets(writers: int) -> list[DigitSet]:
             DigitSet("MNIST test made as coarse as optdigits, 8x8", scan_frames(as_optdigits(data.x_test)), data.y_test),
             held_out_pen(writers, 6, "canvas"), held_out_pen(writers, 3, "scan"),
             held_out_pen(writers, 6, "canvas", fast=True), held_out_pen(writers, 6, "canvas", fast=True, joined=True),
+            held_out_pen(writers, 6, "canvas", tablet=TABLET_BENCHMARK_POINTS),
             held_out_pen(writers, 3, "photo"),  # the scans again, photographed in uneven light
             # styles no training set draws: reported, never looked at while choosing
             held_out_pen(writers, 3, "canvas", unseen=True), held_out_pen(writers, 2, "scan", unseen=True),
@@ -115,7 +118,9 @@ def development_sets() -> list[DigitSet]:
             *_usps("USPS rows kept out of training", "calibration", coarse=True),
             DigitSet("calibration writers", *handwriting_mnist(3000, first_seed=CALIBRATION_SEED)),
             held_out_pen(50, 6, "canvas", fast=True, first_seed=CALIBRATION_SEED, who="calibration"),
-            held_out_pen(50, 6, "canvas", fast=True, first_seed=CALIBRATION_SEED, who="calibration", joined=True)]
+            held_out_pen(50, 6, "canvas", fast=True, first_seed=CALIBRATION_SEED, who="calibration", joined=True),
+            held_out_pen(50, 6, "canvas", first_seed=CALIBRATION_SEED, who="calibration",
+                         tablet=TABLET_BENCHMARK_POINTS)]
 
 
 def with_stretched(sets: list[DigitSet]) -> list[DigitSet]:

@@ -19,7 +19,8 @@ from .errors import DigitLabError
 PRESET_OPTIONS = {
     "epochs": int, "batch_size": int, "learning_rate": float, "optimizer": str, "dropout": float,
     "activation": str, "validation_split": float, "seed": int, "train_limit": int, "synthetic_fraction": float,
-    "pen_fraction": float, "box_fraction": float, "coarse_fraction": float, "usps_copies": int,
+    "pen_fraction": float, "box_fraction": float, "coarse_fraction": float, "tablet_fraction": float,
+    "usps_copies": int,
 }
 
 

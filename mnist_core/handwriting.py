@@ -49,6 +49,8 @@ TRAIN_CANVAS = 140  # smaller canvases preprocess faster and look the same at 28
 FAST_POINTS = (6, 16)  # points per stroke when a stroke is sampled slowly (fast_strokes)
 FAST_SHARE = 0.25  # share of training canvas digits and non-digits written that way
 JOINED_SHARE = 0.5  # share of those fast ones whose points are joined as the Draw page's canvas joins them
+TABLET_POINTS = (8, 24)  # points a tablet's resampled recording keeps of a whole digit (tablet_trajectory)
+TABLET_SEED = 1_000_000  # the training writers whose digits are recorded that way (tablet_fraction)
 Variant = Callable[[np.random.Generator], list[Stroke]]
 
 
@@ -399,6 +401,36 @@ def canvas_joined(points: np.ndarray, steps: int = 8) -> np.ndarray:
     return np.concatenate(out)
 
 
+def tablet_trajectory(strokes: list[np.ndarray], points: int) -> list[np.ndarray]:
+    """The digit as one trajectory of `points` points evenly spaced along it, pen lifts joined by straight lines.
+
+    Some tablets and the files they write keep a digit as one list of pen
+    positions without pen lifts, resampled to a fixed number of points spaced
+    evenly along the path (UCI's pen-based digits keep 8). Drawn again, a 4's
+    two strokes become one with a line from the end of the first to the start
+    of the second, a 5's hat is tied to its belly, and every curve is a few
+    straight segments.
+    """
+    path = np.concatenate([np.asarray(stroke, np.float64) for stroke in strokes])
+    dist = _along(path)
+    if len(path) < 2 or dist[-1] <= 0:
+        return [path]
+    s = np.linspace(0, dist[-1], points)
+    return [np.stack([np.interp(s, dist, path[:, 0]), np.interp(s, dist, path[:, 1])], axis=1)]
+
+
+def _canvas_strokes(strokes: list[np.ndarray], r: np.random.Generator, fast: float, joined: float,
+                    tablet: float, tablet_points: tuple[int, int]) -> list[np.ndarray]:
+    """A `tablet` share recorded as one trajectory (:func:`tablet_trajectory`), the rest :func:`sometimes_fast`.
+
+    With `tablet` 0 nothing more is drawn from `r`, so sets made before tablets existed stay the same.
+    """
+    if tablet >= 1 or (tablet and r.random() < tablet):
+        low, high = tablet_points
+        return tablet_trajectory(strokes, low if low == high else int(r.integers(low, high + 1)))
+    return sometimes_fast(strokes, fast, r, joined)
+
+
 def sometimes_fast(strokes: list[np.ndarray], share: float, r: np.random.Generator,
                    joined: float = 0.0) -> list[np.ndarray]:
     """:func:`fast_strokes` for a `share` of drawings, and a `joined` share of those :func:`canvas_joined`.
@@ -573,14 +605,17 @@ PAPER_KINDS = {"scan": scan_image, "photo": photo_image}  # renderings of pen on
 
 def writer_digits(first_seed: int, writers: int, per_digit: int, kinds: tuple[str, ...] = ("canvas", "scan"),
                   canvas: int = TRAIN_CANVAS, styles: tuple[Style, ...] | None = None, fast: float = 0.0,
-                  joined: float = 0.0, catalogue: dict[int, list[Variant]] | None = None):
+                  joined: float = 0.0, catalogue: dict[int, list[Variant]] | None = None, tablet: float = 0.0,
+                  tablet_points: tuple[int, int] = TABLET_POINTS):
     """Yield (writer seed, kind, style name, digit, image) for `writers` writers from `first_seed`.
 
     Each writer writes every digit `per_digit` times per kind ("canvas", "scan",
     or "photo": a scan in uneven light, never trained on); canvas styles
     cycle through `styles` (default: the varied training style). A `fast`
     share of the canvas digits is sampled slowly, and a `joined` share of
-    those joined as the Draw page's canvas joins points (:func:`sometimes_fast`).
+    those joined as the Draw page's canvas joins points (:func:`sometimes_fast`);
+    a `tablet` share of canvas digits is instead recorded as one trajectory of
+    `tablet_points` points (:func:`tablet_trajectory`).
     `catalogue` writes its variants instead of the trained ones
     (:data:`UNSEEN_VARIANTS`: to measure, never to train).
     """
@@ -595,7 +630,7 @@ def writer_digits(first_seed: int, writers: int, per_digit: int, kinds: tuple[st
                     if kind in PAPER_KINDS:
                         yield seed, kind, kind, digit, PAPER_KINDS[kind](strokes, writer, r)
                     else:
-                        strokes = sometimes_fast(strokes, fast, r, joined)
+                        strokes = _canvas_strokes(strokes, r, fast, joined, tablet, tablet_points)
                         style = styles[(k * 10 + digit) % len(styles)]
                         yield seed, kind, style.name, digit, canvas_image(strokes, style, r, canvas)
 
@@ -613,11 +648,13 @@ def to_mnist_layout(images) -> tuple[np.ndarray, np.ndarray]:
 
 
 def handwriting_mnist(count: int, first_seed: int = TRAIN_SEED, per_writer: int = 40,
-                      fast: float = 0.0, joined: float = 0.0) -> tuple[np.ndarray, np.ndarray]:
-    """`count` digits (about half canvas, half scan) from consecutive writers, in MNIST layout, with labels."""
-    per_digit = max(1, per_writer // 20)
-    writers = int(math.ceil(count / (per_digit * 20)))
-    items = list(writer_digits(first_seed, writers, per_digit, fast=fast, joined=joined))[:count]
+                      fast: float = 0.0, joined: float = 0.0, kinds: tuple[str, ...] = ("canvas", "scan"),
+                      tablet: float = 0.0) -> tuple[np.ndarray, np.ndarray]:
+    """`count` digits (by default about half canvas, half scan) from consecutive writers, in MNIST layout."""
+    per_digit = max(1, per_writer // (10 * len(kinds)))
+    writers = int(math.ceil(count / (per_digit * 10 * len(kinds))))
+    items = list(writer_digits(first_seed, writers, per_digit, kinds, fast=fast, joined=joined,
+                               tablet=tablet))[:count]
     images, empty = to_mnist_layout(item[4] for item in items)
     labels = np.array([item[3] for item in items], np.uint8)
     return images[~empty], labels[~empty]

@@ -48,7 +48,7 @@ class SetResult:
 
 def held_out_pen(writers: int = 60, per_digit: int = 6, kind: str = "canvas", fast: bool = False,
                  first_seed: int = HELD_OUT_SEED, who: str = "held-out", joined: bool = False,
-                 unseen: bool = False) -> DigitSet:
+                 unseen: bool = False, tablet: int = 0) -> DigitSet:
     """Held-out writers' digits: on the canvas (cycling through the six styles), scanned, photographed, or `fast`.
 
     `fast` samples every canvas stroke slowly (`handwriting.fast_strokes`);
@@ -56,14 +56,18 @@ def held_out_pen(writers: int = 60, per_digit: int = 6, kind: str = "canvas", fa
     (`handwriting.canvas_joined`): the same digits, as the page would see them.
     `first_seed` and `who` make the same set from other writers (calibration
     writers for development). `unseen` writes styles no training set draws
-    (`handwriting.UNSEEN_VARIANTS`) instead of the trained ones.
+    (`handwriting.UNSEEN_VARIANTS`) instead of the trained ones. `tablet` N
+    records every canvas digit as one trajectory of N points instead
+    (`handwriting.tablet_trajectory`), as some tablets store a digit.
     """
     items = list(writer_digits(first_seed, writers, per_digit, kinds=(kind,), canvas=CANVAS,
                                styles=benchmark_styles(), fast=1.0 if fast else 0.0, joined=1.0 if joined else 0.0,
-                               catalogue=UNSEEN_VARIANTS if unseen else None))
+                               catalogue=UNSEEN_VARIANTS if unseen else None, tablet=1.0 if tablet else 0.0,
+                               tablet_points=(tablet, tablet)))
     x, empty = to_mnist_layout(item[4] for item in items)
     y = np.array([item[3] for item in items], np.uint8)
     how = ", fast strokes" + (" joined as the canvas joins them" if joined else "") if fast else ""
+    how += f", one trajectory of {tablet} points" if tablet else ""
     styles = ", styles no training set draws" if unseen else ""
     return DigitSet(f"{who} writers{styles}, {kind}{how}", x[~empty], y[~empty])
 

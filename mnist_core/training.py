@@ -146,7 +146,8 @@ def prepare_arrays(preset: Preset, settings: TrainSettings, data: MnistData) -> 
 
 
 def _add_other_writers(x: np.ndarray, y: np.ndarray, settings: TrainSettings) -> tuple[np.ndarray, np.ndarray]:
-    """Generated writers' pen digits, USPS's training rows, box-normalised and coarse copies, shuffled into MNIST's."""
+    """Generated writers' pen digits, USPS's training rows, box-normalised and coarse copies and digits recorded
+    as tablet trajectories, shuffled into MNIST's."""
     extra_x, extra_y = [x], [y]
     if settings.pen_fraction > 0:
         from .handwriting import FAST_SHARE, JOINED_SHARE, TRAIN_SEED, handwriting_mnist
@@ -176,6 +177,13 @@ def _add_other_writers(x: np.ndarray, y: np.ndarray, settings: TrainSettings) ->
         rows = _copied_rows(len(x), settings.coarse_fraction, len(pool_x), settings.seed + 5)
         extra_x.append(scan_frames(as_optdigits(pool_x[rows])))
         extra_y.append(pool_y[rows])
+    if settings.tablet_fraction > 0:  # other writers again, each digit recorded as one resampled trajectory
+        from .handwriting import TABLET_SEED, handwriting_mnist
+
+        tx, ty = handwriting_mnist(int(len(x) * settings.tablet_fraction), first_seed=TABLET_SEED + settings.seed,
+                                   kinds=("canvas",), tablet=1.0)
+        extra_x.append(tx)
+        extra_y.append(ty)
     if len(extra_x) == 1:
         return x, y
     x, y = np.concatenate(extra_x), np.concatenate(extra_y)

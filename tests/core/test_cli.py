@@ -37,9 +37,11 @@ def test_train_settings_from_options(npz, models_dir):
     assert card.settings["hidden_units"] == [16, 8] and card.settings["batch_size"] == 64
 
 
-@pytest.mark.parametrize("setting, share, wrong", [("box_fraction", "0.5", "2"), ("coarse_fraction", "0.25", "-1")])
+@pytest.mark.parametrize("setting, share, wrong", [("box_fraction", "0.5", "2"), ("coarse_fraction", "0.25", "-1"),
+                                                   ("tablet_fraction", "0.05", "1.5")])
 def test_train_takes_copies_from_the_command_line(npz, models_dir, capsys, setting, share, wrong):
-    """Stretched copies (--box-fraction) and copies made as coarse as optdigits (--coarse-fraction)."""
+    """Stretched copies (--box-fraction), copies made as coarse as optdigits (--coarse-fraction) and digits
+    recorded as tablet trajectories (--tablet-fraction)."""
     flag = "--" + setting.replace("_", "-")
     assert main(["train", "--preset", "mlp-128-64", "--epochs", "1", flag, share, "--name", "copied",
                  "--data", str(npz)]) == 0

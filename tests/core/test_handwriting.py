@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from mnist_core.handwriting import (CALIBRATION_SEED, FAST_POINTS, HELD_OUT_SEED, UNSEEN_VARIANTS, VARIANTS, Writer,
-                                    canvas_image, canvas_joined, fast_strokes, handwriting_mnist, photo_image,
-                                    scan_image, to_mnist_layout, writer_digits)
+from mnist_core.handwriting import (CALIBRATION_SEED, FAST_POINTS, HELD_OUT_SEED, TABLET_SEED, UNSEEN_VARIANTS,
+                                    VARIANTS, Writer, canvas_image, canvas_joined, fast_strokes, handwriting_mnist,
+                                    photo_image, scan_image, tablet_trajectory, to_mnist_layout, writer_digits)
 from mnist_core.handwriting_benchmark import held_out_pen
 from mnist_core.preprocessing import preprocess
 from mnist_core.synthetic import STYLES, place
@@ -100,8 +100,9 @@ def test_handwriting_mnist_gives_mnist_layout_digits():
 
 
 def test_seed_ranges_for_training_calibration_and_report_do_not_overlap():
-    # training draws writers from 0 upwards (a few thousand at most), the detector from 100,000 and 200,000
-    assert 300_000 < HELD_OUT_SEED < CALIBRATION_SEED
+    # training draws writers from 0 upwards (a few thousand at most), the detector from 100,000 and 200,000,
+    # tablet recordings from 1,000,000
+    assert 300_000 < TABLET_SEED < TABLET_SEED + 10_000 < HELD_OUT_SEED < CALIBRATION_SEED
 
 
 def test_a_fast_stroke_is_a_few_points_that_bunch_at_the_ends():
@@ -177,3 +178,32 @@ def test_joined_fast_digits_are_the_same_fast_digits_as_the_canvas_would_draw_th
     assert sum(not np.array_equal(a[4], b[4]) for a, b in zip(fast, joined)) >= len(fast) // 2
     half = list(writer_digits(40, 2, 1, kinds=("canvas",), canvas=96, fast=1.0, joined=0.5))
     assert [item[:4] for item in half] == [item[:4] for item in fast]
+
+
+def test_a_tablet_trajectory_is_one_stroke_of_evenly_spaced_points_with_the_pen_lifts_joined():
+    first, second = np.array([[0.0, 0.0], [0.0, 1.0]]), np.array([[1.0, 0.0], [1.0, 1.0]])
+    (path,) = tablet_trajectory([first, second], 8)
+    assert len(path) == 8
+    np.testing.assert_allclose(path[[0, -1]], [[0.0, 0.0], [1.0, 1.0]])  # the first stroke's start, the last's end
+    # the path is 1 down, sqrt(2) along the pen lift's line back to the top, 1 down again: 7 equal parts of it
+    along = np.linspace(0, 2 + np.sqrt(2), 8)
+    on_lift = (along > 1) & (along < 1 + np.sqrt(2))
+    np.testing.assert_allclose(path[on_lift][:, 0], (along[on_lift] - 1) / np.sqrt(2))
+    np.testing.assert_allclose(path[~on_lift][:, 0], np.where(along[~on_lift] <= 1, 0.0, 1.0))
+    (line,) = tablet_trajectory([np.array([[0.0, 0.0], [0.0, 0.1], [0.0, 1.0]])], 5)
+    np.testing.assert_allclose(line[:, 1], [0.0, 0.25, 0.5, 0.75, 1.0])  # evenly spaced, wherever the pen was
+    (dot,) = tablet_trajectory([np.array([[0.3, 0.3], [0.3, 0.3]])], 8)
+    assert np.allclose(dot, 0.3)  # a dot stays a dot
+
+
+def test_tablet_digits_are_canvas_digits_recorded_as_one_trajectory_and_only_when_asked():
+    plain = list(writer_digits(40, 2, 1, kinds=("canvas",), canvas=96))
+    assert all(np.array_equal(a[4], b[4]) for a, b in zip(plain, writer_digits(40, 2, 1, kinds=("canvas",),
+                                                                               canvas=96, tablet=0.0)))
+    tablet = list(writer_digits(40, 2, 1, kinds=("canvas",), canvas=96, tablet=1.0, tablet_points=(8, 8)))
+    assert [item[3] for item in tablet] == [item[3] for item in plain]
+    assert all(not np.array_equal(a[4], b[4]) for a, b in zip(plain, tablet))
+    x, y = handwriting_mnist(40, first_seed=TABLET_SEED, kinds=("canvas",), tablet=1.0)
+    assert x.shape == (40, 28, 28) and set(np.unique(y)) == set(range(10))
+    named = held_out_pen(1, 1, "canvas", tablet=8)
+    assert named.name == "held-out writers, canvas, one trajectory of 8 points" and len(named.y) == 10

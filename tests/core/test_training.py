@@ -160,6 +160,17 @@ def test_box_normalised_copies_join_the_training_set_with_their_labels(tiny_data
     assert wider >= 40  # stretched to a square box: as wide as tall, 1s included
 
 
+def test_tablet_digits_join_the_training_set_and_leave_the_rest_alone(tiny_data):
+    plain = prepare_arrays(get_preset("mlp-128-64"), quick("mlp-128-64", train_limit=200), tiny_data)
+    x, y = prepare_arrays(get_preset("mlp-128-64"), quick("mlp-128-64", train_limit=200, tablet_fraction=0.1),
+                          tiny_data)
+    assert len(x) == len(y) == 220
+    before = {img.tobytes() for img in plain[0]}
+    added = [i for i, img in enumerate(x) if img.tobytes() not in before]
+    assert len(added) == 20 and {img.tobytes() for img in plain[0]} <= {img.tobytes() for img in x}
+    assert set(np.argmax(y[added], axis=1) if y.ndim == 2 else y[added]) <= set(range(10))
+
+
 def test_coarse_copies_join_the_training_set_with_their_labels_and_leave_the_rest_alone(tiny_data):
     plain = prepare_arrays(get_preset("mlp-128-64"), quick("mlp-128-64", train_limit=200), tiny_data)
     boxed = prepare_arrays(get_preset("mlp-128-64"), quick("mlp-128-64", train_limit=200, box_fraction=0.25), tiny_data)
