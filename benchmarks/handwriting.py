@@ -164,6 +164,10 @@ def main() -> int:
         print_declines(detector, *held_out_negatives(args.negative_writers // 2, first_seed=first, fast=True,
                                                      joined=True),
                        "the same, joined as the Draw page's canvas joins them", least=6)
+        print_declines(detector, *held_out_negatives(args.negative_writers // 2, first_seed=first,
+                                                     tablet=TABLET_BENCHMARK_POINTS),
+                       f"the same writers' non-digits recorded as one trajectory of {TABLET_BENCHMARK_POINTS} points",
+                       least=6)
         if not args.development:  # kinds no detector trains on: reported, never looked at while choosing
             print_declines(detector, *held_out_negatives(args.negative_writers // 2, first_seed=first,
                                                          catalogue=UNSEEN),

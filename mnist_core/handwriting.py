@@ -419,8 +419,8 @@ def tablet_trajectory(strokes: list[np.ndarray], points: int) -> list[np.ndarray
     return [np.stack([np.interp(s, dist, path[:, 0]), np.interp(s, dist, path[:, 1])], axis=1)]
 
 
-def _canvas_strokes(strokes: list[np.ndarray], r: np.random.Generator, fast: float, joined: float,
-                    tablet: float, tablet_points: tuple[int, int]) -> list[np.ndarray]:
+def canvas_strokes(strokes: list[np.ndarray], r: np.random.Generator, fast: float, joined: float,
+                   tablet: float = 0.0, tablet_points: tuple[int, int] = TABLET_POINTS) -> list[np.ndarray]:
     """A `tablet` share recorded as one trajectory (:func:`tablet_trajectory`), the rest :func:`sometimes_fast`.
 
     With `tablet` 0 nothing more is drawn from `r`, so sets made before tablets existed stay the same.
@@ -630,7 +630,7 @@ def writer_digits(first_seed: int, writers: int, per_digit: int, kinds: tuple[st
                     if kind in PAPER_KINDS:
                         yield seed, kind, kind, digit, PAPER_KINDS[kind](strokes, writer, r)
                     else:
-                        strokes = _canvas_strokes(strokes, r, fast, joined, tablet, tablet_points)
+                        strokes = canvas_strokes(strokes, r, fast, joined, tablet, tablet_points)
                         style = styles[(k * 10 + digit) % len(styles)]
                         yield seed, kind, style.name, digit, canvas_image(strokes, style, r, canvas)
 

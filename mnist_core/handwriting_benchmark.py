@@ -81,14 +81,16 @@ def box_normalised_set(digits: DigitSet) -> DigitSet:
 
 def held_out_negatives(writers: int = 100, per_writer: int = 10, first_seed: int = HELD_OUT_SEED,
                        fast: bool = False, catalogue: dict | None = None,
-                       joined: bool = False) -> tuple[np.ndarray, list[str]]:
+                       joined: bool = False, tablet: int = 0) -> tuple[np.ndarray, list[str]]:
     """Non-digits by the held-out writers (canvas styles and scans, or canvas drawn `fast`), and what each is.
 
     `joined` joins the fast ones' points as the Draw page's canvas does (the same drawings);
+    `tablet` N records the canvas ones as one trajectory of N points instead;
     `catalogue` draws other kinds than the trained ones (`not_digits.UNSEEN`)."""
-    kinds = ("canvas",) if fast else ("canvas", "scan")
+    kinds = ("canvas",) if fast or tablet else ("canvas", "scan")
     items = list(non_digits(first_seed, writers, per_writer, kinds=kinds, canvas=CANVAS, styles=benchmark_styles(),
-                            fast=1.0 if fast else 0.0, catalogue=catalogue, joined=1.0 if joined else 0.0))
+                            fast=1.0 if fast else 0.0, catalogue=catalogue, joined=1.0 if joined else 0.0,
+                            tablet=1.0 if tablet else 0.0, tablet_points=(tablet, tablet)))
     x, empty = to_mnist_layout(item[3] for item in items)
     names = [item[1] for item, e in zip(items, empty) if not e]
     return x[~empty], names

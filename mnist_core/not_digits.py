@@ -32,7 +32,7 @@ from typing import Callable
 
 import numpy as np
 
-from .handwriting import TRAIN_STYLE, Writer, canvas_image, scan_image, sometimes_fast
+from .handwriting import TABLET_POINTS, TRAIN_STYLE, Writer, canvas_image, canvas_strokes, scan_image
 from .synthetic import Stroke, _arc
 
 Shape = Callable[[np.random.Generator], list[Stroke]]
@@ -331,12 +331,14 @@ UNSEEN: dict[str, Shape] = {
 
 def non_digits(first_seed: int, writers: int, per_writer: int, kinds: tuple[str, ...] = ("canvas", "scan"),
                canvas: int = 140, styles=None, emphasis: dict[str, float] | None = None, fast: float = 0.0,
-               catalogue: dict[str, Shape] | None = None, joined: float = 0.0):
+               catalogue: dict[str, Shape] | None = None, joined: float = 0.0, tablet: float = 0.0,
+               tablet_points: tuple[int, int] = TABLET_POINTS):
     """Yield (writer seed, what, rendering, image): each writer draws `per_writer` random non-digits per rendering.
 
     `emphasis` draws some kinds more often (kind -> weight, 1 for the others); held-out sets leave it out.
     A `fast` share of the canvas ones is sampled slowly, and a `joined` share of those joined as the Draw
-    page's canvas joins points, like the digits (`handwriting.writer_digits`).
+    page's canvas joins points, like the digits (`handwriting.writer_digits`); a `tablet` share is recorded
+    as one trajectory of `tablet_points` points instead (a square kept by a tablet is still a square).
     `catalogue` draws from other kinds than :data:`KINDS` (:data:`UNSEEN`, to measure, never to train).
     """
     catalogue = catalogue or KINDS
@@ -356,7 +358,7 @@ def non_digits(first_seed: int, writers: int, per_writer: int, kinds: tuple[str,
                 if kind == "scan":
                     yield seed, name, "scan", scan_image(strokes, writer, r)
                 else:
-                    strokes = sometimes_fast(strokes, fast, r, joined)
+                    strokes = canvas_strokes(strokes, r, fast, joined, tablet, tablet_points)
                     style = styles[k % len(styles)]
                     yield seed, name, style.name, canvas_image(strokes, style, r, canvas)
 

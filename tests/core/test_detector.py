@@ -123,10 +123,10 @@ def test_training_data_also_shows_digits_and_non_digits_stretched_to_their_frame
     assert negatives > 4 * 14  # the writers' non-digits and their stretched copies
 
 
-def test_training_data_has_digits_and_non_digits_drawn_fast(real_data, monkeypatch):
+def test_training_data_has_digits_and_non_digits_drawn_fast_and_recorded_by_a_tablet(real_data, monkeypatch):
     import mnist_core.handwriting as handwriting
     import mnist_core.not_digits as not_digits
-    from mnist_core.detector import training_data
+    from mnist_core.detector import TABLET_SHARE, training_data
 
     asked = {}
 
@@ -134,14 +134,15 @@ def test_training_data_has_digits_and_non_digits_drawn_fast(real_data, monkeypat
         real = getattr(module, name)
 
         def call(*args, **kwargs):
-            asked[name] = kwargs.get("fast", 0.0)
+            asked[name] = (kwargs.get("fast", 0.0), kwargs.get("tablet", 0.0))
             return real(*args, **kwargs)
         monkeypatch.setattr(module, name, call)
 
     recording(handwriting, "writer_digits")
     recording(not_digits, "non_digits")
     training_data(real_data.x_train, real_data.y_train, mnist_count=100, pen_writers=2, negative_writers=2)
-    assert asked == {"writer_digits": handwriting.FAST_SHARE, "non_digits": handwriting.FAST_SHARE}
+    both = (handwriting.FAST_SHARE, TABLET_SHARE)
+    assert asked == {"writer_digits": both, "non_digits": both} and 0 < TABLET_SHARE < 0.5
 
 
 def test_a_solid_block_is_not_taken_as_a_stretched_digit(real_data):

@@ -118,3 +118,12 @@ def test_fast_non_digits_can_be_joined_as_the_draw_pages_canvas_joins_them():
     joined = list(non_digits(60, 2, 3, kinds=("canvas",), canvas=96, fast=1.0, joined=1.0))
     assert [item[:3] for item in joined] == [item[:3] for item in fast]  # the same drawings, joined otherwise
     assert sum(not np.array_equal(a[3], b[3]) for a, b in zip(fast, joined)) >= 4
+
+
+def test_non_digits_can_be_recorded_as_one_tablet_trajectory_like_the_digits():
+    plain = list(non_digits(60, 2, 3, kinds=("canvas",), canvas=96))
+    tablet = list(non_digits(60, 2, 3, kinds=("canvas",), canvas=96, tablet=1.0, tablet_points=(8, 8)))
+    assert [item[:3] for item in tablet] == [item[:3] for item in plain]  # the same drawings, recorded otherwise
+    assert sum(not np.array_equal(a[3], b[3]) for a, b in zip(plain, tablet)) >= 5
+    scans = list(non_digits(60, 2, 3, kinds=("scan",), tablet=1.0))  # ink on paper is never a tablet recording
+    assert all(np.array_equal(a[3], b[3]) for a, b in zip(scans, non_digits(60, 2, 3, kinds=("scan",))))
