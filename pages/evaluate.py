@@ -70,7 +70,9 @@ def tensorboard_hint(card) -> None:
     """The exact command that opens this model's TensorBoard logs, or why there are none."""
     folder = resources.get_registry().folder(card.name)
     if not tensorboard_logs.has_logs(folder):
-        st.caption("This model was saved without TensorBoard logs; models trained now get them.")
+        st.caption("Its weights are an average of runs, which has no TensorBoard logs of its own."
+                   if widgets.averaged_runs(card) else
+                   "This model was saved without TensorBoard logs; models trained now get them.")
         return
     st.caption("Every epoch's scalars and weight histograms are in TensorBoard, on the computer running Digit Lab:")
     st.code(tensorboard_logs.command(folder), language="bash")

@@ -1,9 +1,11 @@
 """Home, Evaluate, Mistakes and Dataset pages, plus the missing-dataset and no-model paths."""
 
 import json
+import shutil
 
 import pytest
 
+from mnist_core.tensorboard_logs import LOGS_FOLDER
 from tests.app.apptools import LOGISTIC, QUICK, REPO, open_page, page_text
 from ui import navigation
 
@@ -178,6 +180,7 @@ def test_an_average_of_runs_says_so_on_its_card_and_why_it_has_no_curves(copied_
     card["settings"]["averaged_from"] = ["run 1", "run 2", "run 3"]
     card["history"] = {}
     path.write_text(json.dumps(card))
+    shutil.rmtree(path.parent / LOGS_FOLDER, ignore_errors=True)  # an average is saved without logs of its own
     at = open_page("home")
     assert not at.exception
     assert any("the weights of 3 training runs averaged" in c.value for c in at.caption)
@@ -185,6 +188,8 @@ def test_an_average_of_runs_says_so_on_its_card_and_why_it_has_no_curves(copied_
         at = open_page(page)
         assert not at.exception
         assert any("the mean of 3 training runs' weights, so it has no training curves" in i.value for i in at.info)
+        if page == "evaluate":
+            assert any("an average of runs, which has no TensorBoard logs" in c.value for c in at.caption)
 
 
 def test_unreadable_model_folder_is_a_warning(copied_models):
