@@ -118,7 +118,8 @@ def test_server_killed_while_training_leaves_the_run_going(server):
     before = store.latest()
     assert before.status == "running"
     wait_until(lambda: store.latest().fraction > before.fraction, 60, "the run to go on without its server")
-    assert store.request_stop(before.run_id)  # Stop from anywhere else (another replica, here the test)
+    # Stop from anywhere else (another replica, here the test); if the run ended meanwhile, say how
+    assert store.request_stop(before.run_id), f"the run was no longer running: {store.latest()}"
     state = wait_until(lambda: (s := store.latest()) and not s.active and s, 60, "the run to stop")
     assert state.status == "stopped" and "nothing was saved" in state.message  # the Trainer unticks "keep"
     assert assert_registry_consistent(server.models_dir) == []
