@@ -84,9 +84,7 @@ def average_and_save(sources: list[str], registry: Registry, name: str, data: Mn
 
     ``target`` is where it is saved (default: ``registry``); the shipped model is made into a bare folder.
     """
-    from .calibration import calibrate
-    from .evaluation import evaluate
-    from .predictor import Predictor
+    from .workflow import calibrate_and_score
 
     target = target or registry
     check_count(len(sources))
@@ -98,10 +96,7 @@ def average_and_save(sources: list[str], registry: Registry, name: str, data: Mn
     if len(presets) > 1:
         raise ModelError(f"Only networks of one preset can be averaged; these are {', '.join(sorted(presets))}.")
     model = average_weights(list(models))
-    predictor = Predictor(model)
-    calibration = calibrate(predictor)
-    predictor.temperature = calibration["temperature"]
-    evaluation, arrays = evaluate(predictor, data)
+    calibration, evaluation, arrays = calibrate_and_score(model, data)
     card = averaged_card(list(cards), sources, evaluation.to_dict(), data, name)
     card.calibration = calibration
     target.save(name, model, card, arrays, overwrite=overwrite)

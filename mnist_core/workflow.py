@@ -5,9 +5,11 @@ from __future__ import annotations
 import threading
 from typing import Callable
 
+import numpy as np
+
 from .data import MnistData
 from .errors import DigitLabError
-from .evaluation import evaluate
+from .evaluation import Evaluation, evaluate
 from .predictor import Predictor
 from .registry import ModelCard, Registry, now_iso
 from .settings import TrainSettings
@@ -24,6 +26,17 @@ def card_for(result: TrainResult, metrics: dict, data: MnistData, name: str) -> 
     )
 
 
+def calibrate_and_score(model, data: MnistData) -> tuple[dict, Evaluation, dict[str, np.ndarray]]:
+    """Fit the model's temperature, then score it with it: what every new model's card and arrays hold."""
+    from .calibration import calibrate
+
+    predictor = Predictor(model)
+    calibration = calibrate(predictor)
+    predictor.temperature = calibration["temperature"]
+    evaluation, arrays = evaluate(predictor, data)
+    return calibration, evaluation, arrays
+
+
 def evaluate_and_save(result: TrainResult, data: MnistData, registry: Registry, name: str,
                       overwrite: bool = False, rename_if_taken: bool = False) -> ModelCard:
     """Calibrate and score the trained model once, and store it with its card, atomically.
@@ -31,12 +44,7 @@ def evaluate_and_save(result: TrainResult, data: MnistData, registry: Registry, 
     With ``rename_if_taken`` a name taken while the model trained does not throw
     the run away: the card comes back with the free name it was saved under.
     """
-    from .calibration import calibrate
-
-    predictor = Predictor(result.model)
-    calibration = calibrate(predictor)
-    predictor.temperature = calibration["temperature"]
-    evaluation, arrays = evaluate(predictor, data)
+    calibration, evaluation, arrays = calibrate_and_score(result.model, data)
     card = card_for(result, evaluation.to_dict(), data, name)
     card.calibration = calibration
     registry.save(name, result.model, card, arrays, overwrite=overwrite, rename_if_taken=rename_if_taken,
