@@ -144,6 +144,14 @@ def _registry(args: argparse.Namespace, root: str | None = None):
     return Registry(root or args.models_dir)
 
 
+def _output_registry(args: argparse.Namespace):
+    """Where a new model goes: ``--output`` (a bare folder, used for the shipped model) or the registry."""
+    registry = _registry(args, args.output)
+    if args.output:
+        registry.shipped = None
+    return registry
+
+
 def _settings(args: argparse.Namespace):
     """The flags as settings, checked against the preset's own knob bounds (the Train page's)."""
     from .presets import get_preset
@@ -191,9 +199,7 @@ def cmd_train(args: argparse.Namespace) -> int:
 
     settings = _settings(args)
     name = check_name(args.name or suggest_name(args.preset, settings.epochs))
-    registry = _registry(args, args.output)
-    if args.output:
-        registry.shipped = None
+    registry = _output_registry(args)
     if not args.overwrite:
         registry.check_free(name)  # before training: a taken name should not cost a run
     data = load_mnist(args.data)
@@ -524,10 +530,7 @@ def cmd_average(args: argparse.Namespace) -> int:
     from .averaging import average_and_save
     from .data import load_mnist
 
-    registry = _registry(args)
-    target = _registry(args, args.output)
-    if args.output:
-        target.shipped = None
+    registry, target = _registry(args), _output_registry(args)
     data = load_mnist(args.data)
     card = average_and_save(args.sources, registry, args.name, data, overwrite=args.overwrite, target=target)
     print(f"saved {card.name!r} to {target.root / card.name}: the average of {len(args.sources)} models")
