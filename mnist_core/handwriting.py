@@ -341,6 +341,11 @@ def _along(points: np.ndarray) -> np.ndarray:
     return np.concatenate([[0.0], np.cumsum(np.linalg.norm(np.diff(points, axis=0), axis=1))])
 
 
+def _at(points: np.ndarray, dist: np.ndarray, s: np.ndarray) -> np.ndarray:
+    """The polyline's points at distances `s` along it (`dist`: each point's own distance, from :func:`_along`)."""
+    return np.stack([np.interp(s, dist, points[:, 0]), np.interp(s, dist, points[:, 1])], axis=1)
+
+
 def _resample(points: np.ndarray, step: float) -> np.ndarray:
     """Points every `step` along the polyline, so tremor and distortion bend straight strokes too."""
     if len(points) < 2:
@@ -350,7 +355,7 @@ def _resample(points: np.ndarray, step: float) -> np.ndarray:
         return points
     # keep the original corners as well as the evenly spaced points
     ts = np.union1d(np.linspace(0, dist[-1], max(2, int(dist[-1] / step) + 1)), dist)
-    return np.stack([np.interp(ts, dist, points[:, 0]), np.interp(ts, dist, points[:, 1])], axis=1)
+    return _at(points, dist, ts)
 
 
 def fast_strokes(strokes: list[np.ndarray], r: np.random.Generator,
@@ -371,7 +376,7 @@ def fast_strokes(strokes: list[np.ndarray], r: np.random.Generator,
             continue
         t = np.linspace(0, 1, int(r.integers(points[0], points[1] + 1)))
         s = np.clip(t - r.uniform(0.3, 1.0) * np.sin(2 * np.pi * t) / (2 * np.pi), 0, 1) * dist[-1]
-        out.append(np.stack([np.interp(s, dist, stroke[:, 0]), np.interp(s, dist, stroke[:, 1])], axis=1))
+        out.append(_at(stroke, dist, s))
     return out
 
 
@@ -415,8 +420,7 @@ def tablet_trajectory(strokes: list[np.ndarray], points: int) -> list[np.ndarray
     dist = _along(path)
     if len(path) < 2 or dist[-1] <= 0:
         return [path]
-    s = np.linspace(0, dist[-1], points)
-    return [np.stack([np.interp(s, dist, path[:, 0]), np.interp(s, dist, path[:, 1])], axis=1)]
+    return [_at(path, dist, np.linspace(0, dist[-1], points))]
 
 
 def canvas_strokes(strokes: list[np.ndarray], r: np.random.Generator, fast: float, joined: float,
