@@ -168,9 +168,10 @@ NO_HISTORY = "No training curves were recorded for this model."
 
 def no_history_note(card: ModelCard) -> str:
     """Why a model shows no training curves: an average of runs has none of its own."""
-    if averaged_runs(card):
-        return (f"This model's weights are the mean of {averaged_runs(card)} training runs' weights, so it has "
-                "no training curves of its own.")
+    runs = averaged_runs(card)
+    if runs:
+        return (f"This model's weights are the mean of {runs} training runs' weights, so it has no training "
+                "curves of its own.")
     return NO_HISTORY
 
 
@@ -188,8 +189,9 @@ def model_card(card: ModelCard, title: str | None = None) -> None:
         cols[1].metric("Epochs", f"{card.epochs_run:g}" if partial else f"{card.epochs_done}")
         cols[2].metric("Parameters", f"{card.parameters:,}" if card.parameters else "—")
         facts = [f"trained {format_when(card.created)}"]
-        if averaged_runs(card):
-            facts.append(f"the weights of {averaged_runs(card)} training runs averaged")
+        runs = averaged_runs(card)
+        if runs:
+            facts.append(f"the weights of {runs} training runs averaged")
         if card.train_seconds:
             facts.append(f"{card.train_seconds:.0f} s of training")
         if card.stopped_early:
