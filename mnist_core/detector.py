@@ -40,7 +40,9 @@ NEGATIVE_WRITERS = (100_000, 1200)  # first seed and count of the writers who dr
 POSITIVE_WRITERS = (200_000, 1000)
 BOX_SHARE = 0.2  # of digits and of non-digits, also shown stretched to fill a square frame (box_scans)
 EMPHASIS = {"scribble": 3.0, "scratch": 3.0, "arrow": 3.0}  # the kinds it declined least, drawn 3x as often
-TABLET_SHARE = 0.15  # of generated canvas digits and non-digits, recorded as one tablet trajectory instead
+TABLET_SHARE = 0.25  # of generated canvas digits and non-digits, recorded as one tablet trajectory instead
+TABLET_POINTS = (8, 12)  # ...of this many points: at 8 an 8 is a crossed polygon the detector declined one time
+# in three, while 24 points look like canvas strokes already (README, "Digits recorded as one tablet trajectory")
 
 
 def build_detector():
@@ -179,7 +181,8 @@ def training_data(mnist_x: np.ndarray, mnist_y: np.ndarray, mnist_count: int = M
 
     rng = np.random.default_rng(seed)
     positives = [mnist_x[:mnist_count]]
-    pen_items = writer_digits(POSITIVE_WRITERS[0], pen_writers, 1, fast=FAST_SHARE, tablet=TABLET_SHARE)
+    pen_items = writer_digits(POSITIVE_WRITERS[0], pen_writers, 1, fast=FAST_SHARE, tablet=TABLET_SHARE,
+                              tablet_points=TABLET_POINTS)
     pen, empty = to_mnist_layout(item[4] for item in pen_items)
     positives.append(pen[~empty])
     try:
@@ -191,7 +194,7 @@ def training_data(mnist_x: np.ndarray, mnist_y: np.ndarray, mnist_count: int = M
     per_writer = 14  # about 34,000 non-digits
     neg, empty = to_mnist_layout(item[3] for item in non_digits(NEGATIVE_WRITERS[0], negative_writers, per_writer,
                                                                 emphasis=EMPHASIS, fast=FAST_SHARE,
-                                                                tablet=TABLET_SHARE))
+                                                                tablet=TABLET_SHARE, tablet_points=TABLET_POINTS))
     negatives = neg[~empty]
     positives.append(_box_copies(np.concatenate(positives), BOX_SHARE, rng))
     negatives = np.concatenate([negatives, _box_copies(negatives, BOX_SHARE, rng)])

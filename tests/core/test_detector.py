@@ -126,7 +126,7 @@ def test_training_data_also_shows_digits_and_non_digits_stretched_to_their_frame
 def test_training_data_has_digits_and_non_digits_drawn_fast_and_recorded_by_a_tablet(real_data, monkeypatch):
     import mnist_core.handwriting as handwriting
     import mnist_core.not_digits as not_digits
-    from mnist_core.detector import TABLET_SHARE, training_data
+    from mnist_core.detector import TABLET_POINTS, TABLET_SHARE, training_data
 
     asked = {}
 
@@ -134,15 +134,17 @@ def test_training_data_has_digits_and_non_digits_drawn_fast_and_recorded_by_a_ta
         real = getattr(module, name)
 
         def call(*args, **kwargs):
-            asked[name] = (kwargs.get("fast", 0.0), kwargs.get("tablet", 0.0))
+            asked[name] = (kwargs.get("fast", 0.0), kwargs.get("tablet", 0.0), kwargs.get("tablet_points"))
             return real(*args, **kwargs)
         monkeypatch.setattr(module, name, call)
 
     recording(handwriting, "writer_digits")
     recording(not_digits, "non_digits")
     training_data(real_data.x_train, real_data.y_train, mnist_count=100, pen_writers=2, negative_writers=2)
-    both = (handwriting.FAST_SHARE, TABLET_SHARE)
+    both = (handwriting.FAST_SHARE, TABLET_SHARE, TABLET_POINTS)
     assert asked == {"writer_digits": both, "non_digits": both} and 0 < TABLET_SHARE < 0.5
+    # few points are what turns a digit into a polygon (an 8 of 8 points); many look like canvas strokes already
+    assert TABLET_POINTS[0] == 8 and TABLET_POINTS[1] < handwriting.TABLET_POINTS[1]
 
 
 def test_a_solid_block_is_not_taken_as_a_stretched_digit(real_data):
