@@ -42,7 +42,7 @@ BOX_SHARE = 0.2  # of digits and of non-digits, also shown stretched to fill a s
 EMPHASIS = {"scribble": 3.0, "scratch": 3.0, "arrow": 3.0}  # the kinds it declined least, drawn 3x as often
 TABLET_SHARE = 0.25  # of generated canvas digits and non-digits, recorded as one tablet trajectory instead
 TABLET_POINTS = (8, 12)  # ...of this many points: at 8 an 8 is a crossed polygon the detector declined one time
-# in three, while 24 points look like canvas strokes already (README, "Digits recorded as one tablet trajectory")
+# in three, while 24 points look like canvas strokes already (README, "Tablet trajectories again")
 
 
 def build_detector():
