@@ -216,6 +216,19 @@ def test_fast_digits_joined_as_the_draw_pages_canvas_joins_them_are_read(shipped
     assert result.declined <= 0.01, result
 
 
+def test_digits_recorded_as_one_tablet_trajectory_are_read_and_not_declined(shipped):
+    """Some tablets keep a digit as 8 points with the pen lifts joined: an 8 becomes a crossed polygon.
+
+    (The detector before the tablet one declined 2.89% of 3,600 such held-out digits, mostly 8s; step 8 read
+    them at 94.1%, its 4s at 87.5%. Step 9 with the tablet detector: 97.2%, 0.56% declined.)
+    """
+    _, predictor = shipped
+    result = score_set(predictor, held_out_pen(writers=30, per_digit=2, kind="canvas", tablet=8), predictor.detector)
+    assert result.accuracy >= 0.955, result
+    assert min(result.per_digit) >= 0.9, result
+    assert result.declined <= 0.01, result
+
+
 def test_digit_styles_no_training_set_draws_are_read(shipped):
     """A 9 with an open head, a 7 with a foot, a 3 in two bowls... (`handwriting.UNSEEN_VARIANTS`): never trained on.
 
