@@ -30,8 +30,8 @@ from mnist_core.data import load_mnist
 from mnist_core.detector import load_detector
 from mnist_core.errors import DatasetError
 from mnist_core.handwriting import CALIBRATION_SEED, HELD_OUT_SEED, handwriting_mnist
-from mnist_core.handwriting_benchmark import (DigitSet, box_normalised_set, decline_rates, declined_negatives,
-                                              held_out_negatives, held_out_pen, score_set)
+from mnist_core.handwriting_benchmark import (TABLET_BENCHMARK_POINTS, DigitSet, box_normalised_set, decline_rates,
+                                              declined_negatives, held_out_negatives, held_out_pen, score_set)
 from mnist_core.not_digits import UNSEEN
 from mnist_core.optdigits import WRITERS, as_optdigits, load_optdigits
 from mnist_core.preprocessing import scan_frames
@@ -39,8 +39,6 @@ from mnist_core.predictor import Predictor
 from mnist_core.registry import (CARD_FILE, DEFAULT_MODEL, MODEL_FILE, ModelCard, Registry,
                                  load_model_file)
 from mnist_core.usps import load_usps_part
-
-TABLET_BENCHMARK_POINTS = 8  # a digit recorded as one trajectory keeps this many points (UCI's pen digits: 8)
 
 
 def _pct(value: float | None) -> str:

@@ -18,6 +18,8 @@ from .handwriting import (CANVAS, HELD_OUT_SEED, UNSEEN_VARIANTS, benchmark_styl
                           writer_digits)
 from .not_digits import non_digits
 
+TABLET_BENCHMARK_POINTS = 8  # a digit recorded as one trajectory keeps this many points (UCI's pen digits: 8)
+
 
 @dataclass
 class DigitSet:

@@ -10,8 +10,8 @@ from mnist_core.data import to_model_input
 from mnist_core.detector import DETECTOR_DIR, DETECTOR_FILE, load_detector
 from mnist_core.drawn_benchmark import samples, score
 from mnist_core.evaluation import score as accuracy_and_loss
-from mnist_core.handwriting_benchmark import (DigitSet, box_normalised_set, declined_negatives, held_out_negatives,
-                                              held_out_pen, score_set)
+from mnist_core.handwriting_benchmark import (TABLET_BENCHMARK_POINTS, DigitSet, box_normalised_set, declined_negatives,
+                                              held_out_negatives, held_out_pen, score_set)
 from mnist_core.not_digits import PICTURES, SYMBOLS, UNSEEN
 from mnist_core.optdigits import as_optdigits, load_optdigits
 from mnist_core.predictor import Predictor
@@ -223,7 +223,8 @@ def test_digits_recorded_as_one_tablet_trajectory_are_read_and_not_declined(ship
     them at 94.1%, its 4s at 87.5%. Step 9 with the tablet detector: 97.2%, 0.56% declined.)
     """
     _, predictor = shipped
-    result = score_set(predictor, held_out_pen(writers=30, per_digit=2, kind="canvas", tablet=8), predictor.detector)
+    tablet = held_out_pen(writers=30, per_digit=2, kind="canvas", tablet=TABLET_BENCHMARK_POINTS)
+    result = score_set(predictor, tablet, predictor.detector)
     assert result.accuracy >= 0.955, result
     assert min(result.per_digit) >= 0.9, result
     assert result.declined <= 0.01, result
