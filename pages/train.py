@@ -144,7 +144,7 @@ def preset_caption(preset_name: str, available: int) -> str:
 
 def current_settings(preset_name: str, available: int):
     """The run's settings from this preset's settings dict; raises SettingsError if out of bounds."""
-    return PRESETS[preset_name].settings(knobs.train_values(preset_name), available)
+    return PRESETS[preset_name].settings(knobs.train_values_now(preset_name), available)
 
 
 def _start_clicked() -> None:

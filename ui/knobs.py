@@ -8,6 +8,11 @@ widget is keyed per preset and given the dict's value as its starting value;
 Streamlit identifies these widgets by key, so while a widget is on screen the
 person's value wins, and when Streamlit has dropped it (another preset was
 shown, or the live view hid the form) the dict brings back what was set.
+
+A Start button's callback runs before the script draws the widgets again, so a
+value sent in the same message as the click (typed, then Start at once) is in
+session state but not yet in the dict: the callbacks read ``*_values_now``,
+which take the widgets' latest values in first.
 """
 
 from __future__ import annotations
@@ -33,6 +38,35 @@ def train_values(preset: str) -> dict[str, Any]:
     if preset not in store:
         store[preset] = PRESETS[preset].start_values()
     return store[preset]
+
+
+def train_key(preset: str, knob: str) -> str:
+    """The session key of one Train knob's widget (per preset: two networks' knobs differ)."""
+    return f"train_{preset}_{knob}"
+
+
+def train_values_now(preset: str) -> dict[str, Any]:
+    """``train_values`` with the values the widgets hold now (for a callback, which runs before they are drawn)."""
+    values = train_values(preset)
+    for knob in PRESETS[preset].knobs:
+        key = train_key(preset, knob.name)
+        if key not in ss:
+            continue
+        if knob.kind == "layers":
+            values[knob.name] = _layer_widths(key, int(ss[key]), tuple(values[knob.name]))
+        else:
+            values[knob.name] = ss[key]
+    return values
+
+
+def _layer_widths(key: str, count: int, before: tuple[int, ...]) -> tuple[int, ...]:
+    """Each layer's width as its widget holds it; a layer added in the same message copies the one before."""
+    return tuple(ss.get(f"{key}_{i}", _layer_start(before, i)) for i in range(count))
+
+
+def _layer_start(value: tuple[int, ...], i: int) -> int:
+    """Layer i's starting width: as it was, or (a new layer) as wide as the last one."""
+    return value[i] if i < len(value) else (value[-1] if value else DEFAULT_WIDTH)
 
 
 def remembered(key: str, default: Any) -> str:
@@ -88,7 +122,7 @@ def _layers_widget(knob: Knob, key: str, value: tuple[int, ...]) -> tuple[int, .
     columns = st.columns(int(knob.high))
     widths = []
     for i in range(count):
-        start = value[i] if i < len(value) else (value[-1] if value else DEFAULT_WIDTH)
+        start = _layer_start(value, i)
         with columns[i]:
             widths.append(st.select_slider(f"Units, layer {i + 1}", _grid(knob.options, start), start,
                                            key=f"{key}_{i}"))
@@ -105,7 +139,7 @@ def train_knobs(preset: str, available: int) -> dict[str, Any]:
     more = [k for k in knobs if k.more]
 
     def draw(knob: Knob) -> None:
-        values[knob.name] = knob_widget(knob, f"train_{preset}_{knob.name}", values[knob.name], available)
+        values[knob.name] = knob_widget(knob, train_key(preset, knob.name), values[knob.name], available)
 
     columns = st.columns(2)
     half = -(-len(first) // 2)
@@ -134,6 +168,30 @@ def search_values(preset: str) -> dict[str, Any]:
     return store[preset]
 
 
+def search_knobs_key(preset: str) -> str:
+    """The session key of the "Knobs to search" choice; each network keeps its own (their knobs differ)."""
+    return f"search_{preset}_knobs"
+
+
+def range_key(preset: str, knob: str) -> str:
+    return f"search_{preset}_{knob}_range"
+
+
+def search_values_now(preset: str) -> dict[str, Any]:
+    """``search_values`` with the knobs and ranges the widgets hold now (for the Start callback)."""
+    values = search_values(preset)
+    values["knobs"] = list(ss.get(search_knobs_key(preset), values["knobs"]))
+    for name in values["knobs"]:
+        if range_key(preset, name) in ss:
+            values["ranges"][name] = _as_range(ss[range_key(preset, name)])
+    return values
+
+
+def _as_range(picked: Any) -> list:
+    """A range widget's value as the dict keeps it: [low, high] or the options (one pick is [it, it])."""
+    return list(picked) if isinstance(picked, (tuple, list)) else [picked, picked]
+
+
 def search_label(knob: Knob) -> str:
     return "Units, first hidden layer" if knob.kind == "layers" else knob.label
 
@@ -147,8 +205,7 @@ def range_widget(knob: Knob, key: str, value: list) -> list:
         return list(st.slider(label, cast(low), cast(high), tuple(cast(v) for v in value), step=cast(knob.step or 1),
                               key=key))
     if knob.kind == "log":
-        picked = st.select_slider(label, _grid(knob.options, *value), tuple(value), key=key, format_func=_fmt)
-        return list(picked) if isinstance(picked, (tuple, list)) else [picked, picked]
+        return _as_range(st.select_slider(label, _grid(knob.options, *value), tuple(value), key=key, format_func=_fmt))
     return st.multiselect(label, list(knob.options), list(value), key=key, format_func=_fmt,
                           placeholder="Choose the values to try")
 
@@ -160,14 +217,14 @@ def search_ranges(preset: str) -> dict[str, SearchRange]:
     columns = st.columns(2)
     for i, name in enumerate(n for n in values["knobs"] if n in knobs):
         with columns[i % 2]:
-            values["ranges"][name] = range_widget(knobs[name], f"search_{preset}_{name}_range", values["ranges"][name])
+            values["ranges"][name] = range_widget(knobs[name], range_key(preset, name), values["ranges"][name])
     return ranges_of(preset)
 
 
-def ranges_of(preset: str) -> dict[str, SearchRange]:
-    """The search's ranges as the dict holds them, each checked against its knob's bounds: SettingsError in
-    one sentence (no knob chosen, a range whose two ends meet, no option left)."""
-    values = search_values(preset)
+def ranges_of(preset: str, values: dict[str, Any] | None = None) -> dict[str, SearchRange]:
+    """The search's ranges as ``values`` (default: the dict) holds them, each checked against its knob's
+    bounds: SettingsError in one sentence (no knob chosen, a range whose two ends meet, no option left)."""
+    values = search_values(preset) if values is None else values
     knobs = searchable(preset)
     chosen = {}
     for name in (n for n in values["knobs"] if n in knobs):

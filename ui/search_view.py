@@ -31,11 +31,6 @@ FORM_KEYS = ("search_preset", "search_epochs", "search_trials", "search_minutes"
 LONG_KEY = "search_long"  # the "Start anyway?" question's session keys
 
 
-def knobs_key(preset: str) -> str:
-    """Each network keeps its own choice of knobs (their names differ between networks)."""
-    return f"search_{preset}_knobs"
-
-
 def mode_picker(state) -> str:
     """"train" or "search": the Train page's two modes; after a search it comes back in Search mode."""
     modes = ("train", "search")
@@ -63,7 +58,7 @@ def estimate(preset: str, settings, available: int, trials: int, minutes: float)
 def _start_clicked(available: int, data) -> None:
     try:
         preset = ss.search_preset
-        ranges = knobs.ranges_of(preset)
+        ranges = knobs.ranges_of(preset, knobs.search_values_now(preset))
         settings = PRESETS[preset].defaults.with_changes(epochs=ss.search_epochs)
         cards, _ = resources.scan_models()
         problem = name_problem(ss.get("search_name", ""), {c.name for c in cards})
@@ -103,7 +98,7 @@ def search_form(data, existing: set[str]) -> None:
     with right:
         st.subheader("2 · What to search")
         values["knobs"] = st.multiselect(
-            "Knobs to search", list(found), [n for n in values["knobs"] if n in found], key=knobs_key(preset),
+            "Knobs to search", list(found), [n for n in values["knobs"] if n in found], key=knobs.search_knobs_key(preset),
             format_func=lambda n: knobs.search_label(found[n]),
             help="Each trial picks a value for every chosen knob inside its range below; the other settings "
                  "stay at the network's defaults.")

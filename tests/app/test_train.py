@@ -8,8 +8,12 @@ import pytest
 
 from tests.app.apptools import QUICK, open_page, page_text
 from tests.runtools import InProcessWorker, configure_runs
+import sqlalchemy as sa
+
+from mnist_core.database import session_scope
 from mnist_core.jobs import TrainingJob
 from mnist_core.presets import PRESETS
+from mnist_core.tables import Run
 
 RUN_TIMEOUT = 120
 
@@ -114,6 +118,29 @@ def test_start_trains_a_model_and_makes_it_active(fresh_models):
     assert at.text_input(key="train_name").value != "class demo"
     at.switch_page("pages/draw.py").run()
     assert at.selectbox(key="pick_draw").value == "class demo"
+
+
+def queued_run(runs_env) -> Run:
+    """The one run the page queued (no worker runs here, so it waits in the queue as it was asked)."""
+    with session_scope(runs_env["DIGITLAB_DB"]) as session:
+        runs = list(session.scalars(sa.select(Run)))
+        assert len(runs) == 1, [r.status for r in runs]
+        session.expunge(runs[0])
+        return runs[0]
+
+
+def test_knobs_changed_in_the_same_message_as_start_are_the_ones_trained(app_env, runs_env):
+    """A browser may send a knob's new value together with the click (a value typed, then Start at once):
+    the run must use it, not what the form held before."""
+    at = open_page("train")
+    at.radio(key="train_preset").set_value("mlp-128-64").run()
+    at.slider(key="train_mlp-128-64_epochs").set_value(3)
+    at.slider(key="train_mlp-128-64_train_limit").set_value(2000)
+    at.select_slider(key="train_mlp-128-64_hidden_units_0").set_value(256)
+    at.button(key="start_training").click().run()
+    assert not at.exception and not at.error
+    run = queued_run(runs_env)
+    assert (run.epochs, run.settings["train_limit"], run.settings["hidden_units"][0]) == (3, 2000, 256)
 
 
 def test_someone_elses_run_shows_progress_and_can_be_stopped(fresh_models, mnist):

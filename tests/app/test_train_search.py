@@ -6,7 +6,7 @@ from mnist_core.jobs import TrainingJob
 from mnist_core.registry import Registry
 from mnist_core.tuning import default_knobs
 from tests.app.apptools import open_page, page_text
-from tests.app.test_train import fresh_models, runs_env  # noqa: F401 (fixtures)
+from tests.app.test_train import fresh_models, queued_run, runs_env  # noqa: F401 (fixtures)
 
 RUN_TIMEOUT = 300
 
@@ -76,12 +76,18 @@ def test_a_long_search_asks_first(app_env):
     assert at.button(key="start_search") and not at.warning
 
 
-def test_a_tiny_search_runs_and_shows_its_trials(fresh_models):
+def logistic_rate_search():
+    """The Search form for the logistic baseline's learning rate, narrowed to 1e-3..2e-3 (not yet sent)."""
     at = open_page("train")
     at.radio(key="train_mode").set_value("search").run()
     at.selectbox(key="search_preset").set_value("logistic").run()
     at.multiselect(key="search_logistic_knobs").set_value(["learning_rate"]).run()
     at.select_slider(key="search_logistic_learning_rate_range").set_value((1e-3, 2e-3))
+    return at
+
+
+def test_a_tiny_search_runs_and_shows_its_trials(fresh_models):
+    at = logistic_rate_search()
     at.slider(key="search_epochs").set_value(1)
     at.slider(key="search_trials").set_value(2)
     at.text_input(key="search_name").set_value("class search").run()
@@ -102,6 +108,16 @@ def test_a_tiny_search_runs_and_shows_its_trials(fresh_models):
     rates = [t["values"]["learning_rate"] for t in card.search["trials"]]
     assert all(1e-3 <= r <= 2e-3 for r in rates), f"the narrowed range was used: {rates}"
     assert at.radio(key="train_mode").value == "search", "the page comes back in Search mode"
+
+
+def test_a_range_changed_in_the_same_message_as_start_is_the_one_searched(app_env, runs_env):
+    at = logistic_rate_search()  # the range is sent with the click, not in a run before it
+    at.slider(key="search_trials").set_value(2)
+    at.button(key="start_search").click().run()
+    assert not at.exception and not at.error
+    run = queued_run(runs_env)
+    assert run.options["trials"] == 2
+    assert (run.options["knobs"]["learning_rate"]["low"], run.options["knobs"]["learning_rate"]["high"]) == (1e-3, 2e-3)
 
 
 def test_a_running_search_shows_finished_trials_live_and_stop_keeps_the_best(fresh_models, mnist):
