@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import threading
 import time
 from pathlib import Path
 
@@ -60,11 +61,12 @@ def _keep_only(session: StreamlitSession, ids: list[str], keep_stale: bool = Fal
 
 
 async def pupil(index: int, port: int, deadline: float, drawings, tally: Tally, rng: np.random.Generator,
-                keep_stale: bool = False) -> None:
+                keep_stale: bool = False, leave: threading.Event | None = None) -> None:
+    """One pupil: open the Draw page, draw, label the answer, again until ``deadline`` or ``leave`` is set."""
     session, tab = None, 0
     await asyncio.sleep(float(rng.uniform(0, 5)))
     try:
-        while time.monotonic() < deadline:
+        while time.monotonic() < deadline and not (leave and leave.is_set()):
             if session is None:
                 tab += 1
                 session = await open_tab(port, tally)
@@ -107,12 +109,14 @@ async def pupil(index: int, port: int, deadline: float, drawings, tally: Tally, 
             await session.close()
 
 
-async def run_class(server: Server, clients: int, seconds: float, keep_stale: bool = False) -> Tally:
+async def run_class(server: Server, clients: int, seconds: float, keep_stale: bool = False,
+                    leave: threading.Event | None = None) -> Tally:
+    """``clients`` pupils labelling for ``seconds``; setting ``leave`` (from another thread) ends it sooner."""
     drawings = make_drawings(per_digit=40, seed=3)
     tally = Tally()
     deadline = time.monotonic() + seconds
-    await asyncio.gather(*(pupil(i, server.port, deadline, drawings, tally, np.random.default_rng(100 + i), keep_stale)
-                           for i in range(clients)))
+    await asyncio.gather(*(pupil(i, server.port, deadline, drawings, tally, np.random.default_rng(100 + i), keep_stale,
+                                 leave) for i in range(clients)))
     return tally
 
 

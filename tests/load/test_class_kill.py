@@ -31,7 +31,9 @@ def test_server_killed_while_drawings_are_saved_leaves_only_whole_drawings():
                                    log=lambda *_: None)
     server.start()
     url = server.db_url  # the server's own database: drawings and runs
-    pupils = threading.Thread(target=lambda: asyncio.run(labelling.run_class(server, 6, 40)), daemon=True)
+    leave = threading.Event()  # once the server is dead the pupils go home instead of knocking until 40 s
+    pupils = threading.Thread(target=lambda: asyncio.run(labelling.run_class(server, 6, 40, leave=leave)),
+                              daemon=True)
     pupils.start()
     try:
         deadline = time.monotonic() + 120
@@ -41,6 +43,7 @@ def test_server_killed_while_drawings_are_saved_leaves_only_whole_drawings():
         os.killpg(server.proc.pid, signal.SIGKILL)  # in the middle of the class's saves
         server.proc.wait(timeout=30)
     finally:
+        leave.set()
         server.stop()
         pupils.join(timeout=60)
     engine = database.get_engine(url)
