@@ -1,4 +1,5 @@
 import json
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -14,14 +15,34 @@ def npz(tiny_npz):
     return tiny_npz
 
 
+TRAIN_CLI_MODEL = ["train", "--preset", "mlp-128-64", "--epochs", "2", "--name", "cli model"]
+
+
+@pytest.fixture(scope="module")
+def trained_once(tmp_path_factory, tiny_data) -> Path:
+    """A registry holding "cli model", trained by the CLI once for this file (each test gets a copy)."""
+    folder = tmp_path_factory.mktemp("cli-trained")
+    npz = folder / "tiny.npz"
+    np.savez(npz, x_train=tiny_data.x_train, y_train=tiny_data.y_train, x_test=tiny_data.x_test,
+             y_test=tiny_data.y_test)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("DIGITLAB_MODELS", str(folder / "models"))
+        patch.setenv("DIGITLAB_DB", f"sqlite:///{folder / 'class.db'}")
+        assert main([*TRAIN_CLI_MODEL, "--data", str(npz)]) == 0
+    return folder / "models"
+
+
 @pytest.fixture
-def trained(npz, models_dir):
-    assert main(["train", "--preset", "mlp-128-64", "--epochs", "2", "--name", "cli model", "--data", str(npz)]) == 0
+def trained(trained_once, models_dir):
+    """This test's own copy of the registry with "cli model" in it (tests rename, delete and break it)."""
+    shutil.copytree(trained_once, models_dir)
     return "cli model"
 
 
-def test_train_saves_and_prints_where(trained, models_dir, capsys):
+def test_train_saves_and_prints_where(npz, models_dir, capsys):
+    assert main([*TRAIN_CLI_MODEL, "--data", str(npz)]) == 0
     assert (models_dir / "cli model" / "model.keras").is_file()
+    assert f"saved 'cli model' to {models_dir / 'cli model'}" in capsys.readouterr().out
 
 
 def test_train_shows_a_progress_bar(npz, models_dir, capsys):
@@ -151,7 +172,6 @@ def test_shipped_model_cannot_be_deleted(capsys):
 
 def test_models_lists_broken_models_and_still_works(trained, models_dir, capsys):
     import json as _json
-    import shutil
 
     for name in ("bad card", "truncated"):
         shutil.copytree(models_dir / trained, models_dir / name)
