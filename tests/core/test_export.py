@@ -1,5 +1,7 @@
 """TensorFlow Lite export: conversion, the parity check, file writing and the `export` command."""
 
+import shutil
+
 import numpy as np
 import pytest
 
@@ -24,10 +26,19 @@ def npz(tiny_npz):
     return tiny_npz
 
 
-@pytest.fixture
-def saved(models_dir, tiny_data):
+@pytest.fixture(scope="module")
+def saved_once(tmp_path_factory, tiny_data):
+    """A registry with "tiny export" in it, trained once for this file."""
+    root = tmp_path_factory.mktemp("export-models")
     settings = get_preset("logistic").defaults.with_changes(epochs=2)
-    train_and_save("logistic", settings, tiny_data, Registry(models_dir), "tiny export")
+    train_and_save("logistic", settings, tiny_data, Registry(root), "tiny export")
+    return root
+
+
+@pytest.fixture
+def saved(saved_once, models_dir):
+    """This test's own copy of that registry, as the CLI finds it (DIGITLAB_MODELS)."""
+    shutil.copytree(saved_once, models_dir)
     return "tiny export"
 
 
