@@ -126,7 +126,7 @@ def test_a_running_search_shows_finished_trials_live_and_stop_keeps_the_best(fre
     from tests.runtools import wait_until
 
     job = TrainingJob()
-    settings = get_preset("logistic").defaults.with_changes(epochs=3)
+    settings = get_preset("logistic").defaults.with_changes(epochs=3, train_limit=10_000)  # trials of seconds
     options = {"trials": 20, "algorithm": "random", "data": str(mnist.source),
                "knobs": {"learning_rate": SearchRange("learning_rate", 1e-3, 3e-3, log=True).to_dict()}}
     job.start_run("tune", owner="Teacher", preset="logistic", name="live search", settings=settings.to_dict(),

@@ -1,6 +1,6 @@
 """The classroom load benchmark in a reduced form, so regressions show in CI.
 
-5 websocket clients draw on /draw for 15 s, then 15 s more while a cnn-quick
+5 websocket clients draw on /draw for 10 s, then 10 s more while a cnn-quick
 run trains (started from the Train page). Every drawing must get an answer without an error, every client must get
 answers, and the server's memory after the clients left must stay within a
 generous bound of its warm baseline. Timings are printed, never asserted:
@@ -21,7 +21,7 @@ from devtools import appserver, classroom
 pytestmark = pytest.mark.slow
 
 CLIENTS = 5  # the full benchmark: 30 clients, 60 s per phase
-SECONDS = 15
+SECONDS = 10
 MEMORY_BOUND_MB = 300
 
 
