@@ -5,15 +5,14 @@ import re
 import time
 
 import pytest
-
-from tests.app.apptools import QUICK, open_page, page_text
-from tests.runtools import InProcessWorker, configure_runs
 import sqlalchemy as sa
 
 from mnist_core.database import session_scope
 from mnist_core.jobs import TrainingJob
 from mnist_core.presets import PRESETS
 from mnist_core.tables import Run
+from tests.app.apptools import QUICK, open_page, page_text
+from tests.runtools import InProcessWorker, configure_runs
 
 RUN_TIMEOUT = 120
 

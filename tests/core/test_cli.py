@@ -8,6 +8,7 @@ from PIL import Image, ImageDraw
 
 from mnist_core.cli import main
 from mnist_core.registry import Registry
+from tests.runtools import save_npz
 
 
 @pytest.fixture
@@ -22,9 +23,7 @@ TRAIN_CLI_MODEL = ["train", "--preset", "mlp-128-64", "--epochs", "2", "--name",
 def trained_once(tmp_path_factory, tiny_data) -> Path:
     """A registry holding "cli model", trained by the CLI once for this file (each test gets a copy)."""
     folder = tmp_path_factory.mktemp("cli-trained")
-    npz = folder / "tiny.npz"
-    np.savez(npz, x_train=tiny_data.x_train, y_train=tiny_data.y_train, x_test=tiny_data.x_test,
-             y_test=tiny_data.y_test)
+    npz = save_npz(tiny_data, folder / "tiny.npz")
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("DIGITLAB_MODELS", str(folder / "models"))
         patch.setenv("DIGITLAB_DB", f"sqlite:///{folder / 'class.db'}")
