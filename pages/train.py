@@ -153,8 +153,9 @@ def _start_clicked() -> None:
         data = resources.get_data()
         preset_name = ss.get("train_preset", DEFAULT_PRESET)
         settings = current_settings(preset_name, len(data.x_train))
-        name = ss.get("train_name", "")
         cards, _ = resources.scan_models()
+        _suggest_name(preset_name, settings.epochs, {c.name for c in cards})  # epochs sent with the click too
+        name = ss.get("train_name", "")
         problem = name_problem(name, {c.name for c in cards})
         if problem:
             raise ModelError(problem)

@@ -140,6 +140,7 @@ def test_knobs_changed_in_the_same_message_as_start_are_the_ones_trained(app_env
     assert not at.exception and not at.error
     run = queued_run(runs_env)
     assert (run.epochs, run.settings["train_limit"], run.settings["hidden_units"][0]) == (3, 2000, 256)
+    assert run.name.startswith("mlp-128-64 3ep "), "the suggested name says the epochs it trains"
 
 
 def test_someone_elses_run_shows_progress_and_can_be_stopped(fresh_models, mnist):
