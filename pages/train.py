@@ -220,7 +220,7 @@ def settings_form(data, existing: set[str]) -> None:
             st.button("▶️ Start training", type="primary", disabled=problem is not None, key="start_training",
                       on_click=_start_clicked)
         error = ss.pop("train_error", None)
-        if error:
+        if error and error != problem:  # a bad name sent with the click is already said above the button
             st.error(esc(error))
 
 

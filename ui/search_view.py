@@ -139,7 +139,7 @@ def search_form(data, existing: set[str]) -> None:
             st.button("🔎 Start the search", type="primary", disabled=problem is not None, key="start_search",
                       on_click=_start_clicked, args=(available, data))
         error = ss.pop("search_error", None)
-        if error:
+        if error and error != problem:  # a bad name sent with the click is already said above the button
             st.error(esc(error))
 
 

@@ -143,6 +143,16 @@ def test_knobs_changed_in_the_same_message_as_start_are_the_ones_trained(app_env
     assert run.name.startswith("mlp-128-64 3ep "), "the suggested name says the epochs it trains"
 
 
+def test_a_bad_name_sent_with_the_click_is_said_once_and_nothing_starts(app_env, runs_env):
+    at = open_page("train")
+    at.text_input(key="train_name").set_value("a/b")
+    at.button(key="start_training").click().run()
+    assert not at.exception
+    assert len(at.error) == 1 and "is not a valid model name" in at.error[0].value, [e.value for e in at.error]
+    with session_scope(runs_env["DIGITLAB_DB"]) as session:
+        assert session.scalar(sa.select(sa.func.count()).select_from(Run)) == 0
+
+
 def test_someone_elses_run_shows_progress_and_can_be_stopped(fresh_models, mnist):
     from mnist_core.presets import get_preset
 

@@ -120,6 +120,14 @@ def test_a_range_changed_in_the_same_message_as_start_is_the_one_searched(app_en
     assert (run.options["knobs"]["learning_rate"]["low"], run.options["knobs"]["learning_rate"]["high"]) == (1e-3, 2e-3)
 
 
+def test_a_bad_search_name_sent_with_the_click_is_said_once(app_env, runs_env):
+    at = logistic_rate_search()
+    at.text_input(key="search_name").set_value("a/b")
+    at.button(key="start_search").click().run()
+    assert not at.exception
+    assert len(at.error) == 1 and "is not a valid model name" in at.error[0].value, [e.value for e in at.error]
+
+
 def test_a_running_search_shows_finished_trials_live_and_stop_keeps_the_best(fresh_models, mnist):
     from mnist_core.presets import get_preset
     from mnist_core.tuning import SearchRange
