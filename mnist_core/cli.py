@@ -341,10 +341,14 @@ def prediction_line(path: str, reading) -> dict:
 def cmd_train_detector(args: argparse.Namespace) -> int:
     from .data import load_mnist
     from .detector import train_detector
+    from .usps import ENV_VAR, find_usps
 
     if not 1 <= args.epochs <= 50:
         raise DigitLabError(f"epochs must be between 1 and 50, got {args.epochs}.")
     data = load_mnist(args.data)
+    if find_usps() is None:  # said, because the detector it makes is then not the shipped one's recipe
+        print(f"note: USPS is not available (set {ENV_VAR}=/path/to/usps.npz), so the detector trains without its "
+              "training rows and chooses its threshold without its calibration rows.", file=sys.stderr)
     detector = train_detector(data.x_train, data.y_train, epochs=args.epochs, seed=args.seed)
     folder = detector.save(args.output)
     print(f"saved the detector to {folder} (threshold {detector.threshold:.4f}, {detector.card['trained_on']})")

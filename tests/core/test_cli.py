@@ -287,3 +287,26 @@ def test_predict_calls_grainy_blank_paper_empty_and_reads_faint_pencil(trained, 
     blank_line, faint_line = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
     assert blank_line["digit"] is None and blank_line["reason"] == "empty", blank_line
     assert faint_line["digit"] is not None and "reason" not in faint_line, faint_line
+
+
+@pytest.mark.parametrize("usps_found", [True, False])
+def test_train_detector_says_when_it_trains_without_usps(npz, tmp_path, monkeypatch, capsys, usps_found):
+    """USPS's rows train the detector and help choose its threshold; without them it is another detector."""
+    import mnist_core.detector as detector
+    import mnist_core.usps as usps
+
+    class Trained:
+        threshold, card = 0.01, {"trained_on": "2 digits, 2 generated non-digits"}
+
+        def save(self, folder):
+            return Path(folder)
+
+    monkeypatch.setattr(detector, "train_detector", lambda *args, **kwargs: Trained())
+    monkeypatch.setattr(usps, "find_usps", lambda: tmp_path / "usps.npz" if usps_found else None)
+    assert main(["train-detector", "--epochs", "1", "--data", str(npz), "--output", str(tmp_path / "det")]) == 0
+    said = capsys.readouterr()
+    assert "saved the detector" in said.out
+    if usps_found:
+        assert "USPS" not in said.err
+    else:
+        assert "USPS is not available (set USPS_NPZ=/path/to/usps.npz)" in said.err
