@@ -154,9 +154,10 @@ def _start_clicked() -> None:
         preset_name = ss.get("train_preset", DEFAULT_PRESET)
         settings = current_settings(preset_name, len(data.x_train))
         cards, _ = resources.scan_models()
-        _suggest_name(preset_name, settings.epochs, {c.name for c in cards})  # epochs sent with the click too
+        existing = {c.name for c in cards}
+        _suggest_name(preset_name, settings.epochs, existing)  # epochs sent with the click too
         name = ss.get("train_name", "")
-        problem = name_problem(name, {c.name for c in cards})
+        problem = name_problem(name, existing)
         if problem:
             raise ModelError(problem)
         classroom.check_start(preset_name, settings, len(data.x_train), [c.name for c in cards if not c.shipped])
