@@ -16,7 +16,7 @@ from mnist_core.estimate import estimate_seconds
 from ui import charts, classroom, knobs, long_runs, resources, search_view, widgets
 from ui.boot import ensure_app
 from ui.helpers import duration, esc, short_duration
-from ui.search_view import name_problem
+from ui.search_view import name_problem, show_click_error
 
 ensure_app()  # a fresh server's first request may bypass app.py: route it through
 
@@ -220,9 +220,7 @@ def settings_form(data, existing: set[str]) -> None:
         if not long_runs.question(LONG_KEY, "This run", seconds, _start_clicked):
             st.button("▶️ Start training", type="primary", disabled=problem is not None, key="start_training",
                       on_click=_start_clicked)
-        error = ss.pop("train_error", None)
-        if error and error != problem:  # a bad name sent with the click is already said above the button
-            st.error(esc(error))
+        show_click_error("train_error", problem)
 
 
 def _suggest_name(preset: str, epochs: int, existing: set[str]) -> None:

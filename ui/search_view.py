@@ -138,9 +138,14 @@ def search_form(data, existing: set[str]) -> None:
         if not long_runs.question(LONG_KEY, "This search", seconds, _start_clicked, (available, data)):
             st.button("🔎 Start the search", type="primary", disabled=problem is not None, key="start_search",
                       on_click=_start_clicked, args=(available, data))
-        error = ss.pop("search_error", None)
-        if error and error != problem:  # a bad name sent with the click is already said above the button
-            st.error(esc(error))
+        show_click_error("search_error", problem)
+
+
+def show_click_error(key: str, problem: str | None) -> None:
+    """The error a Start click left under ``key``, once; not when it is the name problem said above the button."""
+    error = ss.pop(key, None)
+    if error and error != problem:
+        st.error(esc(error))
 
 
 def name_problem(name: str, existing: set[str]) -> str | None:
