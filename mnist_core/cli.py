@@ -20,7 +20,7 @@ PRESET_OPTIONS = {
     "epochs": int, "batch_size": int, "learning_rate": float, "optimizer": str, "dropout": float,
     "activation": str, "validation_split": float, "seed": int, "train_limit": int, "synthetic_fraction": float,
     "pen_fraction": float, "box_fraction": float, "coarse_fraction": float, "tablet_fraction": float,
-    "usps_copies": int,
+    "joined_fraction": float, "usps_copies": int,
 }
 
 

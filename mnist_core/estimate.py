@@ -71,7 +71,8 @@ def estimate_seconds(preset_name: str, settings: TrainSettings, available: int =
     kind = preset.kind
     images = min(settings.train_limit or available, available)
     generated = int(images * (settings.synthetic_fraction + settings.pen_fraction + settings.box_fraction
-                              + settings.coarse_fraction + settings.tablet_fraction))
+                              + settings.coarse_fraction + settings.tablet_fraction
+                              + settings.joined_fraction))
     images = images + generated + (USPS_TRAIN_ROWS * settings.usps_copies if settings.usps_train else 0)
     val = int(images * settings.validation_split)
     fit = images - val

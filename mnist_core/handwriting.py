@@ -51,6 +51,7 @@ FAST_SHARE = 0.25  # share of training canvas digits and non-digits written that
 JOINED_SHARE = 0.5  # share of those fast ones whose points are joined as the Draw page's canvas joins them
 TABLET_POINTS = (8, 24)  # points a tablet's resampled recording keeps of a whole digit (tablet_trajectory)
 TABLET_SEED = 1_000_000  # the training writers whose digits are recorded that way (tablet_fraction)
+JOINED_SEED = 1_500_000  # the training writers whose canvas digits are all drawn fast and joined (joined_fraction)
 Variant = Callable[[np.random.Generator], list[Stroke]]
 
 

@@ -28,6 +28,7 @@ BOUNDS: dict[str, tuple[float, float]] = {
     "box_fraction": (0.0, 1.0),
     "coarse_fraction": (0.0, 1.0),
     "tablet_fraction": (0.0, 1.0),
+    "joined_fraction": (0.0, 1.0),
     "usps_copies": (1, 5),
 }
 MAX_LAYERS = 6
@@ -58,6 +59,7 @@ class TrainSettings:
     box_fraction: float = 0.0  # copies stretched to fill a square frame (box_scans), as a share of the training set
     coarse_fraction: float = 0.0  # copies made as coarse as optdigits' 8x8 (optdigits.as_optdigits), as box_fraction
     tablet_fraction: float = 0.0  # more generated writers' digits recorded as one resampled trajectory, as box_fraction
+    joined_fraction: float = 0.0  # more generated writers' canvas digits drawn fast and joined as the canvas joins them
     start_from: str | None = None  # a model name, folder or .keras file whose weights training continues from
 
     def to_dict(self) -> dict[str, Any]:
@@ -108,6 +110,7 @@ def validate(settings: TrainSettings) -> TrainSettings:
     box = float(_number("box_fraction", settings.box_fraction, False))
     coarse = float(_number("coarse_fraction", settings.coarse_fraction, False))
     tablet = float(_number("tablet_fraction", settings.tablet_fraction, False))
+    joined = float(_number("joined_fraction", settings.joined_fraction, False))
     usps_copies = int(_number("usps_copies", settings.usps_copies, True))
     if usps_copies > 1 and not settings.usps_train:
         raise SettingsError("usps_copies shows USPS's training rows more than once, so it needs usps_train.")
@@ -127,7 +130,8 @@ def validate(settings: TrainSettings) -> TrainSettings:
         validation_split=validation_split, seed=seed, train_limit=limit, hidden_units=units,
         synthetic_fraction=synthetic, augment=bool(settings.augment), lr_schedule=bool(settings.lr_schedule),
         pen_fraction=pen, usps_train=bool(settings.usps_train), usps_copies=usps_copies,
-        box_fraction=box, coarse_fraction=coarse, tablet_fraction=tablet, start_from=start_from,
+        box_fraction=box, coarse_fraction=coarse, tablet_fraction=tablet, joined_fraction=joined,
+        start_from=start_from,
     )
 
 

@@ -146,8 +146,8 @@ def prepare_arrays(preset: Preset, settings: TrainSettings, data: MnistData) -> 
 
 
 def _add_other_writers(x: np.ndarray, y: np.ndarray, settings: TrainSettings) -> tuple[np.ndarray, np.ndarray]:
-    """Generated writers' pen digits, USPS's training rows, box-normalised and coarse copies and digits recorded
-    as tablet trajectories, shuffled into MNIST's."""
+    """Generated writers' pen digits, USPS's training rows, box-normalised and coarse copies, digits recorded
+    as tablet trajectories and digits drawn fast and joined as the canvas joins them, shuffled into MNIST's."""
     extra_x, extra_y = [x], [y]
     if settings.pen_fraction > 0:
         from .handwriting import FAST_SHARE, JOINED_SHARE, TRAIN_SEED, handwriting_mnist
@@ -184,6 +184,13 @@ def _add_other_writers(x: np.ndarray, y: np.ndarray, settings: TrainSettings) ->
                                    kinds=("canvas",), tablet=1.0)
         extra_x.append(tx)
         extra_y.append(ty)
+    if settings.joined_fraction > 0:  # and others, every canvas digit drawn fast and joined as the Draw page joins it
+        from .handwriting import JOINED_SEED, handwriting_mnist
+
+        jx, jy = handwriting_mnist(int(len(x) * settings.joined_fraction), first_seed=JOINED_SEED + settings.seed,
+                                   kinds=("canvas",), fast=1.0, joined=1.0)
+        extra_x.append(jx)
+        extra_y.append(jy)
     if len(extra_x) == 1:
         return x, y
     x, y = np.concatenate(extra_x), np.concatenate(extra_y)

@@ -58,10 +58,11 @@ def test_train_settings_from_options(npz, models_dir):
 
 
 @pytest.mark.parametrize("setting, share, wrong", [("box_fraction", "0.5", "2"), ("coarse_fraction", "0.25", "-1"),
-                                                   ("tablet_fraction", "0.05", "1.5")])
+                                                   ("tablet_fraction", "0.05", "1.5"),
+                                                   ("joined_fraction", "0.05", "3")])
 def test_train_takes_copies_from_the_command_line(npz, models_dir, capsys, setting, share, wrong):
-    """Stretched copies (--box-fraction), copies made as coarse as optdigits (--coarse-fraction) and digits
-    recorded as tablet trajectories (--tablet-fraction)."""
+    """Stretched copies (--box-fraction), copies made as coarse as optdigits (--coarse-fraction), digits
+    recorded as tablet trajectories (--tablet-fraction) and digits drawn fast and joined (--joined-fraction)."""
     flag = "--" + setting.replace("_", "-")
     assert main(["train", "--preset", "mlp-128-64", "--epochs", "1", flag, share, "--name", "copied",
                  "--data", str(npz)]) == 0

@@ -30,6 +30,7 @@ from mnist_core.settings import TrainSettings
     ("box_fraction", 1.5, "between 0 and 1"),
     ("coarse_fraction", -0.1, "between 0 and 1"),
     ("tablet_fraction", 1.01, "between 0 and 1"),
+    ("joined_fraction", -0.5, "between 0 and 1"),
     ("usps_copies", 0, "between 1 and 5"),
     ("usps_copies", 2.5, "a whole number"),
     ("usps_copies", 3, "needs usps_train"),

@@ -171,6 +171,26 @@ def test_tablet_digits_join_the_training_set_and_leave_the_rest_alone(tiny_data)
     assert set(np.argmax(y[added], axis=1) if y.ndim == 2 else y[added]) <= set(range(10))
 
 
+def test_digits_drawn_fast_and_joined_come_from_their_own_writers_and_leave_the_rest_alone(tiny_data):
+    """--joined-fraction adds other writers' canvas digits, every one drawn fast and joined as the canvas joins
+    them (the long-flagged 1s a visitor draws quickly), and nothing else in the set changes."""
+    from mnist_core.handwriting import JOINED_SEED, handwriting_mnist
+    from mnist_core.data import to_model_input
+
+    plain = prepare_arrays(get_preset("mlp-128-64"), quick("mlp-128-64", train_limit=200), tiny_data)
+    x, y = prepare_arrays(get_preset("mlp-128-64"), quick("mlp-128-64", train_limit=200, joined_fraction=0.1),
+                          tiny_data)
+    assert len(x) == len(y) == 220
+    before = {img.tobytes() for img in plain[0]}
+    assert before <= {img.tobytes() for img in x}
+    added = {img.tobytes() for img in x} - before
+    seed = quick("mlp-128-64").seed
+    joined, _ = handwriting_mnist(20, first_seed=JOINED_SEED + seed, kinds=("canvas",), fast=1.0, joined=1.0)
+    slow, _ = handwriting_mnist(20, first_seed=JOINED_SEED + seed, kinds=("canvas",))
+    assert added == {img.tobytes() for img in to_model_input(joined)}
+    assert added.isdisjoint(img.tobytes() for img in to_model_input(slow))  # the same writers, drawn fast
+
+
 def test_coarse_copies_join_the_training_set_with_their_labels_and_leave_the_rest_alone(tiny_data):
     plain = prepare_arrays(get_preset("mlp-128-64"), quick("mlp-128-64", train_limit=200), tiny_data)
     boxed = prepare_arrays(get_preset("mlp-128-64"), quick("mlp-128-64", train_limit=200, box_fraction=0.25), tiny_data)
