@@ -3,11 +3,27 @@
 from __future__ import annotations
 
 import os
+import tempfile
 from pathlib import Path
 
 import numpy as np
 import pytest
 
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _own_temp_folder(tmp_path_factory):
+    """Temporary files of this run (worker locks and logs, TensorBoard folders of runs killed on purpose, servers'
+    folders) go into pytest's own temp folder, which pytest prunes, and into none of the system's.
+
+    TMPDIR reaches every process a test starts (servers, workers, Chromium, PostgreSQL); ``tempfile.tempdir``
+    this process, which may already have asked for the temp folder.
+    """
+    folder = tmp_path_factory.mktemp("temp")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("TMPDIR", str(folder))
+        patch.setattr(tempfile, "tempdir", str(folder))
+        yield folder
 
 
 @pytest.fixture(scope="session", autouse=True)

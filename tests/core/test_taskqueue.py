@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import time
+from pathlib import Path
 
 import pytest
 
@@ -64,3 +65,16 @@ def test_one_launch_while_the_worker_boots_however_often_pages_ask(monkeypatch, 
     old = time.time() - taskqueue.LAUNCH_GRACE - 1
     os.utime(marker, (old, old))  # that launch never came up: the next page tries again
     assert taskqueue.ensure_worker(url) is True
+
+
+def test_worker_locks_and_logs_of_a_test_run_stay_in_pytests_temp_folder(tmp_path_factory):
+    """Every test run used to leave its workers' lock and log files (hundreds a day) in the system's temp folder."""
+    import subprocess
+    import sys
+
+    base = tmp_path_factory.getbasetemp()
+    assert base in taskqueue.lock_path("sqlite:///anything.db").parents
+    assert base in taskqueue.log_path("sqlite:///anything.db").parents
+    child = subprocess.run([sys.executable, "-c", "import tempfile; print(tempfile.gettempdir())"],
+                           capture_output=True, text=True, check=True)
+    assert base in Path(child.stdout.strip()).parents  # servers and workers a test starts, too
