@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Iterator
 
 BINARIES = ("initdb", "pg_ctl")
+SHARED_TEMP = "/tmp"  # world-writable on every POSIX system; the cluster's folder is removed afterwards
 
 
 def _find(name: str) -> str | None:
@@ -63,7 +64,8 @@ def _run(command: list[str], user: str | None) -> None:
 def cluster() -> Iterator[str]:
     """Yield a SQLAlchemy URL to a fresh, empty database; remove everything afterwards."""
     user = "postgres" if os.geteuid() == 0 else None
-    folder = Path(tempfile.mkdtemp(prefix="digitlab-pg-"))
+    # the postgres user must reach the folder: pytest's temp folder, where tests keep the rest, is private to root
+    folder = Path(tempfile.mkdtemp(prefix="digitlab-pg-", dir=SHARED_TEMP if user else None))
     if user:
         entry = pwd.getpwnam(user)
         os.chown(folder, entry.pw_uid, entry.pw_gid)
