@@ -16,8 +16,9 @@ def _own_temp_folder(tmp_path_factory):
     """Temporary files of this run (worker locks and logs, TensorBoard folders of runs killed on purpose, servers'
     folders) go into pytest's own temp folder, which pytest prunes, and into none of the system's.
 
-    TMPDIR reaches every process a test starts (servers, workers, Chromium, PostgreSQL); ``tempfile.tempdir``
-    this process, which may already have asked for the temp folder.
+    TMPDIR reaches every process a test starts (servers, workers, Chromium); ``tempfile.tempdir`` this process,
+    which may already have asked for the temp folder. (A PostgreSQL cluster run by the postgres user cannot
+    reach this folder, so ``tests/postgres.py`` keeps its own in /tmp and removes it.)
     """
     folder = tmp_path_factory.mktemp("temp")
     with pytest.MonkeyPatch.context() as patch:
