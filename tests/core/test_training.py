@@ -174,8 +174,8 @@ def test_tablet_digits_join_the_training_set_and_leave_the_rest_alone(tiny_data)
 def test_digits_drawn_fast_and_joined_come_from_their_own_writers_and_leave_the_rest_alone(tiny_data):
     """--joined-fraction adds other writers' canvas digits, every one drawn fast and joined as the canvas joins
     them (the long-flagged 1s a visitor draws quickly), and nothing else in the set changes."""
-    from mnist_core.handwriting import JOINED_SEED, handwriting_mnist
     from mnist_core.data import to_model_input
+    from mnist_core.handwriting import JOINED_SEED, handwriting_mnist
 
     plain = prepare_arrays(get_preset("mlp-128-64"), quick("mlp-128-64", train_limit=200), tiny_data)
     x, y = prepare_arrays(get_preset("mlp-128-64"), quick("mlp-128-64", train_limit=200, joined_fraction=0.1),
