@@ -11,17 +11,21 @@ import json
 import sys
 import threading
 import time
+from dataclasses import fields
 from pathlib import Path
 from typing import Sequence
 
 from .errors import DigitLabError
+from .settings import BOUNDS, CHOICES, SWITCHES, WHOLE_NUMBERS, TrainSettings
 
-PRESET_OPTIONS = {
-    "epochs": int, "batch_size": int, "learning_rate": float, "optimizer": str, "dropout": float,
-    "activation": str, "validation_split": float, "seed": int, "train_limit": int, "synthetic_fraction": float,
-    "pen_fraction": float, "box_fraction": float, "coarse_fraction": float, "tablet_fraction": float,
-    "joined_fraction": float, "usps_copies": int,
-}
+
+def _preset_options() -> dict[str, type]:
+    """Each number or choice setting as a ``--flag`` and its type, in the order the settings declare them."""
+    return {f.name: (int if f.name in WHOLE_NUMBERS else float) if f.name in BOUNDS else str
+            for f in fields(TrainSettings) if f.name in BOUNDS or f.name in CHOICES}
+
+
+PRESET_OPTIONS = _preset_options()
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -132,9 +136,8 @@ def _add_setting_options(p: argparse.ArgumentParser) -> None:
     for option, kind in PRESET_OPTIONS.items():
         p.add_argument("--" + option.replace("_", "-"), type=kind)
     p.add_argument("--hidden-units", help="comma-separated sizes, e.g. 128,64")
-    p.add_argument("--augment", action=argparse.BooleanOptionalAction, default=None)
-    p.add_argument("--lr-schedule", action=argparse.BooleanOptionalAction, default=None)
-    p.add_argument("--usps-train", action=argparse.BooleanOptionalAction, default=None)
+    for switch in SWITCHES:
+        p.add_argument("--" + switch.replace("_", "-"), action=argparse.BooleanOptionalAction, default=None)
     p.add_argument("--overwrite", action="store_true", help="replace a model of the same name")
 
 
@@ -161,7 +164,7 @@ def _settings(args: argparse.Namespace):
         changes["hidden_units"] = [u for u in args.hidden_units.split(",") if u.strip()]
     if getattr(args, "start_from", None) is not None:  # train only: a search starts each trial afresh
         changes["start_from"] = args.start_from
-    for flag in ("augment", "lr_schedule", "usps_train"):
+    for flag in SWITCHES:
         if getattr(args, flag) is not None:
             changes[flag] = getattr(args, flag)
     return get_preset(args.preset).settings(changes)

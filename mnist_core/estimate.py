@@ -19,7 +19,7 @@ Other jobs on the machine slow every run (README).
 from __future__ import annotations
 
 from mnist_core.presets import get_preset
-from mnist_core.settings import TrainSettings
+from mnist_core.settings import EXTRA_IMAGES, TrainSettings
 
 TRAIN_IMAGES = 60_000
 SCORED_IMAGES = 70_000  # evaluation scores the test and the training split once
@@ -70,9 +70,7 @@ def estimate_seconds(preset_name: str, settings: TrainSettings, available: int =
     preset = get_preset(preset_name)
     kind = preset.kind
     images = min(settings.train_limit or available, available)
-    generated = int(images * (settings.synthetic_fraction + settings.pen_fraction + settings.box_fraction
-                              + settings.coarse_fraction + settings.tablet_fraction
-                              + settings.joined_fraction))
+    generated = int(images * sum(getattr(settings, name) for name in EXTRA_IMAGES))
     images = images + generated + (USPS_TRAIN_ROWS * settings.usps_copies if settings.usps_train else 0)
     val = int(images * settings.validation_split)
     fit = images - val

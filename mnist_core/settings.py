@@ -6,7 +6,7 @@ is checked here once, with a message that names the field and its range.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, fields, replace
+from dataclasses import asdict, dataclass, field, fields, replace
 from typing import Any
 
 from .errors import SettingsError
@@ -14,53 +14,66 @@ from .errors import SettingsError
 OPTIMIZERS = ("adam", "sgd", "rmsprop")
 ACTIVATIONS = ("relu", "sigmoid", "tanh", "elu", "gelu")
 
-# name: (low, high) inclusive
-BOUNDS: dict[str, tuple[float, float]] = {
-    "epochs": (1, 100),
-    "batch_size": (8, 4096),
-    "learning_rate": (1e-5, 1.0),
-    "dropout": (0.0, 0.9),
-    "validation_split": (0.0, 0.5),
-    "seed": (0, 2**31 - 1),
-    "train_limit": (100, 60_000),
-    "synthetic_fraction": (0.0, 0.5),
-    "pen_fraction": (0.0, 1.0),
-    "box_fraction": (0.0, 1.0),
-    "coarse_fraction": (0.0, 1.0),
-    "tablet_fraction": (0.0, 1.0),
-    "joined_fraction": (0.0, 1.0),
-    "usps_copies": (1, 5),
-}
 MAX_LAYERS = 6
 MAX_UNITS = 2048
 RETIRED = ("extra",)  # written into cards and queued runs by earlier versions, never read
 
 
+def _bounded(default: float | None, low: float, high: float) -> Any:
+    """A number setting and its inclusive range, declared together so a new setting is one line.
+
+    Validation, the command line's flags and the time estimate all read the range from here.
+    """
+    return field(default=default, metadata={"bounds": (low, high)})
+
+
+def _one_of(default: str, choices: tuple[str, ...]) -> Any:
+    """A setting that takes one of a few names."""
+    return field(default=default, metadata={"choices": choices})
+
+
 @dataclass(frozen=True)
 class TrainSettings:
-    """Everything a learner can change about one training run."""
+    """Everything a learner can change about one training run.
 
-    epochs: int = 10
-    batch_size: int = 32
-    learning_rate: float = 1e-3
-    optimizer: str = "adam"
+    A number setting declares its range here with ``_bounded`` and a choice its options with
+    ``_one_of``; validation, the command line's flags and the time estimate are derived from these
+    fields, so a new setting is one line here plus what it does in training.
+    """
+
+    epochs: int = _bounded(10, 1, 100)
+    batch_size: int = _bounded(32, 8, 4096)
+    learning_rate: float = _bounded(1e-3, 1e-5, 1.0)
+    optimizer: str = _one_of("adam", OPTIMIZERS)
     hidden_units: tuple[int, ...] = (128,)
-    dropout: float = 0.0
-    activation: str = "relu"
-    validation_split: float = 0.0
+    dropout: float = _bounded(0.0, 0.0, 0.9)
+    activation: str = _one_of("relu", ACTIVATIONS)
+    validation_split: float = _bounded(0.0, 0.0, 0.5)
     augment: bool = False
-    seed: int = 42
-    train_limit: int | None = None  # use only the first N training images (quick demos)
-    synthetic_fraction: float = 0.0  # extra synthetic pen-style digits, as a share of the training set
-    lr_schedule: bool = False  # cosine decay to 5% of the rate over the run
-    pen_fraction: float = 0.0  # generated writers' digits (canvas and scan), as a share of the training set
-    usps_train: bool = False  # add USPS's training rows (other writers' scans)
-    usps_copies: int = 1  # with usps_train: how many times each epoch shows those rows (real scans weigh more)
-    box_fraction: float = 0.0  # copies stretched to fill a square frame (box_scans), as a share of the training set
-    coarse_fraction: float = 0.0  # copies made as coarse as optdigits' 8x8 (optdigits.as_optdigits), as box_fraction
-    tablet_fraction: float = 0.0  # more generated writers' digits recorded as one resampled trajectory, as box_fraction
-    joined_fraction: float = 0.0  # more generated writers' canvas digits drawn fast and joined as the canvas joins them
-    start_from: str | None = None  # a model name, folder or .keras file whose weights training continues from
+    seed: int = _bounded(42, 0, 2**31 - 1)
+    # use only the first N training images (quick demos); None is all of them
+    train_limit: int | None = _bounded(None, 100, 60_000)
+    # The *_fraction settings add images, each as a share of the training set (estimate.py counts them all).
+    # extra synthetic pen-style digits
+    synthetic_fraction: float = _bounded(0.0, 0.0, 0.5)
+    # cosine decay to 5% of the rate over the run
+    lr_schedule: bool = False
+    # generated writers' digits (canvas and scan)
+    pen_fraction: float = _bounded(0.0, 0.0, 1.0)
+    # add USPS's training rows (other writers' scans)
+    usps_train: bool = False
+    # with usps_train: how many times each epoch shows those rows (real scans weigh more)
+    usps_copies: int = _bounded(1, 1, 5)
+    # copies stretched to fill a square frame (box_scans)
+    box_fraction: float = _bounded(0.0, 0.0, 1.0)
+    # copies made as coarse as optdigits' 8x8 (optdigits.as_optdigits)
+    coarse_fraction: float = _bounded(0.0, 0.0, 1.0)
+    # more generated writers' digits recorded as one resampled trajectory (handwriting.tablet_trajectory)
+    tablet_fraction: float = _bounded(0.0, 0.0, 1.0)
+    # more generated writers' canvas digits drawn fast and joined as the canvas joins them
+    joined_fraction: float = _bounded(0.0, 0.0, 1.0)
+    # a model name, folder or .keras file whose weights training continues from
+    start_from: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
@@ -73,7 +86,7 @@ class TrainSettings:
         unknown = sorted(set(changes) - known)
         if unknown:
             raise SettingsError(f"Unknown setting(s): {', '.join(unknown)}. Known: {', '.join(sorted(known))}.")
-        clean = {k: v for k, v in changes.items() if v is not None or k in ("train_limit", "start_from")}
+        clean = {k: v for k, v in changes.items() if v is not None or k in OPTIONAL}
         updated = replace(self, **clean)
         return validate(updated)
 
@@ -81,6 +94,16 @@ class TrainSettings:
     def from_dict(cls, data: dict[str, Any]) -> "TrainSettings":
         """Settings as a card or a queued run stores them; fields that no longer exist are dropped."""
         return cls().with_changes(**{k: v for k, v in data.items() if k not in RETIRED})
+
+
+_FIELDS = fields(TrainSettings)
+# name: (low, high) inclusive
+BOUNDS: dict[str, tuple[float, float]] = {f.name: f.metadata["bounds"] for f in _FIELDS if "bounds" in f.metadata}
+WHOLE_NUMBERS = frozenset(f.name for f in _FIELDS if f.name in BOUNDS and str(f.type).startswith("int"))
+CHOICES: dict[str, tuple[str, ...]] = {f.name: f.metadata["choices"] for f in _FIELDS if "choices" in f.metadata}
+SWITCHES = tuple(f.name for f in _FIELDS if str(f.type) == "bool")  # on/off settings
+OPTIONAL = frozenset(f.name for f in _FIELDS if f.default is None)  # None is a value, not "unchanged"
+EXTRA_IMAGES = tuple(name for name in BOUNDS if name.endswith("_fraction"))  # each adds a share of the set
 
 
 def _number(name: str, value: Any, integer: bool) -> float:
@@ -98,41 +121,24 @@ def _number(name: str, value: Any, integer: bool) -> float:
 
 
 def validate(settings: TrainSettings) -> TrainSettings:
-    """Check every field; return settings with normalised types."""
-    epochs = int(_number("epochs", settings.epochs, True))
-    batch_size = int(_number("batch_size", settings.batch_size, True))
-    learning_rate = float(_number("learning_rate", settings.learning_rate, False))
-    dropout = float(_number("dropout", settings.dropout, False))
-    validation_split = float(_number("validation_split", settings.validation_split, False))
-    seed = int(_number("seed", settings.seed, True))
-    synthetic = float(_number("synthetic_fraction", settings.synthetic_fraction, False))
-    pen = float(_number("pen_fraction", settings.pen_fraction, False))
-    box = float(_number("box_fraction", settings.box_fraction, False))
-    coarse = float(_number("coarse_fraction", settings.coarse_fraction, False))
-    tablet = float(_number("tablet_fraction", settings.tablet_fraction, False))
-    joined = float(_number("joined_fraction", settings.joined_fraction, False))
-    usps_copies = int(_number("usps_copies", settings.usps_copies, True))
-    if usps_copies > 1 and not settings.usps_train:
+    """Check every field in the order it is declared; return settings with normalised types."""
+    clean: dict[str, Any] = {}
+    for name in BOUNDS:
+        value = getattr(settings, name)
+        if value is None and name in OPTIONAL:
+            continue
+        number = _number(name, value, name in WHOLE_NUMBERS)
+        clean[name] = int(number) if name in WHOLE_NUMBERS else float(number)
+    if clean["usps_copies"] > 1 and not settings.usps_train:
         raise SettingsError("usps_copies shows USPS's training rows more than once, so it needs usps_train.")
     start_from = settings.start_from
     if start_from is not None and (not isinstance(start_from, str) or not start_from.strip()):
         raise SettingsError(f"start_from must be a model name or path, got {start_from!r}.")
-    limit = settings.train_limit
-    if limit is not None:
-        limit = int(_number("train_limit", limit, True))
-    if settings.optimizer not in OPTIMIZERS:
-        raise SettingsError(f"optimizer must be one of {', '.join(OPTIMIZERS)}, got {settings.optimizer!r}.")
-    if settings.activation not in ACTIVATIONS:
-        raise SettingsError(f"activation must be one of {', '.join(ACTIVATIONS)}, got {settings.activation!r}.")
-    units = _hidden_units(settings.hidden_units)
-    return replace(
-        settings, epochs=epochs, batch_size=batch_size, learning_rate=learning_rate, dropout=dropout,
-        validation_split=validation_split, seed=seed, train_limit=limit, hidden_units=units,
-        synthetic_fraction=synthetic, augment=bool(settings.augment), lr_schedule=bool(settings.lr_schedule),
-        pen_fraction=pen, usps_train=bool(settings.usps_train), usps_copies=usps_copies,
-        box_fraction=box, coarse_fraction=coarse, tablet_fraction=tablet, joined_fraction=joined,
-        start_from=start_from,
-    )
+    for name, choices in CHOICES.items():
+        if getattr(settings, name) not in choices:
+            raise SettingsError(f"{name} must be one of {', '.join(choices)}, got {getattr(settings, name)!r}.")
+    clean.update({name: bool(getattr(settings, name)) for name in SWITCHES})
+    return replace(settings, **clean, hidden_units=_hidden_units(settings.hidden_units))
 
 
 def _hidden_units(value: Any) -> tuple[int, ...]:

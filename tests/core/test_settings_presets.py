@@ -6,7 +6,7 @@ import pytest
 
 from mnist_core.errors import SettingsError
 from mnist_core.presets import PRESETS, build_model, get_preset, layer_table
-from mnist_core.settings import TrainSettings
+from mnist_core.settings import BOUNDS, EXTRA_IMAGES, TrainSettings
 
 
 @pytest.mark.parametrize("field, value, fragment", [
@@ -166,3 +166,39 @@ def test_settings_no_preset_shows_keep_the_settings_own_bounds_and_all_images_me
     assert settings.pen_fraction == 0.5 and settings.box_fraction == 0.1 and settings.train_limit is None
     assert get_preset("cnn-quick").settings({"train_limit": 5_000}, available=5_000).train_limit is None
     assert get_preset("cnn-quick").settings({"train_limit": 2_000}).train_limit == 2_000
+
+
+@pytest.mark.parametrize("name", sorted(BOUNDS))
+def test_every_number_setting_is_a_train_flag_held_to_its_bounds(name, capsys):
+    """Settings are declared once, in TrainSettings; the command line offers each and checks its range."""
+    from mnist_core import cli
+    from mnist_core.settings import WHOLE_NUMBERS
+
+    high = BOUNDS[name][1]
+    too_big = int(high) + 1 if name in WHOLE_NUMBERS else high + 0.5
+    args = cli._parser().parse_args(["train", "--preset", "cnn-handwriting", f"--{name.replace('_', '-')}", str(too_big)])
+    assert getattr(args, name) == too_big
+    with pytest.raises(SettingsError, match=f"{name} must be between"):
+        cli._settings(args)
+
+
+@pytest.mark.parametrize("name", EXTRA_IMAGES)
+def test_every_share_of_extra_images_lengthens_the_time_estimate(name):
+    from mnist_core.estimate import estimate_seconds
+
+    base = TrainSettings()
+    assert all(getattr(base, share) == 0 for share in EXTRA_IMAGES)
+    more = base.with_changes(**{name: 0.5})
+    assert estimate_seconds("cnn-quick", more) > estimate_seconds("cnn-quick", base)
+
+
+def test_switches_and_choices_come_from_the_settings_themselves():
+    from mnist_core import cli
+    from mnist_core.settings import CHOICES, SWITCHES
+
+    assert SWITCHES == ("augment", "lr_schedule", "usps_train")
+    assert set(CHOICES) == {"optimizer", "activation"}
+    args = cli._parser().parse_args(["train", "--preset", "cnn-handwriting", "--no-augment", "--usps-train",
+                                     "--usps-copies", "3", "--optimizer", "sgd"])
+    settings = cli._settings(args)
+    assert (settings.augment, settings.usps_train, settings.usps_copies, settings.optimizer) == (False, True, 3, "sgd")
