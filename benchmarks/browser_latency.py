@@ -50,6 +50,7 @@ import time
 from pathlib import Path
 
 from devtools import appserver, harness
+from devtools.tempfolder import own_temp_folder
 
 GOAL_MEDIAN_MS, GOAL_P95_MS = 50, 100  # our part: from the canvas's message to the answer on screen
 PIECES = {0: 4, 1: 2, 2: 4, 3: 4, 4: 2, 5: 3, 6: 4, 7: 3, 8: 4, 9: 3}  # strokes per digit, roughly by length
@@ -339,4 +340,5 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    with own_temp_folder():  # servers' and workers' temp files, removed at the end
+        sys.exit(main())

@@ -28,6 +28,7 @@ from pathlib import Path
 import numpy as np
 
 from devtools import appserver, harness
+from devtools.tempfolder import own_temp_folder
 
 BRUSH = 20  # the Draw page's default pen on its 280-px canvas
 HEIGHT = 0.72  # the digit's height as a share of the canvas side, as harness.VARIANTS["large"]
@@ -105,4 +106,5 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    with own_temp_folder():  # servers' and workers' temp files, removed at the end
+        raise SystemExit(main())

@@ -33,6 +33,7 @@ import numpy as np
 from PIL import Image
 
 from benchmarks.class_writers import class_of
+from devtools.tempfolder import own_temp_folder
 from mnist_core.data import find_dataset
 
 BASE = "digitlab-default"
@@ -157,4 +158,5 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    with own_temp_folder():  # servers' and workers' temp files, removed at the end
+        main()

@@ -38,6 +38,7 @@ import numpy as np
 from devtools.appserver import mnist_path
 from devtools.classroom import SHIPPED_DEFAULT, Server, quick_model
 from devtools.labelling import cpu_seconds, run_class, stored
+from devtools.tempfolder import own_temp_folder
 
 
 def main() -> int:
@@ -84,4 +85,5 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    with own_temp_folder():  # servers' and workers' temp files, removed at the end
+        sys.exit(main())

@@ -53,6 +53,7 @@ import sys
 from pathlib import Path
 
 from devtools.classroom import print_report, run
+from devtools.tempfolder import own_temp_folder
 
 
 def main() -> int:
@@ -74,9 +75,12 @@ def main() -> int:
     args = parser.parse_args()
     if args.clients < 1 or args.seconds <= 0 or args.seconds > 1800 or args.clients > 200:
         parser.error("use 1..200 clients and 0..1800 seconds")
-    report = run(args.clients, args.seconds, not args.no_training, max(0, min(args.churn, 1000)), args.session_ttl,
-                 args.train_epochs, keep=args.keep, streamlit_options=args.streamlit_option,
-                 release_each=True, ramp=max(0.0, min(args.ramp, 60.0)))
+    with own_temp_folder(keep=args.keep) as folder:  # the server's and worker's temp files, removed unless --keep
+        report = run(args.clients, args.seconds, not args.no_training, max(0, min(args.churn, 1000)),
+                     args.session_ttl, args.train_epochs, keep=args.keep, streamlit_options=args.streamlit_option,
+                     release_each=True, ramp=max(0.0, min(args.ramp, 60.0)))
+    if args.keep:
+        print(f"kept: {folder}")
     print_report(report)
     if args.json:
         args.json.write_text(json.dumps(report.as_dict(), indent=2))

@@ -29,6 +29,7 @@ import time
 from pathlib import Path
 
 from devtools import appserver, harness
+from devtools.tempfolder import own_temp_folder
 
 
 def one_run(browser, shipped: Path, server_args: list[str]) -> dict:
@@ -109,4 +110,5 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    with own_temp_folder():  # servers' and workers' temp files, removed at the end
+        sys.exit(main())

@@ -26,6 +26,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageDraw
 
+from devtools.tempfolder import own_temp_folder
 from mnist_core.errors import ImageError
 from mnist_core.preprocessing import MAX_UPLOAD_PIXELS, open_image, preprocess
 
@@ -119,4 +120,5 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    with own_temp_folder():  # servers' and workers' temp files, removed at the end
+        main()

@@ -28,6 +28,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 
 from benchmarks.training_overhead import PRESETS, best_times, options, ratio_line
+from devtools.tempfolder import own_temp_folder
+
 
 def start_worker(workdir: Path) -> subprocess.Popen:
     env = {**os.environ, "DIGITLAB_DB": os.environ["DIGITLAB_DB"], "DIGITLAB_QUEUE": os.environ["DIGITLAB_QUEUE"],
@@ -95,4 +97,5 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    with own_temp_folder():  # servers' and workers' temp files, removed at the end
+        sys.exit(main())

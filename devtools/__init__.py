@@ -5,4 +5,5 @@
 - ``streamlit_client``: a websocket client that speaks Streamlit's browser protocol (one tab, no rendering).
 - ``classroom``: pupils drawing and a teacher training at once, over that client (the load benchmark's engine).
 - ``labelling``: pupils labelling their drawings, over that client.
+- ``tempfolder``: one temp folder for a benchmark and the processes it starts, removed at the end.
 """
