@@ -202,3 +202,9 @@ def test_switches_and_choices_come_from_the_settings_themselves():
                                      "--usps-copies", "3", "--optimizer", "sgd"])
     settings = cli._settings(args)
     assert (settings.augment, settings.usps_train, settings.usps_copies, settings.optimizer) == (False, True, 3, "sgd")
+
+
+def test_a_large_bound_is_written_out_in_full():
+    with pytest.raises(SettingsError) as info:
+        TrainSettings().with_changes(seed=-1)
+    assert str(info.value) == "seed must be between 0 and 2147483647, got -1."
