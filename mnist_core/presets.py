@@ -15,7 +15,7 @@ import keras
 from keras import layers
 
 from .errors import SettingsError
-from .settings import ACTIVATIONS, OPTIMIZERS, TrainSettings
+from .settings import ACTIVATIONS, OPTIMIZERS, TrainSettings, plain
 
 INPUT_SHAPE = (28, 28, 1)
 
@@ -77,7 +77,7 @@ class Knob:
             return self._check_layers(value)
         low, high = self.bounds
         if isinstance(value, bool) or not isinstance(value, (int, float)) or value != value or not low <= value <= high:
-            raise SettingsError(f"{self.name} must be between {low:g} and {high:g}, got {value!r}.")
+            raise SettingsError(f"{self.name} must be between {plain(low)} and {plain(high)}, got {value!r}.")
         return value
 
     def _check_layers(self, value: Any) -> tuple[int, ...]:
@@ -89,10 +89,10 @@ class Knob:
             raise SettingsError(f"hidden_units must be a list of whole numbers, got {value!r}.") from None
         low, high = self.bounds
         if not self.low <= len(units) <= self.high:
-            raise SettingsError(f"hidden_units takes {self.low:g} to {self.high:g} layers, got {len(units)}.")
+            raise SettingsError(f"hidden_units takes {plain(self.low)} to {plain(self.high)} layers, got {len(units)}.")
         bad = [u for u in units if not low <= u <= high]
         if bad:
-            raise SettingsError(f"Each hidden layer needs {low:g} to {high:g} units, got {bad[0]}.")
+            raise SettingsError(f"Each hidden layer needs {plain(low)} to {plain(high)} units, got {bad[0]}.")
         return units
 
 

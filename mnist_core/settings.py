@@ -106,7 +106,7 @@ OPTIONAL = frozenset(f.name for f in _FIELDS if f.default is None)  # None is a 
 EXTRA_IMAGES = tuple(name for name in BOUNDS if name.endswith("_fraction"))  # each adds a share of the set
 
 
-def _plain(bound: float) -> str:
+def plain(bound: float) -> str:
     """A bound as a person writes it: 2147483647 rather than 2.14748e+09, 0.9 and 1e-05 as they are."""
     return str(int(bound)) if float(bound).is_integer() else f"{bound:g}"
 
@@ -121,7 +121,7 @@ def _number(name: str, value: Any, integer: bool) -> float:
         raise SettingsError(f"{name} must be {kind}, got NaN.")
     low, high = BOUNDS[name]
     if not low <= value <= high:
-        raise SettingsError(f"{name} must be between {_plain(low)} and {_plain(high)}, got {value!r}.")
+        raise SettingsError(f"{name} must be between {plain(low)} and {plain(high)}, got {value!r}.")
     return value
 
 
