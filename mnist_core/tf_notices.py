@@ -27,7 +27,11 @@ def without_notices(text: str) -> str:
 
 
 def import_tensorflow_quietly() -> None:
-    """Import TensorFlow once, its start-up notices dropped and anything else it writes passed on."""
+    """Import TensorFlow once, its start-up notices dropped and anything else it writes passed on.
+
+    For a process's entry point only (the CLI's ``__main__``), before any other thread runs: it swaps
+    file descriptor 2 for the whole process while the import lasts.
+    """
     if "tensorflow" in sys.modules:
         return
     sys.stderr.flush()
