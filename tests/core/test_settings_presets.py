@@ -176,7 +176,8 @@ def test_every_number_setting_is_a_train_flag_held_to_its_bounds(name, capsys):
 
     high = BOUNDS[name][1]
     too_big = int(high) + 1 if name in WHOLE_NUMBERS else high + 0.5
-    args = cli._parser().parse_args(["train", "--preset", "cnn-handwriting", f"--{name.replace('_', '-')}", str(too_big)])
+    flag = "--" + name.replace("_", "-")
+    args = cli._parser().parse_args(["train", "--preset", "cnn-handwriting", flag, str(too_big)])
     assert getattr(args, name) == too_big
     with pytest.raises(SettingsError, match=f"{name} must be between"):
         cli._settings(args)
