@@ -19,7 +19,7 @@ import numpy as np
 from benchmarks.handwriting import development_sets, with_stretched
 from mnist_core.detector import load_detector
 from mnist_core.handwriting import CALIBRATION_SEED
-from mnist_core.handwriting_benchmark import TABLET_BENCHMARK_POINTS, held_out_negatives
+from mnist_core.handwriting_benchmark import TABLET_BENCHMARK_POINTS, held_out_negatives, negative_scores
 
 DEFAULT_THRESHOLDS = (0.0034, 0.005, 0.0075, 0.01, 0.015, 0.02, 0.03)
 NEGATIVE_WAYS = {  # how the calibration writers' non-digits are drawn: held_out_negatives' options
@@ -59,8 +59,7 @@ def main() -> int:
     for way, options in NEGATIVE_WAYS.items():
         writers = args.negative_writers if not options else args.negative_writers // 2
         x, _ = held_out_negatives(writers, first_seed=CALIBRATION_SEED, **options)
-        scores = detector.scores((x.astype(np.float32) / 255.0)[..., None])
-        print(row(f"  {way} ({len(x)})", declined_at(scores, args.thresholds)), flush=True)
+        print(row(f"  {way} ({len(x)})", declined_at(negative_scores(detector, x), args.thresholds)), flush=True)
     print(f"\n({time.perf_counter() - started:.0f} s)")
     return 0
 

@@ -123,9 +123,14 @@ def score_set(predictor, digits: DigitSet, detector=None) -> SetResult:
     return result
 
 
+def negative_scores(detector, negatives: np.ndarray) -> np.ndarray:
+    """The detector's digit score for each of these non-digits (uint8, N x 28 x 28)."""
+    return detector.scores((negatives.astype(np.float32) / 255.0)[..., None])
+
+
 def declined_negatives(detector, negatives: np.ndarray) -> np.ndarray:
     """Which of these non-digits (uint8, N x 28 x 28) the detector declines."""
-    return detector.declines(detector.scores((negatives.astype(np.float32) / 255.0)[..., None]))
+    return detector.declines(negative_scores(detector, negatives))
 
 
 def decline_rates(declined: np.ndarray, names: list[str]) -> tuple[float, dict[str, float]]:
