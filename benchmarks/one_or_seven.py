@@ -23,20 +23,24 @@ from __future__ import annotations
 
 import argparse
 import math
+from typing import Callable, Sequence
 
 import numpy as np
 
 from benchmarks.handwriting import load_predictor
 from mnist_core.handwriting import tablet_trajectory
+from mnist_core.handwriting_benchmark import TABLET_BENCHMARK_POINTS as TABLET_POINTS
+from mnist_core.predictor import Predictor
 from mnist_core.preprocessing import preprocess
 from mnist_core.registry import DEFAULT_MODEL
 from mnist_core.synthetic import render
 
 CANVAS, HEIGHT, BRUSH = 280, 200, 20  # the Draw page's canvas and default brush; the digit 200 px tall
-TABLET_POINTS = 8
 LENGTHS = (0.15, 0.25, 0.35, 0.45, 0.55)  # the top stroke, as a share of the digit's height
 ANGLES = (0, 10, 20, 25, 30, 35, 40, 50, 60)  # degrees below the horizontal, from the top of the stem
 STEM_LEAN = 0.15  # how far a 7's stem ends left of where it starts, as a share of the height
+
+Shape = Callable[[float, float], list[np.ndarray]]  # (top-stroke length, angle) -> strokes
 
 
 def one(length: float, angle: float) -> list[np.ndarray]:
@@ -53,7 +57,7 @@ def seven(length: float, angle: float) -> list[np.ndarray]:
     return [np.array([start, (0.0, 0.0), (-STEM_LEAN, 1.0)])]
 
 
-def probabilities(predictor, strokes: list[np.ndarray], tablet: bool) -> np.ndarray:
+def probabilities(predictor: Predictor, strokes: list[np.ndarray], tablet: bool) -> np.ndarray:
     """What the model reads (its zoomed views and temperature, as the Draw page reads) for this drawing."""
     if tablet:
         strokes = tablet_trajectory(strokes, TABLET_POINTS)
@@ -61,7 +65,7 @@ def probabilities(predictor, strokes: list[np.ndarray], tablet: bool) -> np.ndar
     return predictor.reading(preprocess(image).model_input)[0]
 
 
-def turning_angle(ones: list[float], angles: list[float]) -> float | None:
+def turning_angle(ones: Sequence[float], angles: Sequence[float]) -> float | None:
     """The angle at which P(1) - P(7) crosses zero going up, interpolated; None if it never does."""
     for (a0, d0), (a1, d1) in zip(zip(angles, ones), zip(angles[1:], ones[1:])):
         if d0 < 0 <= d1:
@@ -69,7 +73,9 @@ def turning_angle(ones: list[float], angles: list[float]) -> float | None:
     return None
 
 
-def sweep(predictor, shape, tablet: bool, angles=ANGLES) -> dict[float, list[np.ndarray]]:
+def sweep(predictor: Predictor, shape: Shape, tablet: bool,
+          angles: Sequence[float] = ANGLES) -> dict[float, list[np.ndarray]]:
+    """The model's probabilities for `shape` at every length (rows) and angle (columns)."""
     return {length: [probabilities(predictor, shape(length, angle), tablet) for angle in angles]
             for length in LENGTHS}
 
