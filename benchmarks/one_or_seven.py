@@ -73,6 +73,15 @@ def turning_angle(ones: Sequence[float], angles: Sequence[float]) -> float | Non
     return None
 
 
+def describe_turn(angle: float | None, margins: Sequence[float]) -> str:
+    """The turning angle, or which digit the drawing stays at every angle swept."""
+    if angle is not None:
+        return f"{angle:4.1f}°"
+    if min(margins) >= 0:
+        return "always 1"
+    return "always 7" if max(margins) < 0 else "no single turn"
+
+
 def sweep(predictor: Predictor, shape: Shape, tablet: bool,
           angles: Sequence[float] = ANGLES) -> dict[float, list[np.ndarray]]:
     """The model's probabilities for `shape` at every length (rows) and angle (columns)."""
@@ -103,8 +112,8 @@ def main() -> int:
         for shape, name in ((one, "a 1"), (seven, "a 7")):
             turns = []
             for length, cells in sweep(predictor, shape, tablet, fine).items():
-                angle = turning_angle([float(p[1] - p[7]) for p in cells], fine)
-                turns.append(f"{length:.2f}: " + ("never" if angle is None else f"{angle:4.1f}°"))
+                margins = [float(p[1] - p[7]) for p in cells]
+                turns.append(f"{length:.2f}: " + describe_turn(turning_angle(margins, fine), margins))
             print(f"  {name:5s}" + "   ".join(turns))
     return 0
 
