@@ -65,9 +65,9 @@ def probabilities(predictor: Predictor, strokes: list[np.ndarray], tablet: bool)
     return predictor.reading(preprocess(image).model_input)[0]
 
 
-def turning_angle(ones: Sequence[float], angles: Sequence[float]) -> float | None:
-    """The angle at which P(1) - P(7) crosses zero going up, interpolated; None if it never does."""
-    for (a0, d0), (a1, d1) in zip(zip(angles, ones), zip(angles[1:], ones[1:])):
+def turning_angle(margins: Sequence[float], angles: Sequence[float]) -> float | None:
+    """The angle at which the margin P(1) - P(7) first crosses zero going up, interpolated; None if it never does."""
+    for (a0, d0), (a1, d1) in zip(zip(angles, margins), zip(angles[1:], margins[1:])):
         if d0 < 0 <= d1:
             return a0 + (a1 - a0) * (-d0) / (d1 - d0)
     return None
