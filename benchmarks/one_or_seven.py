@@ -15,8 +15,10 @@ digit's height) and its angle below the horizontal, and prints what the model an
 Each is drawn whole on the Draw page's 280-pixel canvas (a 20-pixel brush, the page's default) and
 recorded as one tablet trajectory of 8 points (:func:`handwriting.tablet_trajectory`, UCI's pen
 digits keep 8). The last lines give, for each length, the angle at which the answer turns from 7 to
-1. Nothing is generated at random and no reporting set is read: it takes seconds, so it can be run on
-every candidate to see whether a retrain moved the line, and which way.
+1. Then, to tie the line to real mistakes, the 1s of 300 calibration writers (a development set) drawn
+fast and joined as the Draw page joins them, counted by the angle of their flag: how many the model
+reads as 7. No reporting set is read, and every drawing comes from fixed seeds: it takes seconds, so
+it can be run on every candidate to see whether a retrain moved the line, and which way.
 """
 
 from __future__ import annotations
@@ -28,17 +30,19 @@ from typing import Callable, Sequence
 import numpy as np
 
 from benchmarks.handwriting import load_predictor
-from mnist_core.handwriting import tablet_trajectory
+from mnist_core.handwriting import (CALIBRATION_SEED, CANVAS, Writer, benchmark_styles, canvas_image, canvas_strokes,
+                                   tablet_trajectory)
 from mnist_core.handwriting_benchmark import TABLET_BENCHMARK_POINTS as TABLET_POINTS
 from mnist_core.predictor import Predictor
 from mnist_core.preprocessing import preprocess
 from mnist_core.registry import DEFAULT_MODEL
 from mnist_core.synthetic import render
 
-CANVAS, HEIGHT, BRUSH = 280, 200, 20  # the Draw page's canvas and default brush; the digit 200 px tall
+HEIGHT, BRUSH = 200, 20  # on the Draw page's 280-pixel canvas (handwriting.CANVAS): the digit's height, its default brush
 LENGTHS = (0.15, 0.25, 0.35, 0.45, 0.55)  # the top stroke, as a share of the digit's height
 ANGLES = (0, 10, 20, 25, 30, 35, 40, 50, 60)  # degrees below the horizontal, from the top of the stem
 STEM_LEAN = 0.15  # how far a 7's stem ends left of where it starts, as a share of the height
+FLAG_BINS = (15, 20, 25, 30, 35, 45)  # edges of the flag-angle bins for the calibration writers' 1s
 
 Shape = Callable[[float, float], list[np.ndarray]]  # (top-stroke length, angle) -> strokes
 
@@ -96,6 +100,52 @@ def print_table(title: str, table: dict[float, list[np.ndarray]]) -> None:
         print(f"{length:8.2f}{row}")
 
 
+def flag_of(strokes: list[np.ndarray]) -> tuple[float, float] | None:
+    """A drawn 1's flag: (angle below the horizontal, length as a share of the height), or None without one.
+
+    The flag runs from the topmost point to whichever end of that stroke stays higher; shorter than a
+    tenth of the height, it is a pen's hook, not a flag.
+    """
+    height = float(np.ptp(np.concatenate(strokes)[:, 1]))
+    stroke = min((np.asarray(s) for s in strokes), key=lambda s: s[:, 1].min())
+    top = int(np.argmin(stroke[:, 1]))
+    if top in (0, len(stroke) - 1):
+        return None
+    end = min((stroke[0], stroke[-1]), key=lambda point: point[1])
+    dx, dy = end - stroke[top]
+    length = math.hypot(dx, dy) / max(height, 1e-6)
+    return (math.degrees(math.atan2(dy, -dx)), length) if length >= 0.1 else None
+
+
+def calibration_ones(predictor: Predictor, writers: int = 300, per_writer: int = 4):
+    """(flag, answer) for 1s by the calibration writers (development, never reported), drawn fast and joined.
+
+    Drawn as the held-out benchmark draws them (every stroke sampled slowly and joined as the Draw page's
+    canvas joins points, the six canvas styles in turn), each writer with their own habits.
+    """
+    styles = benchmark_styles()
+    for seed in range(CALIBRATION_SEED, CALIBRATION_SEED + writers):
+        writer, r = Writer.from_seed(seed), np.random.default_rng(seed)
+        for k in range(per_writer):
+            strokes = writer.strokes(1, r)
+            image = canvas_image(canvas_strokes(strokes, r, 1.0, 1.0), styles[k % len(styles)], r, CANVAS)
+            steps = preprocess(image)
+            if not steps.is_empty:
+                yield flag_of(strokes), int(predictor.reading(steps.model_input)[0].argmax())
+
+
+def print_writers_ones(predictor: Predictor) -> None:
+    rows = list(calibration_ones(predictor))
+    print(f"\nthe calibration writers' 1s drawn fast and joined ({len(rows)}): read as 7, by the flag's angle")
+    edges = (-90, *FLAG_BINS, 90)
+    for low, high in zip(edges, edges[1:]):
+        answers = [answer for flag, answer in rows if flag is not None and low <= flag[0] < high]
+        sevens = answers.count(7)
+        print(f"  flag {low:>3}° to {high}°: {len(answers):4d} ones, {sevens:3d} read as 7 ({sevens / max(len(answers), 1):.0%})")
+    plain = [answer for flag, answer in rows if flag is None]
+    print(f"  no flag:            {len(plain):4d} ones, {plain.count(7):3d} read as 7")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", default=DEFAULT_MODEL, help="a model name or a model folder")
@@ -115,6 +165,7 @@ def main() -> int:
                 margins = [float(p[1] - p[7]) for p in cells]
                 turns.append(f"{length:.2f}: " + describe_turn(turning_angle(margins, fine), margins))
             print(f"  {name:5s}" + "   ".join(turns))
+    print_writers_ones(predictor)
     return 0
 
 
