@@ -40,7 +40,8 @@ from mnist_core.synthetic import render
 
 HEIGHT, BRUSH = 200, 20  # on the Draw page's 280-pixel canvas (handwriting.CANVAS): the digit's height, its default brush
 LENGTHS = (0.15, 0.25, 0.35, 0.45, 0.55)  # the top stroke, as a share of the digit's height
-ANGLES = (0, 10, 20, 25, 30, 35, 40, 50, 60)  # degrees below the horizontal, from the top of the stem
+ANGLES = tuple(np.arange(0, 70.1, 2.5))  # degrees below the horizontal, from the top of the stem
+TABLE_ANGLES = (0, 10, 20, 25, 30, 35, 40, 50, 60)  # the columns printed (every one is in ANGLES)
 STEM_LEAN = 0.15  # how far a 7's stem ends left of where it starts, as a share of the height
 FLAG_BINS = (15, 20, 25, 30, 35, 45)  # edges of the flag-angle bins for the calibration writers' 1s
 
@@ -61,12 +62,16 @@ def seven(length: float, angle: float) -> list[np.ndarray]:
     return [np.array([start, (0.0, 0.0), (-STEM_LEAN, 1.0)])]
 
 
-def probabilities(predictor: Predictor, strokes: list[np.ndarray], tablet: bool) -> np.ndarray:
-    """What the model reads (its zoomed views and temperature, as the Draw page reads) for this drawing."""
+SHAPES: dict[str, tuple[Shape, str]] = {"a 1": (one, "flag to an upright stem"),
+                                        "a 7": (seven, "bar to a stem leaning left")}
+
+
+def model_input(strokes: list[np.ndarray], tablet: bool) -> np.ndarray:
+    """The drawing as the model gets it from the Draw page (or from a tablet's 8-point recording)."""
     if tablet:
         strokes = tablet_trajectory(strokes, TABLET_POINTS)
     image = render(strokes, CANVAS, HEIGHT, BRUSH, (CANVAS / 2, CANVAS / 2), "dark-on-light")
-    return predictor.reading(preprocess(image).model_input)[0]
+    return preprocess(image).model_input
 
 
 def turning_angle(margins: Sequence[float], angles: Sequence[float]) -> float | None:
@@ -86,16 +91,16 @@ def describe_turn(angle: float | None, margins: Sequence[float]) -> str:
     return "always 7" if max(margins) < 0 else "no single turn"
 
 
-def sweep(predictor: Predictor, shape: Shape, tablet: bool,
-          angles: Sequence[float] = ANGLES) -> dict[float, list[np.ndarray]]:
-    """The model's probabilities for `shape` at every length (rows) and angle (columns)."""
-    return {length: [probabilities(predictor, shape(length, angle), tablet) for angle in angles]
-            for length in LENGTHS}
+def sweep(predictor: Predictor, shape: Shape, tablet: bool) -> np.ndarray:
+    """What the model reads (zooms and temperature, as the Draw page) for `shape`: (lengths, angles, 10)."""
+    inputs = np.concatenate([model_input(shape(length, angle), tablet) for length in LENGTHS for angle in ANGLES])
+    return predictor.predict_batch(inputs, reading=True).reshape(len(LENGTHS), len(ANGLES), 10)
 
 
-def print_table(title: str, table: dict[float, list[np.ndarray]]) -> None:
-    print(f"\n{title}\n{'length':>8}" + "".join(f"{angle:>9}°" for angle in ANGLES))
-    for length, cells in table.items():
+def print_table(title: str, table: np.ndarray) -> None:
+    columns = [ANGLES.index(angle) for angle in TABLE_ANGLES]
+    print(f"\n{title}\n{'length':>8}" + "".join(f"{angle:>9}°" for angle in TABLE_ANGLES))
+    for length, cells in zip(LENGTHS, table[:, columns]):
         row = "".join(f"{int(p.argmax()):>4} {p.max():4.0%}".rjust(10) for p in cells)
         print(f"{length:8.2f}{row}")
 
@@ -117,13 +122,14 @@ def flag_of(strokes: list[np.ndarray]) -> tuple[float, float] | None:
     return (math.degrees(math.atan2(dy, -dx)), length) if length >= 0.1 else None
 
 
-def calibration_ones(predictor: Predictor, writers: int = 300, per_writer: int = 4):
+def calibration_ones(predictor: Predictor, writers: int = 300,
+                     per_writer: int = 4) -> list[tuple[tuple[float, float] | None, int]]:
     """(flag, answer) for 1s by the calibration writers (development, never reported), drawn fast and joined.
 
     Drawn as the held-out benchmark draws them (every stroke sampled slowly and joined as the Draw page's
     canvas joins points, the six canvas styles in turn), each writer with their own habits.
     """
-    styles = benchmark_styles()
+    styles, flags, inputs = benchmark_styles(), [], []
     for seed in range(CALIBRATION_SEED, CALIBRATION_SEED + writers):
         writer, r = Writer.from_seed(seed), np.random.default_rng(seed)
         for k in range(per_writer):
@@ -131,11 +137,14 @@ def calibration_ones(predictor: Predictor, writers: int = 300, per_writer: int =
             image = canvas_image(canvas_strokes(strokes, r, 1.0, 1.0), styles[k % len(styles)], r, CANVAS)
             steps = preprocess(image)
             if not steps.is_empty:
-                yield flag_of(strokes), int(predictor.reading(steps.model_input)[0].argmax())
+                flags.append(flag_of(strokes))
+                inputs.append(steps.model_input)
+    answers = predictor.predict_batch(np.concatenate(inputs), reading=True).argmax(axis=1)
+    return list(zip(flags, answers.tolist()))
 
 
 def print_writers_ones(predictor: Predictor) -> None:
-    rows = list(calibration_ones(predictor))
+    rows = calibration_ones(predictor)
     print(f"\nthe calibration writers' 1s drawn fast and joined ({len(rows)}): read as 7, by the flag's angle")
     edges = (-90, *FLAG_BINS, 90)
     for low, high in zip(edges, edges[1:]):
@@ -152,18 +161,18 @@ def main() -> int:
     parser.add_argument("--models-dir", default=None)
     args = parser.parse_args()
     predictor = load_predictor(args.model, args.models_dir)
-    fine = list(np.arange(0, 70.1, 2.5))
     print(f"model {args.model!r}: the answer and how sure, for each top-stroke length (share of the height) "
           "and angle below the horizontal")
     for tablet, how in ((False, "drawn whole"), (True, f"recorded as one tablet trajectory of {TABLET_POINTS} points")):
-        for shape, name in ((one, "a 1 (flag to an upright stem)"), (seven, "a 7 (bar to a stem leaning left)")):
-            print_table(f"{name}, {how}", sweep(predictor, shape, tablet))
+        tables = {name: sweep(predictor, shape, tablet) for name, (shape, _) in SHAPES.items()}
+        for name, table in tables.items():
+            print_table(f"{name} ({SHAPES[name][1]}), {how}", table)
         print(f"\nthe angle at which the answer turns from 7 to 1, {how}:")
-        for shape, name in ((one, "a 1"), (seven, "a 7")):
+        for name, table in tables.items():
             turns = []
-            for length, cells in sweep(predictor, shape, tablet, fine).items():
-                margins = [float(p[1] - p[7]) for p in cells]
-                turns.append(f"{length:.2f}: " + describe_turn(turning_angle(margins, fine), margins))
+            for length, cells in zip(LENGTHS, table):
+                margins = list(cells[:, 1] - cells[:, 7])
+                turns.append(f"{length:.2f}: " + describe_turn(turning_angle(margins, ANGLES), margins))
             print(f"  {name:5s}" + "   ".join(turns))
     print_writers_ones(predictor)
     return 0
