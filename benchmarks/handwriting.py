@@ -28,7 +28,7 @@ import numpy as np
 
 from mnist_core.data import load_mnist
 from mnist_core.detector import load_detector
-from mnist_core.errors import DatasetError
+from mnist_core.errors import DatasetError, ModelError
 from mnist_core.handwriting import CALIBRATION_SEED, HELD_OUT_SEED, handwriting_mnist
 from mnist_core.handwriting_benchmark import (TABLET_BENCHMARK_POINTS, DigitSet, box_normalised_set, decline_rates,
                                               declined_negatives, held_out_negatives, held_out_pen, score_set)
@@ -71,13 +71,19 @@ def print_declines(detector, negatives: np.ndarray, names: list[str], heading: s
 
 
 def load_predictor(model: str, models_dir: str | None) -> Predictor:
-    """A registry name, or a model folder (model.keras + card.json) such as an older shipped model."""
+    """A registry name, or a model folder (model.keras + card.json) such as an older shipped model.
+
+    A name that is neither ends the benchmark with the registry's one sentence, not a traceback.
+    """
     folder = Path(model)
     if (folder / MODEL_FILE).is_file():
         card = ModelCard.from_json((folder / CARD_FILE).read_text(encoding="utf-8"))
         return Predictor.for_card(load_model_file(folder / MODEL_FILE), card)
     registry = Registry(models_dir)
-    return Predictor.for_card(registry.load(model), registry.card(model))
+    try:
+        return Predictor.for_card(registry.load(model), registry.card(model))
+    except ModelError as error:
+        raise SystemExit(str(error)) from None
 
 
 def _usps(name: str, part: str, coarse: bool = False) -> list[DigitSet]:
@@ -144,9 +150,9 @@ def main() -> int:
     started = time.perf_counter()
     detector = load_detector(args.detector)
     print(f"detector {'none' if detector is None else f'threshold {detector.threshold:.4f}'}")
+    predictors = [(model, load_predictor(model, args.models_dir)) for model in args.model]  # a wrong name fails first
     sets = with_stretched(development_sets() if args.development else reporting_sets(args.writers))
-    for model in args.model:
-        predictor = load_predictor(model, args.models_dir)
+    for model, predictor in predictors:
         predictor.zooms = predictor.zooms and not args.network_alone
         print(f"\n==== model {model!r}, temperature {predictor.temperature:.3f}, "
               f"{'read with zooms' if predictor.zooms else 'one pass'}")
