@@ -35,7 +35,7 @@ def test_look_inside_shows_activations_of_my_drawing(page, base_url, save_screen
     harness.interact(page, page.get_by_role("link", name="Look inside").first.click)
     page.get_by_role("heading", name="Look inside").first.wait_for(timeout=30_000)
     harness.wait_idle(page)
-    assert page.get_by_text("Your drawing").first.is_visible()  # the drawing travelled with the session
+    page.get_by_text("Your drawing").first.wait_for(state="visible", timeout=30_000)  # the drawing travelled with the session
     page.get_by_text("Why 3").first.wait_for(state="visible", timeout=30_000)
     save_screenshot(page, "look_inside")
     page.get_by_role("tab", name="Activations").click()  # tabs switch in the browser: no rerun
