@@ -15,6 +15,7 @@ test and USPS test are only ever reported on.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
+from functools import lru_cache
 
 import numpy as np
 
@@ -100,9 +101,8 @@ def expected_calibration_error(probabilities: np.ndarray, labels: np.ndarray, bi
 def calibration_parts(pen_digits: int = CALIBRATION_PEN_DIGITS) -> dict[str, tuple[np.ndarray, np.ndarray]]:
     """Held-out fitting data in MNIST layout, by source: calibration writers' digits, and USPS's kept-out rows."""
     from .errors import DatasetError
-    from .handwriting import CALIBRATION_SEED, handwriting_mnist
 
-    parts = {"digits by generated calibration writers": handwriting_mnist(pen_digits, first_seed=CALIBRATION_SEED)}
+    parts = {"digits by generated calibration writers": calibration_writers_digits(pen_digits)}
     try:
         from .usps import load_usps_part
 
@@ -110,6 +110,20 @@ def calibration_parts(pen_digits: int = CALIBRATION_PEN_DIGITS) -> dict[str, tup
     except DatasetError:
         pass
     return parts
+
+
+@lru_cache(maxsize=2)
+def calibration_writers_digits(count: int = CALIBRATION_PEN_DIGITS) -> tuple[np.ndarray, np.ndarray]:
+    """The calibration writers' digits in MNIST layout, read-only.
+
+    Their seeds are fixed, so every training run would draw the same digits again, which takes seconds: a
+    process (a worker training a class's runs, a test session) draws them once.
+    """
+    from .handwriting import CALIBRATION_SEED, handwriting_mnist
+    from .data import read_only
+
+    images, labels = handwriting_mnist(count, first_seed=CALIBRATION_SEED)
+    return read_only(images), read_only(labels)
 
 
 def calibration_set(pen_digits: int = CALIBRATION_PEN_DIGITS) -> tuple[np.ndarray, np.ndarray, str]:

@@ -98,6 +98,12 @@ def load_mnist(path: str | os.PathLike | None = None, allow_download: bool | Non
     raise DatasetError(where_to_put_it())
 
 
+def read_only(array: np.ndarray) -> np.ndarray:
+    """The same array, no longer writeable: for arrays a cache hands to every caller, who must not change them."""
+    array.setflags(write=False)
+    return array
+
+
 @lru_cache(maxsize=2)
 def _load_cached(path: str, _mtime: int) -> MnistData:
     """Reading 55 MB takes a second: cache by path and modification time."""

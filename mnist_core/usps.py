@@ -15,10 +15,12 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
 
+from .data import read_only
 from .errors import DatasetError
 from .preprocessing import scan_frames
 
@@ -44,11 +46,17 @@ def find_usps() -> Path | None:
     return next((Path(c) for c in candidates if c and Path(c).is_file()), None)
 
 
-def _raw(path: str | os.PathLike | None) -> tuple[np.ndarray, np.ndarray, dict[str, np.ndarray]]:
-    """The 16x16 images, labels and row indices of each part; one sentence if the file is missing."""
+def _located(path: str | os.PathLike | None) -> Path:
+    """The file to read: ``path``, else the first place USPS is found; one sentence if there is none."""
     found = Path(path) if path else find_usps()
     if found is None or not found.is_file():
         raise DatasetError(f"USPS is not available: set {ENV_VAR}=/path/to/usps.npz.")
+    return found
+
+
+def _raw(path: str | os.PathLike | None) -> tuple[np.ndarray, np.ndarray, dict[str, np.ndarray]]:
+    """The 16x16 images, labels and row indices of each part; one sentence if the file is missing."""
+    found = _located(path)
     try:
         with np.load(found) as data:
             x, y, split = data["x"], data["y"].astype(np.uint8), data["split"]
@@ -68,9 +76,21 @@ def load_usps_frames(part: str, path: str | os.PathLike | None = None) -> tuple[
 
 
 def load_usps_part(part: str, path: str | os.PathLike | None = None) -> tuple[np.ndarray, np.ndarray]:
-    """One part ("train", "calibration" or "test") in MNIST layout, with labels."""
+    """One part ("train", "calibration" or "test") in MNIST layout, with labels, as read-only arrays.
+
+    Every training run fits its temperature on the calibration rows, and the handwriting presets train on
+    the training rows: preprocessing them takes seconds, so a process does it once per file version.
+    """
+    found = _located(path)
+    return _part_in_mnist_layout(str(found.resolve()), found.stat().st_mtime_ns, part)
+
+
+@lru_cache(maxsize=6)
+def _part_in_mnist_layout(path: str, _mtime_ns: int, part: str) -> tuple[np.ndarray, np.ndarray]:
+    """Cached by path and modification time; read-only, so no caller can change what the next one gets."""
     frames, labels = load_usps_frames(part, path)
-    return scan_frames(frames), labels
+    return read_only(scan_frames(frames)), read_only(labels.copy())
+
 
 
 def load_usps(path: str | os.PathLike | None = None) -> Usps:

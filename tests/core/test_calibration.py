@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from mnist_core.calibration import (apply_temperature, expected_calibration_error, fit_temperature,
-                                    negative_log_likelihood, reliability)
+from mnist_core.calibration import (apply_temperature, calibration_writers_digits, expected_calibration_error,
+                                    fit_temperature, negative_log_likelihood, reliability)
 
 
 def _softmax(logits):
@@ -53,3 +53,13 @@ def test_reliability_bins_add_up_and_a_calibrated_model_has_small_ece():
 
 def test_empty_input_does_not_crash():
     assert fit_temperature(np.zeros((0, 10)), np.zeros(0, int)) == 1.0
+
+
+def test_the_calibration_writers_digits_are_drawn_once_and_cannot_be_changed():
+    """Every training run fits its temperature on them; the seeds are fixed, so one process draws them once."""
+    images, labels = calibration_writers_digits(40)
+    again, same_labels = calibration_writers_digits(40)
+    assert again is images and same_labels is labels
+    assert images.shape == (len(labels), 28, 28) and len(labels) >= 38 and set(labels) == set(range(10))
+    with pytest.raises(ValueError):
+        images[0, 0, 0] = 255

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import numpy as np
 import pytest
 
@@ -42,3 +44,22 @@ def test_a_part_in_mnist_layout_is_its_frames_preprocessed(usps_file):
 def test_a_missing_file_is_one_sentence(tmp_path):
     with pytest.raises(DatasetError, match="USPS is not available"):
         load_usps_frames("test", tmp_path / "nowhere.npz")
+
+
+def test_a_part_is_preprocessed_once_per_file_version_and_cannot_be_changed(usps_file):
+    """Every training run reads the calibration rows: the second read is the first one's arrays, read-only."""
+    path, x = usps_file
+    images, labels = load_usps_part("train", path)
+    again, _ = load_usps_part("train", path)
+    assert again is images
+    with pytest.raises(ValueError):
+        images[0, 0, 0] = 1
+    with pytest.raises(ValueError):
+        labels[0] = 9
+    x[:10, 3:13, 7:9] = 0  # the file rewritten: its new rows are read, not the cached ones
+    x[:10, 5, 2:14] = 255
+    before = path.stat().st_mtime_ns
+    np.savez(path, x=x, y=np.arange(1015) % 10, split=np.array([0] * (CALIBRATION_ROWS + 10) + [1] * 5))
+    os.utime(path, ns=(before + 10**9, before + 10**9))  # a later version, however coarse the clock
+    changed, _ = load_usps_part("train", path)
+    assert changed is not images and np.array_equal(changed, scan_frames(x[:10]))
