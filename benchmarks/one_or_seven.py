@@ -30,8 +30,7 @@ from typing import Callable, Sequence
 import numpy as np
 
 from benchmarks.handwriting import load_predictor
-from mnist_core.handwriting import (CALIBRATION_SEED, CANVAS, Writer, benchmark_styles, canvas_image, canvas_strokes,
-                                   tablet_trajectory)
+from mnist_core.handwriting import CALIBRATION_SEED, CANVAS, benchmark_styles, tablet_trajectory, writer_digits
 from mnist_core.handwriting_benchmark import TABLET_BENCHMARK_POINTS as TABLET_POINTS
 from mnist_core.predictor import Predictor
 from mnist_core.preprocessing import preprocess
@@ -126,19 +125,17 @@ def calibration_ones(predictor: Predictor, writers: int = 300,
                      per_writer: int = 4) -> list[tuple[tuple[float, float] | None, int]]:
     """(flag, answer) for 1s by the calibration writers (development, never reported), drawn fast and joined.
 
-    Drawn as the held-out benchmark draws them (every stroke sampled slowly and joined as the Draw page's
-    canvas joins points, the six canvas styles in turn), each writer with their own habits.
+    Drawn as the held-out benchmark draws its digits (`writer_digits` on the Draw page's canvas in the six
+    canvas styles, every stroke sampled slowly and joined as the Draw page's canvas joins points), each writer
+    with their own habits; the flag is measured on the writer's own pen strokes.
     """
-    styles, flags, inputs = benchmark_styles(), [], []
-    for seed in range(CALIBRATION_SEED, CALIBRATION_SEED + writers):
-        writer, r = Writer.from_seed(seed), np.random.default_rng(seed)
-        for k in range(per_writer):
-            strokes = writer.strokes(1, r)
-            image = canvas_image(canvas_strokes(strokes, r, 1.0, 1.0), styles[k % len(styles)], r, CANVAS)
-            steps = preprocess(image)
-            if not steps.is_empty:
-                flags.append(flag_of(strokes))
-                inputs.append(steps.model_input)
+    flags, inputs = [], []
+    for *_, image, pen in writer_digits(CALIBRATION_SEED, writers, per_writer, kinds=("canvas",), canvas=CANVAS,
+                                        styles=benchmark_styles(), fast=1.0, joined=1.0, digits=(1,)):
+        steps = preprocess(image)
+        if not steps.is_empty:
+            flags.append(flag_of(pen))
+            inputs.append(steps.model_input)
     answers = predictor.predict_batch(np.concatenate(inputs), reading=True).argmax(axis=1)
     return list(zip(flags, answers.tolist()))
 

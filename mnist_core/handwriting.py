@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from itertools import islice
 from typing import Callable
 
 import numpy as np
@@ -611,11 +612,13 @@ PAPER_KINDS = {"scan": scan_image, "photo": photo_image}  # renderings of pen on
 def writer_digits(first_seed: int, writers: int, per_digit: int, kinds: tuple[str, ...] = ("canvas", "scan"),
                   canvas: int = TRAIN_CANVAS, styles: tuple[Style, ...] | None = None, fast: float = 0.0,
                   joined: float = 0.0, catalogue: dict[int, list[Variant]] | None = None, tablet: float = 0.0,
-                  tablet_points: tuple[int, int] = TABLET_POINTS):
-    """Yield (writer seed, kind, style name, digit, image) for `writers` writers from `first_seed`.
+                  tablet_points: tuple[int, int] = TABLET_POINTS, digits: tuple[int, ...] = tuple(range(10))):
+    """Yield (writer seed, kind, style name, digit, image, pen strokes) for `writers` writers from `first_seed`.
 
-    Each writer writes every digit `per_digit` times per kind ("canvas", "scan",
-    or "photo": a scan in uneven light, never trained on); canvas styles
+    Each writer writes each of `digits` (every digit by default) `per_digit`
+    times per kind ("canvas", "scan", or "photo": a scan in uneven light, never
+    trained on); the pen strokes are the writer's, before any canvas or tablet
+    sampled them (what a benchmark measures a stroke on); canvas styles
     cycle through `styles` (default: the varied training style). A `fast`
     share of the canvas digits is sampled slowly, and a `joined` share of
     those joined as the Draw page's canvas joins points (:func:`sometimes_fast`);
@@ -629,15 +632,15 @@ def writer_digits(first_seed: int, writers: int, per_digit: int, kinds: tuple[st
         writer = Writer.from_seed(seed)
         r = np.random.default_rng(seed + 7_919)
         for k in range(per_digit):
-            for digit in range(10):
+            for digit in digits:
                 for kind in kinds:
-                    strokes = writer.strokes(digit, r, catalogue)
+                    pen = writer.strokes(digit, r, catalogue)
                     if kind in PAPER_KINDS:
-                        yield seed, kind, kind, digit, PAPER_KINDS[kind](strokes, writer, r)
+                        yield seed, kind, kind, digit, PAPER_KINDS[kind](pen, writer, r), pen
                     else:
-                        strokes = canvas_strokes(strokes, r, fast, joined, tablet, tablet_points)
+                        sampled = canvas_strokes(pen, r, fast, joined, tablet, tablet_points)
                         style = styles[(k * 10 + digit) % len(styles)]
-                        yield seed, kind, style.name, digit, canvas_image(strokes, style, r, canvas)
+                        yield seed, kind, style.name, digit, canvas_image(sampled, style, r, canvas), pen
 
 
 def to_mnist_layout(images) -> tuple[np.ndarray, np.ndarray]:
@@ -658,10 +661,10 @@ def handwriting_mnist(count: int, first_seed: int = TRAIN_SEED, per_writer: int 
     """`count` digits (by default about half canvas, half scan) from consecutive writers, in MNIST layout."""
     per_digit = max(1, per_writer // (10 * len(kinds)))
     writers = int(math.ceil(count / (per_digit * 10 * len(kinds))))
-    items = list(writer_digits(first_seed, writers, per_digit, kinds, fast=fast, joined=joined,
-                               tablet=tablet))[:count]
-    images, empty = to_mnist_layout(item[4] for item in items)
-    labels = np.array([item[3] for item in items], np.uint8)
+    items = [(item[3], item[4]) for item in islice(writer_digits(first_seed, writers, per_digit, kinds, fast=fast,
+                                                                 joined=joined, tablet=tablet), count)]
+    images, empty = to_mnist_layout(image for _, image in items)
+    labels = np.array([digit for digit, _ in items], np.uint8)
     return images[~empty], labels[~empty]
 
 

@@ -207,3 +207,14 @@ def test_tablet_digits_are_canvas_digits_recorded_as_one_trajectory_and_only_whe
     assert x.shape == (40, 28, 28) and set(np.unique(y)) == set(range(10))
     named = held_out_pen(1, 1, "canvas", tablet=8)
     assert named.name == "held-out writers, canvas, one trajectory of 8 points" and len(named.y) == 10
+
+
+def test_a_writer_can_write_only_some_digits_and_the_pen_strokes_come_as_written():
+    """benchmarks/one_or_seven measures the flag of 1s on the writer's own strokes, not on the sampled ones."""
+    fast = list(writer_digits(40, 2, 3, kinds=("canvas",), canvas=96, fast=1.0, joined=1.0, digits=(1,)))
+    plain = list(writer_digits(40, 2, 3, kinds=("canvas",), canvas=96, digits=(1,)))
+    assert [item[3] for item in fast] == [1] * 6 and [item[0] for item in fast] == [40] * 3 + [41] * 3
+    first_fast, first_plain = fast[0], plain[0]
+    assert all(np.array_equal(a, b) for a, b in zip(first_fast[5], first_plain[5]))  # drawn before any sampling
+    assert not np.array_equal(first_fast[4], first_plain[4])  # the canvas sampled and joined them
+    assert all(np.asarray(stroke).ndim == 2 and np.asarray(stroke).shape[1] == 2 for stroke in first_fast[5])
