@@ -117,13 +117,14 @@ def calibration_writers_digits(count: int = CALIBRATION_PEN_DIGITS) -> tuple[np.
     """The calibration writers' digits in MNIST layout, read-only.
 
     Their seeds are fixed, so every training run would draw the same digits again, which takes seconds: a
-    process (a worker training a class's runs, a test session) draws them once.
+    process draws them once, and a new one reads them from the disk cache (:mod:`mnist_core.diskcache`).
     """
+    from .diskcache import cached_arrays
     from .handwriting import CALIBRATION_SEED, handwriting_mnist
-    from .data import read_only
 
-    images, labels = handwriting_mnist(count, first_seed=CALIBRATION_SEED)
-    return read_only(images), read_only(labels)
+    images, labels = cached_arrays("calibration-writers", f"{CALIBRATION_SEED} {count}",
+                                   lambda: handwriting_mnist(count, first_seed=CALIBRATION_SEED))
+    return images, labels
 
 
 def calibration_set(pen_digits: int = CALIBRATION_PEN_DIGITS) -> tuple[np.ndarray, np.ndarray, str]:

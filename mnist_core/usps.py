@@ -20,7 +20,6 @@ from pathlib import Path
 
 import numpy as np
 
-from .data import read_only
 from .errors import DatasetError
 from .preprocessing import scan_frames
 
@@ -87,9 +86,16 @@ def load_usps_part(part: str, path: str | os.PathLike | None = None) -> tuple[np
 
 @lru_cache(maxsize=6)
 def _part_in_mnist_layout(path: str, _mtime_ns: int, part: str) -> tuple[np.ndarray, np.ndarray]:
-    """Cached by path and modification time; read-only, so no caller can change what the next one gets."""
-    frames, labels = load_usps_frames(part, path)
-    return read_only(scan_frames(frames)), read_only(labels.copy())
+    """Cached by path and modification time, in this process and on disk (:mod:`mnist_core.diskcache`);
+    read-only, so no caller can change what the next one gets."""
+    from .diskcache import cached_arrays
+
+    def made() -> tuple[np.ndarray, np.ndarray]:
+        frames, labels = load_usps_frames(part, path)
+        return scan_frames(frames), labels.copy()
+
+    images, labels = cached_arrays(f"usps-{part}", f"{path} {_mtime_ns}", made)
+    return images, labels
 
 
 

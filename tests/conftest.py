@@ -41,6 +41,16 @@ def _own_queue(tmp_path_factory):
         yield folder
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _own_disk_cache(tmp_path_factory):
+    """The arrays every training run makes (calibration digits, USPS in MNIST layout) are kept for this run
+    only, shared by the processes it starts (workers, servers), and never in ~/.digitlab/cache."""
+    folder = tmp_path_factory.mktemp("digitlab-cache")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("DIGITLAB_CACHE", str(folder))
+        yield folder
+
+
 @pytest.fixture(autouse=True)
 def class_database(tmp_path_factory, monkeypatch):
     """Every test gets its own class database and one-person mode; nothing touches ~/.digitlab."""
