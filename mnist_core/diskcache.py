@@ -7,7 +7,7 @@ process: the worker the app starts after a quiet spell, each CLI run. Drawing an
 seconds there; reading them back takes milliseconds.
 
 A file is named by a hash of everything that made it: the caller's key (which set, which input file and
-its version) and the source of ``mnist_core`` itself with numpy's version, so a changed generator or
+its version) and the source of ``mnist_core`` itself with numpy's and Pillow's versions, so a changed generator or
 preprocessing never reads an old file. A file that cannot be read is made again, and a cache folder that
 cannot be written is only slower: the cache never turns a run into an error.
 """
@@ -43,8 +43,11 @@ def cache_folder() -> Path | None:
 
 @lru_cache(maxsize=1)
 def code_version() -> str:
-    """A hash of mnist_core's source files and numpy's version: what the cached arrays were made with."""
-    digest = hashlib.sha256(np.__version__.encode())
+    """A hash of mnist_core's source files and the versions of numpy and Pillow (which draws the generated
+    digits): what the cached arrays were made with."""
+    import PIL
+
+    digest = hashlib.sha256(f"numpy {np.__version__} Pillow {PIL.__version__}".encode())
     for path in sorted(Path(__file__).resolve().parent.glob("*.py")):
         digest.update(path.name.encode())
         digest.update(path.read_bytes())
