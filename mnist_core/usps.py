@@ -85,18 +85,17 @@ def load_usps_part(part: str, path: str | os.PathLike | None = None) -> tuple[np
 
 
 @lru_cache(maxsize=6)
-def _part_in_mnist_layout(path: str, _mtime_ns: int, part: str) -> tuple[np.ndarray, np.ndarray]:
+def _part_in_mnist_layout(path: str, mtime_ns: int, part: str) -> tuple[np.ndarray, np.ndarray]:
     """Cached by path and modification time, in this process and on disk (:mod:`mnist_core.diskcache`);
     read-only, so no caller can change what the next one gets."""
     from .diskcache import cached_arrays
 
     def made() -> tuple[np.ndarray, np.ndarray]:
-        frames, labels = load_usps_frames(part, path)
-        return scan_frames(frames), labels.copy()
+        frames, labels = load_usps_frames(part, path)  # both new arrays (rows picked by index), safe to freeze
+        return scan_frames(frames), labels
 
-    images, labels = cached_arrays(f"usps-{part}", f"{path} {_mtime_ns}", made)
+    images, labels = cached_arrays(f"usps-{part}", f"{path} {mtime_ns}", made)
     return images, labels
-
 
 
 def load_usps(path: str | os.PathLike | None = None) -> Usps:
