@@ -59,12 +59,16 @@ def average_weights(models: list) -> "keras.Model":  # noqa: F821 (keras is impo
 
 def averaged_card(cards: list[ModelCard], sources: list[str], metrics: dict, data: MnistData,
                   name: str) -> ModelCard:
-    """The first source's settings, plus where the weights came from; training time is the runs' total."""
+    """The first source's settings, plus where the weights came from; training time is the runs' total.
+
+    A run listed more than once (to weigh it more, by name or by folder) was trained once, so its time counts once.
+    """
     settings = {**inherited_settings(cards[0]), SOURCES_KEY: list(sources),
                 SEEDS_KEY: [card.settings.get("seed") for card in cards]}
+    runs = [card for number, card in enumerate(cards) if card not in cards[:number]]
     return ModelCard(
         name=name, preset=cards[0].preset, settings=settings, history={}, metrics=metrics,
-        dataset=data.fingerprint, created=now_iso(), train_seconds=round(sum(c.train_seconds for c in cards), 2),
+        dataset=data.fingerprint, created=now_iso(), train_seconds=round(sum(c.train_seconds for c in runs), 2),
         epochs_done=max(card.epochs_done for card in cards), epochs_run=max(card.epochs_run for card in cards),
     )
 

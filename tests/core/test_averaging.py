@@ -60,6 +60,15 @@ def test_the_saved_average_is_calibrated_scored_and_says_where_it_came_from(regi
         np.testing.assert_allclose(saved, mean, rtol=1e-6)
 
 
+def test_a_run_listed_again_to_weigh_it_more_counts_its_training_time_once(registry, tiny_data):
+    """The shipped model weighs the previous one three times: that is one run of training, not three."""
+    folder_a = str(registry.root / "run a")  # the same run by its name and by its folder
+    stored = average_and_save(["run a", "run a", folder_a, "run b"], registry, "weighed", tiny_data)
+    runs = [registry.card(name) for name in ("run a", "run b")]
+    assert stored.train_seconds == pytest.approx(sum(c.train_seconds for c in runs), abs=0.02)
+    assert registry.card("weighed").settings["averaged_seeds"] == [1, 1, 1, 2]
+
+
 def test_refusals_are_sentences_and_save_nothing(registry, tiny_data):
     cases = [
         (["run a"], "at least 2 models; 1 given"),
