@@ -152,6 +152,7 @@ def _output_registry(args: argparse.Namespace):
     registry = _registry(args, args.output)
     if args.output:
         registry.shipped = None
+        registry.check_writable()  # before the data is loaded and a model trained for nothing
     return registry
 
 
@@ -344,10 +345,12 @@ def prediction_line(path: str, reading) -> dict:
 def cmd_train_detector(args: argparse.Namespace) -> int:
     from .data import load_mnist
     from .detector import train_detector
+    from .registry import check_folder_writable
     from .usps import ENV_VAR, find_usps
 
     if not 1 <= args.epochs <= 50:
         raise DigitLabError(f"epochs must be between 1 and 50, got {args.epochs}.")
+    check_folder_writable(Path(args.output), "Cannot save the detector in")  # before twenty minutes of training
     data = load_mnist(args.data)
     if find_usps() is None:  # said, because the detector it makes is then not the shipped one's recipe
         print(f"note: USPS is not available (set {ENV_VAR}=/path/to/usps.npz), so the detector trains without its "

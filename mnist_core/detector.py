@@ -108,7 +108,10 @@ class Detector:
         from .registry import _save_inference_model, _write_text
 
         folder = Path(folder)
-        folder.mkdir(parents=True, exist_ok=True)
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise ModelError(f"Cannot save the detector in {folder}: {exc.strerror or exc}.") from exc
         temp = folder / f".tmp-{DETECTOR_FILE}"
         _save_inference_model(self.model, temp)
         os.replace(temp, folder / DETECTOR_FILE)

@@ -119,6 +119,16 @@ def configured_registry() -> "Registry":
     return Registry(user_models_dir(), shipped=shipped_models_dir())
 
 
+def check_folder_writable(folder: Path, doing: str) -> None:
+    """ModelError ("<doing> <folder>: ... is not a writable folder") unless the folder, or the nearest part of its
+    path that exists, is a folder this process may write in; nothing is made, so a refusal leaves no trace."""
+    existing = folder.expanduser()
+    while not existing.exists() and existing != existing.parent:
+        existing = existing.parent
+    if not existing.is_dir() or not os.access(existing, os.W_OK):
+        raise ModelError(f"{doing} {folder}: {existing} is not a writable folder.")
+
+
 def check_name(name: str) -> str:
     """Refuse names that could escape the registry folder or confuse a file system."""
     if not isinstance(name, str):
@@ -290,9 +300,12 @@ class Registry:
         name = check_name(name)
         if not rename_if_taken and (not overwrite or self._is_shipped_name(name)):
             self.check_free(name)  # early, before the slow write
-        self.root.mkdir(parents=True, exist_ok=True)
         temp = self.root / f".tmp-{uuid.uuid4().hex}"
-        temp.mkdir()
+        try:
+            self.root.mkdir(parents=True, exist_ok=True)
+            temp.mkdir()
+        except OSError as exc:
+            raise ModelError(f"Cannot save models in {self.root}: {exc.strerror or exc}.") from exc
         try:
             card.name = name
             card.parameters = int(model.count_params())
@@ -336,6 +349,10 @@ class Registry:
 
     def _is_shipped_name(self, name: str) -> bool:
         return self.shipped is not None and (self.shipped / name).exists()
+
+    def check_writable(self) -> None:
+        """ModelError if models cannot be saved here, checked before slow work and without making anything."""
+        check_folder_writable(self.root, "Cannot save models in")
 
     def check_free(self, name: str) -> None:
         """ModelError if ``name`` is a shipped model's or an existing trained model's name."""

@@ -228,6 +228,17 @@ def test_predict_the_readmes_bad_inputs_each_get_one_line(trained, tmp_path, cap
     assert "Traceback" not in captured.err and len(errors) == 4
 
 
+@pytest.mark.parametrize("command", [["train", "--preset", "logistic", "--epochs", "1"],
+                                     ["average", "a", "b"], ["train-detector", "--epochs", "1"]])
+def test_an_output_folder_that_cannot_be_written_is_one_line_before_any_work(tmp_path, capsys, command):
+    plain = tmp_path / "notes.txt"
+    plain.write_text("not a folder")
+    args = [*command, "--output", str(plain / "out"), "--data", str(tmp_path / "none.npz")]
+    assert main(args if command[0] == "train-detector" else [*args, "--name", "m"]) == 1
+    err = capsys.readouterr().err
+    assert "is not a writable folder" in err and err.count("\n") == 1, err
+
+
 @pytest.mark.parametrize("name", ["../escape", "<b>bold</b>", "a/b"])
 def test_train_refuses_a_bad_name_before_training(models_dir, tmp_path, capsys, name):
     assert main(["train", "--name", name, "--data", str(tmp_path / "none.npz")]) == 1

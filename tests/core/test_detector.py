@@ -81,6 +81,13 @@ def test_save_and_load_round_trip(tmp_path):
     assert load_detector(tmp_path / "nothing") is None
 
 
+def test_a_folder_the_detector_cannot_be_saved_in_is_one_sentence(tmp_path):
+    (tmp_path / "notes.txt").write_text("not a folder")
+    with pytest.raises(ModelError, match="Cannot save the detector in"):
+        constant_detector(0.7).save(tmp_path / "notes.txt" / "det")
+    assert (tmp_path / "notes.txt").read_text() == "not a folder"
+
+
 def test_corrupt_detector_card_is_one_sentence(tmp_path):
     constant_detector(0.7).save(tmp_path / "det")
     (tmp_path / "det" / "detector.json").write_text("{broken")

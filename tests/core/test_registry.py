@@ -323,3 +323,17 @@ def test_the_listing_version_changes_with_everything_a_scan_reads(registry, mode
     assert changed()
     registry.delete("third")
     assert changed()
+
+
+def test_a_folder_that_cannot_hold_models_is_one_sentence_before_and_at_save(tmp_path, model):
+    """`--output` under a plain file: refused before any slow work, and `save` itself says so too."""
+    plain = tmp_path / "notes.txt"
+    plain.write_text("not a folder")
+    registry = Registry(plain / "models", shipped=None)
+    with pytest.raises(ModelError, match="Cannot save models in .*notes.txt is not a writable folder"):
+        registry.check_writable()
+    with pytest.raises(ModelError, match="Cannot save models in"):
+        registry.save("first", model, make_card())
+    assert plain.read_text() == "not a folder"
+    Registry(tmp_path / "new" / "models", shipped=None).check_writable()  # a folder still to be made is fine
+    assert not (tmp_path / "new").exists()  # and checking it makes nothing
